@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpfsystrace.bpf.c — BPF-LSM programs that enforce compiled systrace policies.
+ *
+ * Every hook does the same four things: find the subject (is the task inside an
+ * attached cgroup, and which policy does its executable run under), render the
+ * object string (resolved path or systrace socket address), walk the policy's
+ * DFA for that operation over the string, and return the verdict of the rule
+ * the walk ends on, counting the rule's hit and emitting an event for denials
+ * and `log` rules. Python formats and explains; this file only decides.
+ *
+ * Failure policy: anything unexpected for a confined task (missing map entry,
+ * d_path error, no memory) DENIES. Tasks outside every target return 0 at once.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "bpfsystrace.h"
+#include "render.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM 1
+#define ENOMEM 12
+#define ENAMETOOLONG 36
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+
+const volatile __u32 bst_abi_version = BST_ABI_VERSION;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_TARGETS);
+	__type(key, __u64);
+	__type(value, struct bst_target);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_EXES);
+	__type(key, struct bst_exe_key);
+	__type(value, __u32);
+} exes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_POLICY_OPS);
+	__type(key, struct bst_policy_op_key);
+	__type(value, struct bst_policy_op);
+} policy_ops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_STATES);
+	__type(key, struct bst_state_key);
+	__type(value, struct bst_state);
+} states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_TRANS);
+	__type(key, struct bst_trans_key);
+	__type(value, __u32);
+} trans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_RULES);
+	__type(key, struct bst_rule_key);
+	__type(value, struct bst_rule);
+} rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BST_MAX_RULES);
+	__type(key, struct bst_rule_key);
+	__type(value, __u64);
+} rule_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BST_NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BST_RINGBUF_SIZE);
+} events SEC(".maps");
+
+/* Per-task scratch (kernel-only): the object string and exec bookkeeping.
+ * Task storage rather than a per-CPU buffer because sleepable programs can be
+ * preempted, and a shared buffer could then mix two tasks' paths. */
+#define EXEC_IDLE 0
+#define EXEC_ARMED 1          /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
+
+struct bst_task {
+	__u32 exec_phase;
+	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
+	__u32 exec_gen;
+	__u32 pad;
+	char buf[BST_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bst_task);
+} task_store SEC(".maps");
+
+struct subject {
+	__u64 target_id;
+	struct bst_target *target;
+	__u32 gen;
+	__u32 policy;
+	int manager;          /* the service manager's pre-exec child */
+};
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+/* Outermost attached ancestor of the current task's cgroup (level 0 is the
+ * root, which can never be a target). Nested attachments are refused by the
+ * controller, so there is at most one. */
+static __always_inline struct bst_target *find_target(__u64 *target_id)
+{
+	for (int level = 1; level <= BST_MAX_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		struct bst_target *t;
+
+		if (!id)
+			return NULL;
+		t = bpf_map_lookup_elem(&targets, &id);
+		if (t) {
+			*target_id = id;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static __always_inline void inode_id(struct inode *inode, __u32 *dev, __u64 *ino)
+{
+	*dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	*ino = BPF_CORE_READ(inode, i_ino);
+}
+
+/* Policy of an executable in a generation, or BST_RULE_NONE. */
+static __always_inline __u32 exe_policy(__u32 gen, struct inode *inode)
+{
+	struct bst_exe_key k = { .gen = gen };
+	__u32 *p;
+
+	inode_id(inode, &k.dev, &k.ino);
+	p = bpf_map_lookup_elem(&exes, &k);
+	return p ? *p : BST_RULE_NONE;
+}
+
+static __always_inline int find_subject(struct subject *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *exe;
+	__u32 dev;
+	__u64 ino;
+
+	s->target = find_target(&s->target_id);
+	if (!s->target)
+		return 0;
+	s->gen = s->target->gen;
+	exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	s->manager = 0;
+	s->policy = s->target->default_policy;
+	if (!exe)
+		return 1;
+	inode_id(exe, &dev, &ino);
+	if ((s->target->flags & BST_TARGET_MANAGER) &&
+	    dev == s->target->manager_dev && ino == s->target->manager_ino) {
+		s->manager = 1;
+		return 1;
+	}
+	{
+		struct bst_exe_key k = { .gen = s->gen, .dev = dev, .ino = ino };
+		__u32 *p = bpf_map_lookup_elem(&exes, &k);
+
+		if (p)
+			s->policy = *p;
+	}
+	return 1;
+}
+
+struct walk_ctx {
+	struct bst_task *ts;
+	__u32 gen;
+	__u32 state;
+	int broken;
+};
+
+static long walk_byte(__u32 i, void *data)
+{
+	struct walk_ctx *w = data;
+	struct bst_trans_key tk = {};
+	struct bst_state_key sk = {};
+	struct bst_state *st;
+	__u32 *next;
+
+	if (i >= BST_PATH_MAX)
+		return 1;
+	tk.gen = w->gen;
+	tk.state = w->state;
+	tk.byte = (__u8)w->ts->buf[i];
+	next = bpf_map_lookup_elem(&trans, &tk);
+	if (next) {
+		w->state = *next;
+		return 0;
+	}
+	sk.gen = w->gen;
+	sk.state = w->state;
+	st = bpf_map_lookup_elem(&states, &sk);
+	if (!st) {
+		w->broken = 1;
+		return 1;
+	}
+	if (st->flags & BST_STATE_FINAL)
+		return 1;
+	w->state = st->next;
+	return 0;
+}
+
+static __always_inline void emit(struct subject *s, struct bst_task *ts, __u32 len,
+				 __u32 policy, __u32 op, __u32 rule, int err)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(BST_CNT_LOST_EVENTS);
+		return;
+	}
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->target_id = s->target_id;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->gen = s->gen;
+	ev->policy = policy;
+	ev->rule = rule;
+	ev->op = op;
+	ev->errno_ = err;
+	ev->flags = (err ? BST_EV_DENIED : 0) | (len >= BST_EVENT_STR ? BST_EV_TRUNCATED : 0);
+	ev->str_len = len;
+	ev->pad = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_probe_read_kernel(ev->str, sizeof(ev->str), ts->buf);
+	ev->str[BST_EVENT_STR - 1] = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Decide `op` for the string in ts->buf[0..len) under (gen, policy).
+ * Returns 0 to permit or -errno. */
+static __always_inline int decide(struct subject *s, struct bst_task *ts, __u32 len,
+				  __u32 policy, __u32 op)
+{
+	struct bst_policy_op_key pk = { .gen = s->gen, .policy = policy, .op = op };
+	struct walk_ctx w = { .ts = ts, .gen = s->gen };
+	struct bst_state_key sk = { .gen = s->gen };
+	struct bst_rule_key rk = { .gen = s->gen };
+	struct bst_policy_op *po;
+	struct bst_state *st;
+	struct bst_rule *r;
+	__u64 *hits;
+	int err;
+
+	po = bpf_map_lookup_elem(&policy_ops, &pk);
+	if (!po)
+		goto broken;
+	w.state = po->start;
+	bpf_loop(len, walk_byte, &w, 0);
+	if (w.broken)
+		goto broken;
+	sk.state = w.state;
+	st = bpf_map_lookup_elem(&states, &sk);
+	if (!st)
+		goto broken;
+	rk.rule = st->rule;
+	r = bpf_map_lookup_elem(&rules, &rk);
+	if (!r)
+		goto broken;
+	hits = bpf_map_lookup_elem(&rule_hits, &rk);
+	if (hits)
+		__sync_fetch_and_add(hits, 1);
+	err = r->errno_ > 0 ? -r->errno_ : 0;
+	if (err || (r->flags & BST_RULE_LOG))
+		emit(s, ts, len, policy, op, rk.rule, -err);
+	return err;
+
+broken:
+	/* Fail closed: the maps do not describe this decision. */
+	count(BST_CNT_MAP_MISSING);
+	emit(s, ts, len, policy, op, BST_RULE_NONE, EPERM);
+	return -EPERM;
+}
+
+static __always_inline struct bst_task *task_scratch(void)
+{
+	return bpf_task_storage_get(&task_store, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* An execve: the binary's own open, or (after bprm_check) its interpreter. */
+static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, __u32 len,
+				       struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 dev, policy;
+	__u64 ino;
+
+	inode_id(inode, &dev, &ino);
+	if ((s->target->flags & BST_TARGET_MANAGER) &&
+	    dev == s->target->manager_dev && ino == s->target->manager_ino) {
+		/* Nothing inside a target may become the exempt service manager. */
+		emit(s, ts, len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM);
+		return -EPERM;
+	}
+	if (ts->exec_phase == EXEC_ARMED && ts->exec_gen == s->gen &&
+	    ts->exec_policy != BST_RULE_NONE)
+		/* The interpreter of a program that has its own policy: that
+		 * policy must allow reading it, as it must its libraries. */
+		return decide(s, ts, len, ts->exec_policy, BST_OP_FSREAD);
+	policy = exe_policy(s->gen, inode);
+	if (policy != BST_RULE_NONE && ts->exec_phase != EXEC_ARMED) {
+		/* Executing a binary that has its own policy is a transition into
+		 * that policy, permitted whatever the caller's policy says. */
+		count(BST_CNT_EXEC_TRANSITION);
+		return 0;
+	}
+	if (s->manager)
+		return decide(s, ts, len, s->target->default_policy, BST_OP_EXECVE);
+	return decide(s, ts, len, s->policy, BST_OP_EXECVE);
+}
+
+SEC("lsm.s/file_open")
+int BPF_PROG(bst_file_open, struct file *file, int ret)
+{
+	struct subject s;
+	struct bst_task *ts;
+	unsigned int mode;
+	long n;
+	__u32 len;
+	int err;
+
+	if (ret)
+		return ret;
+	if (!find_subject(&s))
+		return 0;
+	ts = task_scratch();
+	if (!ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	mode = file->f_mode;
+	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
+	if (n <= 0) {
+		ts->buf[0] = 0;
+		if (n == -ENAMETOOLONG) {
+			count(BST_CNT_TOO_LONG);
+			emit(&s, ts, 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, ENAMETOOLONG);
+			return -ENAMETOOLONG;
+		}
+		count(BST_CNT_PATH_ERROR);
+		emit(&s, ts, 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, EPERM);
+		return -EPERM;
+	}
+	len = (__u32)n - 1;
+	if (mode & FMODE_EXEC)
+		return decide_exec(&s, ts, len, file);
+	if (s.manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	if (mode & FMODE_READ) {
+		err = decide(&s, ts, len, s.policy, BST_OP_FSREAD);
+		if (err)
+			return err;
+	}
+	if (mode & FMODE_WRITE)
+		return decide(&s, ts, len, s.policy, BST_OP_FSWRITE);
+	return 0;
+}
+
+static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u32 op)
+{
+	struct subject s;
+	struct bst_task *ts;
+	int len;
+
+	if (!find_subject(&s))
+		return 0;
+	if (s.manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	ts = task_scratch();
+	if (!ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	len = render_sockaddr(ts->buf, address, addrlen);
+	return decide(&s, ts, (__u32)len, s.policy, op);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(bst_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_hook(address, addrlen, BST_OP_BIND);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return sock_hook(address, addrlen, BST_OP_CONNECT);
+}
+
+/* The binary of an execve passed its open: later FMODE_EXEC opens in this
+ * execve are its interpreter's, decided by the binary's own policy if it has one. */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct bst_task *ts;
+	struct subject s;
+
+	if (ret)
+		return ret;
+	if (!find_subject(&s))
+		return 0;
+	ts = task_scratch();
+	if (!ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	ts->exec_phase = EXEC_ARMED;
+	ts->exec_gen = s.gen;
+	ts->exec_policy = exe_policy(s.gen, BPF_CORE_READ(bprm, file, f_inode));
+	return 0;
+}
+
+/* prepare_creds() runs at the start of every execve, before the binary is
+ * opened (and elsewhere): outside an execve it disarms a previous execve that
+ * failed after bprm_check, so its state cannot leak into the next one. */
+SEC("lsm/cred_prepare")
+int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t gfp, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_task *ts;
+
+	if (ret)
+		return ret;
+	ts = bpf_task_storage_get(&task_store, task, 0, 0);
+	if (ts && !BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		ts->exec_phase = EXEC_IDLE;
+	return 0;
+}
+
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
+{
+	struct bst_task *ts = bpf_task_storage_get(&task_store, bpf_get_current_task_btf(), 0, 0);
+
+	if (ts)
+		ts->exec_phase = EXEC_IDLE;
+	return 0;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bpfsystrace.h — every structure that crosses the kernel/user boundary.
+ *
+ * This header is the truth; controller/abi.py is its one Python mirror and
+ * tests/abi/test_layout.py checks the two against each other. Plain C only:
+ * fixed-width fields, explicit padding, no pointers, bools or enums in structs.
+ *
+ * Identifiers: every policy generation loaded by one `attach` has a `gen`
+ * (1..BST_MAX_GENS). Policies, DFA states and rules are numbered inside their
+ * generation, so a reload writes a complete new generation and then swaps the
+ * target's `gen` with one map update; nothing is edited in place under load.
+ */
+#ifndef __BPFSYSTRACE_H
+#define __BPFSYSTRACE_H
+
+#define BST_ABI_VERSION 1
+
+#define BST_MAX_TARGETS   64      /* attached cgroups */
+#define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
+#define BST_MAX_EXES      4096    /* (gen, executable) -> policy */
+#define BST_MAX_POLICY_OPS 16384  /* (gen, policy, op) -> start state */
+#define BST_MAX_STATES    262144  /* DFA states, all generations */
+#define BST_MAX_TRANS     1048576 /* explicit DFA transitions, all generations */
+#define BST_MAX_RULES     65536   /* rules, all generations */
+#define BST_PATH_MAX      4096    /* object string buffer (PATH_MAX) */
+#define BST_EVENT_STR     256     /* object string bytes kept in an event */
+#define BST_RINGBUF_SIZE  (1 << 20)
+
+/* Operations the LSM hooks decide (systrace names in controller/model). */
+#define BST_OP_FSREAD   0
+#define BST_OP_FSWRITE  1
+#define BST_OP_BIND     2
+#define BST_OP_CONNECT  3
+#define BST_OP_EXECVE   4
+#define BST_NR_OPS      5
+
+/* bst_target.flags */
+#define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */
+
+/* bst_state.flags */
+#define BST_STATE_FINAL 0x1       /* every continuation stays in this state */
+
+/* bst_rule.flags */
+#define BST_RULE_LOG     0x1      /* `log`: emit an event even when permitted */
+#define BST_RULE_IMPLICIT 0x2     /* no rule matched (systrace's default deny) */
+
+/* bst_event.flags */
+#define BST_EV_DENIED    0x1
+#define BST_EV_TRUNCATED 0x2      /* object string longer than BST_EVENT_STR */
+
+/* Rule ids with a fixed meaning in every generation (not in the rules map). */
+#define BST_RULE_NONE   0xffffffffu
+
+/* counters[] indices: kernel-side events that are not rule decisions. */
+#define BST_CNT_LOST_EVENTS   0   /* ring buffer full: event dropped */
+#define BST_CNT_PATH_ERROR    1   /* bpf_d_path failed: denied */
+#define BST_CNT_TOO_LONG      2   /* object string too long: denied ENAMETOOLONG */
+#define BST_CNT_MAP_MISSING   3   /* inconsistent maps: denied (fail closed) */
+#define BST_CNT_NO_MEMORY     4   /* task storage unavailable: denied */
+#define BST_CNT_MANAGER       5   /* decisions skipped for the service manager */
+#define BST_CNT_EXEC_TRANSITION 6 /* execs into a binary with its own policy */
+#define BST_NR_COUNTERS       8
+
+/* targets: cgroup id (u64) -> bst_target */
+struct bst_target {
+	__u32 gen;            /* policy generation in force */
+	__u32 default_policy; /* policy for executables without one */
+	__u32 flags;          /* BST_TARGET_* */
+	__u32 manager_dev;    /* kernel dev_t of the service manager binary */
+	__u64 manager_ino;
+};
+
+/* exes: which policy an executable runs under in one generation */
+struct bst_exe_key {
+	__u32 gen;
+	__u32 dev;            /* kernel dev_t (MAJOR << 20 | MINOR) of the superblock */
+	__u64 ino;
+};
+
+/* policy_ops: (gen, policy, op) -> start state of that operation's DFA */
+struct bst_policy_op_key {
+	__u32 gen;
+	__u32 policy;
+	__u32 op;
+	__u32 pad;
+};
+
+struct bst_policy_op {
+	__u32 start;
+	__u32 pad;
+};
+
+/* states: (gen, state) -> bst_state */
+struct bst_state_key {
+	__u32 gen;
+	__u32 state;
+};
+
+struct bst_state {
+	__u32 next;           /* next state for bytes without an explicit transition */
+	__u32 rule;           /* first rule that matches a string ending here */
+	__u32 flags;          /* BST_STATE_* */
+	__u32 pad;
+};
+
+/* trans: explicit transitions (gen, state, byte) -> next state (__u32) */
+struct bst_trans_key {
+	__u32 gen;
+	__u32 state;
+	__u32 byte;
+	__u32 pad;
+};
+
+/* rules: (gen, rule) -> bst_rule; rule_hits: same key -> per-CPU __u64 */
+struct bst_rule_key {
+	__u32 gen;
+	__u32 rule;
+};
+
+struct bst_rule {
+	__s32 errno_;         /* 0: permit; > 0: deny with this errno */
+	__u32 flags;          /* BST_RULE_* */
+	__u32 policy;
+	__u32 op;
+};
+
+/* events ring buffer record (fixed size) */
+struct bst_event {
+	__u64 ts_ns;          /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;      /* the process's own cgroup */
+	__u64 target_id;      /* the attached cgroup it falls under */
+	__u32 pid;            /* thread group id */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gen;
+	__u32 policy;
+	__u32 rule;
+	__u32 op;
+	__s32 errno_;         /* errno returned, 0 when permitted */
+	__u32 flags;          /* BST_EV_* */
+	__u32 str_len;        /* length of the full object string */
+	__u32 pad;
+	char comm[16];
+	char str[BST_EVENT_STR];
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct bst_target) == 24, "bst_target size");
+_Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
+_Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
+_Static_assert(sizeof(struct bst_state) == 16, "bst_state size");
+_Static_assert(sizeof(struct bst_trans_key) == 16, "bst_trans_key size");
+_Static_assert(sizeof(struct bst_event) == 344, "bst_event size");
+#endif
+
+#endif /* __BPFSYSTRACE_H */

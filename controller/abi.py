@@ -1,0 +1,113 @@
+"""ctypes mirror of bpf/bpfsystrace.h — the only Python copy of the kernel ABI.
+
+Names and field order follow the C header exactly (bst_event -> BstEvent);
+tests/abi/test_layout.py compiles the header and compares sizes and offsets.
+"""
+from __future__ import annotations
+
+import ctypes as C
+
+BST_ABI_VERSION = 1
+
+BST_MAX_TARGETS = 64
+BST_MAX_DEPTH = 16
+BST_MAX_EXES = 4096
+BST_MAX_POLICY_OPS = 16384
+BST_MAX_STATES = 262144
+BST_MAX_TRANS = 1048576
+BST_MAX_RULES = 65536
+BST_PATH_MAX = 4096
+BST_EVENT_STR = 256
+BST_RINGBUF_SIZE = 1 << 20
+
+BST_OP_FSREAD = 0
+BST_OP_FSWRITE = 1
+BST_OP_BIND = 2
+BST_OP_CONNECT = 3
+BST_OP_EXECVE = 4
+BST_NR_OPS = 5
+
+BST_TARGET_MANAGER = 0x1
+BST_STATE_FINAL = 0x1
+BST_RULE_LOG = 0x1
+BST_RULE_IMPLICIT = 0x2
+BST_EV_DENIED = 0x1
+BST_EV_TRUNCATED = 0x2
+BST_RULE_NONE = 0xFFFFFFFF
+
+BST_CNT_LOST_EVENTS = 0
+BST_CNT_PATH_ERROR = 1
+BST_CNT_TOO_LONG = 2
+BST_CNT_MAP_MISSING = 3
+BST_CNT_NO_MEMORY = 4
+BST_CNT_MANAGER = 5
+BST_CNT_EXEC_TRANSITION = 6
+BST_NR_COUNTERS = 8
+
+u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
+
+
+class _Struct(C.Structure):
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in self._fields_ if n != "pad")
+        return f"{type(self).__name__}({vals})"
+
+
+class BstTarget(_Struct):
+    _fields_ = [("gen", u32), ("default_policy", u32), ("flags", u32),
+                ("manager_dev", u32), ("manager_ino", u64)]
+
+
+class BstExeKey(_Struct):
+    _fields_ = [("gen", u32), ("dev", u32), ("ino", u64)]
+
+
+class BstPolicyOpKey(_Struct):
+    _fields_ = [("gen", u32), ("policy", u32), ("op", u32), ("pad", u32)]
+
+
+class BstPolicyOp(_Struct):
+    _fields_ = [("start", u32), ("pad", u32)]
+
+
+class BstStateKey(_Struct):
+    _fields_ = [("gen", u32), ("state", u32)]
+
+
+class BstState(_Struct):
+    _fields_ = [("next", u32), ("rule", u32), ("flags", u32), ("pad", u32)]
+
+
+class BstTransKey(_Struct):
+    _fields_ = [("gen", u32), ("state", u32), ("byte", u32), ("pad", u32)]
+
+
+class BstRuleKey(_Struct):
+    _fields_ = [("gen", u32), ("rule", u32)]
+
+
+class BstRule(_Struct):
+    _fields_ = [("errno_", s32), ("flags", u32), ("policy", u32), ("op", u32)]
+
+
+class BstEvent(_Struct):
+    _fields_ = [("ts_ns", u64), ("cgroup_id", u64), ("target_id", u64),
+                ("pid", u32), ("tid", u32), ("ppid", u32), ("uid", u32),
+                ("gen", u32), ("policy", u32), ("rule", u32), ("op", u32),
+                ("errno_", s32), ("flags", u32), ("str_len", u32), ("pad", u32),
+                ("comm", C.c_char * 16), ("str", C.c_char * BST_EVENT_STR)]
+
+
+# Every mirrored struct, by its C name (the layout test walks this).
+STRUCTS = {
+    "bst_target": BstTarget,
+    "bst_exe_key": BstExeKey,
+    "bst_policy_op_key": BstPolicyOpKey,
+    "bst_policy_op": BstPolicyOp,
+    "bst_state_key": BstStateKey,
+    "bst_state": BstState,
+    "bst_trans_key": BstTransKey,
+    "bst_rule_key": BstRuleKey,
+    "bst_rule": BstRule,
+    "bst_event": BstEvent,
+}

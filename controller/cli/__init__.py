@@ -1,0 +1,83 @@
+"""bpfsystrace command line: main(argv) -> exit code.
+
+Each subcommand is a module with add_parser(subparsers) and run(args) -> int.
+This is the only place that catches broadly, prints errors and picks exit
+codes (bpfsystrace.errors lists them; docs/errors.md documents them).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from .. import errors
+from . import attach, check, doctor
+
+COMMANDS = (attach.Attach, attach.Detach, attach.Status, check.Check, check.Explain, doctor.Doctor)
+
+EPILOG = """\
+typical use:
+  bpfsystrace check policies/usr_sbin_named          validate a policy, list what is enforced
+  bpfsystrace doctor                                 can this host enforce?
+  bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
+  bpfsystrace status                                 what is attached, allowed/denied counts
+  bpfsystrace detach --cgroup named.slice
+
+exit codes: 0 ok, 1 policy rejected, 2 usage or target error, 3 host cannot enforce,
+4 kernel operation failed, 70 internal error, 128+N killed by signal N.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bpfsystrace",
+        description="Enforce OpenBSD systrace policies on Linux with BPF-LSM programs.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show debug logging and tracebacks")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress and info messages")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS:
+        cmd.add_parser(sub)
+    return p
+
+
+class _Signal(Exception):
+    def __init__(self, signum):
+        self.signum = signum
+
+
+def _on_signal(signum, _frame):
+    raise _Signal(signum)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else
+                        logging.INFO if args.verbose else logging.WARNING,
+                        format="bpfsystrace: %(levelname)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return errors.EXIT_USAGE
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    try:
+        return args.run(args)
+    except errors.BpfsystraceError as e:
+        logging.getLogger("bpfsystrace").debug("%s", e.msgid, exc_info=args.debug)
+        print(f"bpfsystrace: error: {e.render()}" if not isinstance(e, errors.PolicyError)
+              else e.render(), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return errors.EXIT_SIGNAL_BASE + signal.SIGINT
+    except _Signal as s:
+        return errors.EXIT_SIGNAL_BASE + s.signum
+    except BrokenPipeError:
+        return errors.EXIT_OK
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        print("bpfsystrace: internal error (a bug); please report it with the traceback above",
+              file=sys.stderr)
+        return errors.EXIT_INTERNAL

@@ -1,0 +1,183 @@
+"""One DFA per (policy, operation): first-match rule selection in O(len).
+
+All atoms of the operation's rules go into one NFA; subset construction gives
+a DFA whose states know which atoms accept a string ending there, and so which
+rule is the first whose expression holds. A state's decision is an index into
+the rule list, or `len(rules)` for "no rule matched" (systrace's deny).
+
+Each state has a default successor and explicit transitions only for bytes
+that go elsewhere; a state that can never be left is FINAL, and the kernel
+stops walking there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.types import Atom, Expr, Not, atoms, evaluate
+from .nfa import ALL, NFA, atom_fragment
+
+POSITIVE = {"neq": "eq", "nsub": "sub"}
+
+
+class StateBudgetExceeded(Exception):
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+@dataclass(slots=True)
+class DState:
+    next: int
+    rule: int
+    trans: dict[int, int] = field(default_factory=dict)
+
+    def final(self, me: int) -> bool:
+        return self.next == me and not self.trans
+
+
+@dataclass(slots=True)
+class DFA:
+    start: int
+    states: list[DState]
+
+    def run(self, data: bytes) -> int:
+        """Decision for a string (the kernel's walk, in Python)."""
+        s = self.start
+        for b in data:
+            st = self.states[s]
+            if st.final(s):
+                break
+            s = st.trans.get(b, st.next)
+        return self.states[s].rule
+
+
+def positive(expr: Expr) -> Expr:
+    """Rewrite neq/nsub atoms as not(eq/sub) so every atom is a language."""
+    if isinstance(expr, Atom):
+        if expr.op in POSITIVE:
+            return Not(Atom(expr.arg, expr.index, POSITIVE[expr.op], expr.value))
+        return expr
+    if isinstance(expr, Not):
+        return Not(positive(expr.expr))
+    if hasattr(expr, "left"):
+        return type(expr)(positive(expr.left), positive(expr.right))
+    return expr
+
+
+def build(exprs: list[Expr], max_states: int = 100_000) -> DFA:
+    """DFA deciding the first of `exprs` that holds (len(exprs): none).
+
+    Raises nfa.PatternError for an untranslatable pattern and
+    StateBudgetExceeded when more than max_states states would be needed."""
+    exprs = [positive(e) for e in exprs]
+    index: dict[Atom, int] = {}
+    for e in exprs:
+        for a in atoms(e):
+            index.setdefault(a, len(index))
+    nfa = NFA()
+    start = nfa.state()
+    for a, i in index.items():
+        s, e = atom_fragment(nfa, a.op, a.value)
+        nfa.epsilon(start, s)
+        nfa.accept[e] = i
+    return _Builder(nfa, exprs, index, max_states).run(start)
+
+
+def _monotone(expr: Expr) -> bool:
+    """True when expr can only hold if one of its atoms holds (no not/true)."""
+    if isinstance(expr, Atom):
+        return True
+    if hasattr(expr, "left"):
+        return _monotone(expr.left) and _monotone(expr.right)
+    return False          # Not, Const
+
+
+class _Builder:
+    def __init__(self, nfa, exprs, index, max_states):
+        self.nfa, self.exprs, self.index, self.max = nfa, exprs, index, max_states
+        self.closures: dict[int, frozenset[int]] = {}
+        self.ids: dict[frozenset[int], int] = {}
+        self.sets: list[frozenset[int]] = []
+        self.decisions: dict[frozenset[int], int] = {}
+        self._by_atom, self._always = self._candidates()
+
+    def closure_of(self, s: int) -> frozenset[int]:
+        c = self.closures.get(s)
+        if c is None:
+            seen, todo = {s}, [s]
+            while todo:
+                for t in self.nfa.eps[todo.pop()]:
+                    if t not in seen:
+                        seen.add(t)
+                        todo.append(t)
+            c = self.closures[s] = frozenset(seen)
+        return c
+
+    def state_id(self, targets) -> int:
+        key = frozenset().union(*(self.closure_of(t) for t in targets)) if targets else frozenset()
+        sid = self.ids.get(key)
+        if sid is None:
+            if len(self.sets) >= self.max:
+                raise StateBudgetExceeded(self.max)
+            sid = self.ids[key] = len(self.sets)
+            self.sets.append(key)
+        return sid
+
+    def _candidates(self):
+        """Per atom, the rules using it; plus rules that may hold with no atom."""
+        by_atom: dict[int, list[int]] = {}
+        always = []
+        for i, e in enumerate(self.exprs):
+            if _monotone(e):
+                for a in atoms(e):
+                    by_atom.setdefault(self.index[a], []).append(i)
+            else:
+                always.append(i)
+        return by_atom, always
+
+    def decide(self, nset: frozenset[int]) -> int:
+        accepted = frozenset(self.nfa.accept[s] for s in nset if s in self.nfa.accept)
+        d = self.decisions.get(accepted)
+        if d is None:
+            cands = set(self._always)
+            for a in accepted:
+                cands.update(self._by_atom.get(a, ()))
+            truth = lambda a: self.index[a] in accepted  # noqa: E731
+            d = next((i for i in sorted(cands) if evaluate(self.exprs[i], truth)), len(self.exprs))
+            self.decisions[accepted] = d
+        return d
+
+    def run(self, start: int) -> DFA:
+        states: list[DState] = []
+        self.state_id([start])
+        done = 0
+        while done < len(self.sets):
+            states.append(self.expand(self.sets[done]))
+            done += 1
+        return DFA(0, states)
+
+    def expand(self, nset: frozenset[int]) -> DState:
+        anyt: set[int] = set()
+        single: dict[int, set[int]] = {}
+        partial: list[tuple[int, int]] = []
+        for s in nset:
+            for mask, t in self.nfa.edges[s]:
+                if mask == ALL:
+                    anyt.add(t)
+                elif mask & (mask - 1) == 0:
+                    single.setdefault(mask.bit_length() - 1, set()).add(t)
+                else:
+                    partial.append((mask, t))
+        default = self.state_id(anyt)
+        explicit = set(single)
+        for mask, _ in partial:
+            explicit.update(b for b in range(256) if mask >> b & 1)
+        trans = {}
+        for b in sorted(explicit):
+            targets = anyt | single.get(b, set())
+            targets.update(t for mask, t in partial if mask >> b & 1)
+            if targets != anyt:
+                nxt = self.state_id(targets)
+                if nxt != default:
+                    trans[b] = nxt
+        return DState(default, self.decide(nset), trans)

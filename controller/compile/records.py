@@ -1,0 +1,145 @@
+"""Checked policies -> flat records for the kernel maps (one generation).
+
+Numbering is local to a generation: policy i is policies[i] (the default
+policy comes last), rules and states are numbered from 0. `RuleInfo` keeps,
+in Python only, what each rule id means (policy, source line) for status,
+logs and explain.
+"""
+from __future__ import annotations
+
+import errno as _errno
+import time
+from dataclasses import dataclass, field
+
+from .. import abi
+from ..errors import Diagnostic, PolicyError
+from ..model import syscalls
+from ..model.types import Const, Policy, Rule, atoms
+from . import dfa as dfa_mod
+from .nfa import NFA, PatternError, atom_fragment
+
+DEFAULT_DENY = "deny"
+DEFAULT_PERMIT = "permit"
+MAX_STATES_PER_DFA = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    policy: int
+    op: int
+    errno: int
+    log: bool
+    implicit: bool          # "no rule matched" (or a synthetic default rule)
+    rule: Rule | None       # the source rule, None when implicit/synthetic
+
+    @property
+    def action(self) -> str:
+        return "permit" if self.errno == 0 else "deny"
+
+    def describe(self) -> str:
+        if self.rule is not None:
+            return f"{self.rule.coord}: {self.rule.source.strip()}"
+        return "no rule matched (deny)" if self.errno else "default permit"
+
+
+@dataclass(slots=True)
+class Records:
+    binaries: list[str | None]                 # policy index -> Policy: path (None: default)
+    default_policy: int
+    rules: list[RuleInfo] = field(default_factory=list)
+    policy_ops: dict[tuple[int, int], int] = field(default_factory=dict)  # -> start state
+    states: list[abi.BstState] = field(default_factory=list)
+    trans: list[tuple[int, int, int]] = field(default_factory=list)       # (state, byte, next)
+    dfas: dict[tuple[int, int], dfa_mod.DFA] = field(default_factory=dict)
+    offsets: dict[tuple[int, int], int] = field(default_factory=dict)     # first global state
+    rule_base: dict[tuple[int, int], int] = field(default_factory=dict)   # first rule id
+    seconds: float = 0.0
+
+    def rule_record(self, rule_id: int) -> abi.BstRule:
+        info = self.rules[rule_id]
+        flags = (abi.BST_RULE_LOG if info.log else 0) | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
+        return abi.BstRule(info.errno, flags, info.policy, info.op)
+
+    def decide(self, policy: int, op: int, data: bytes) -> int:
+        """Rule id the kernel would pick (the compiled DFA, walked in Python)."""
+        local = self.dfas[(policy, op)].run(data)
+        return self.rule_base[(policy, op)] + local
+
+
+def _validate_patterns(policies, diags):
+    for pol in policies:
+        for rule in pol.rules:
+            for a in atoms(rule.expr):
+                op = {"neq": "eq", "nsub": "sub"}.get(a.op, a.op)
+                try:
+                    atom_fragment(NFA(), op, a.value)
+                except PatternError as e:
+                    diags.append(Diagnostic(rule.coord, f"cannot compile '{a.op} \"{a.value}\"': {e}",
+                                            source=rule.source))
+
+
+def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAULT_DENY) -> Records:
+    """Compile policies plus the default (DEFAULT_DENY, DEFAULT_PERMIT or a Policy)."""
+    t0 = time.monotonic()
+    diags: list[Diagnostic] = []
+    all_pols = list(policies)
+    if isinstance(default, Policy):
+        all_pols.append(default)
+    _validate_patterns(all_pols, diags)
+    if diags:
+        raise PolicyError(diags)
+    binaries = [p.binary for p in policies] + [None]
+    recs = Records(binaries, len(policies))
+    for pidx, pol in enumerate(all_pols if isinstance(default, Policy) else all_pols + [None]):
+        for op in sorted(syscalls.BY_OP):
+            rules = _rules_for(pol, default, op)
+            _add_dfa(recs, pidx, op, rules, pol, diags)
+    if diags:
+        raise PolicyError(diags)
+    recs.seconds = time.monotonic() - t0
+    return recs
+
+
+def _rules_for(pol, default, op):
+    if pol is not None:
+        return list(pol.rules_for(op))
+    if default == DEFAULT_PERMIT:
+        return [None]               # one synthetic "permit"
+    if default == DEFAULT_DENY:
+        return []
+    raise ValueError(f"bad default {default!r}")
+
+
+def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
+    exprs = [Const(True) if r is None else r.expr for r in rules]
+    try:
+        d = dfa_mod.build(exprs, MAX_STATES_PER_DFA)
+    except dfa_mod.StateBudgetExceeded as e:
+        heavy = [r for r in rules if r is not None and any(a.op in ("match", "re", "sub", "nsub")
+                                                             for a in atoms(r.expr))]
+        coord_rule = heavy[-1] if heavy else rules[-1]
+        diags.append(Diagnostic(coord_rule.coord,
+                                f"{syscalls.BY_OP[op].name} rules of {pol.binary} need more than "
+                                f"{e.limit} automaton states",
+                                source=coord_rule.source,
+                                hints=("simplify or merge the match/re/sub patterns of this "
+                                       "operation (rules at lines "
+                                       + ", ".join(str(r.coord.line) for r in heavy[:10]) + ")",)))
+        return
+    base = len(recs.rules)
+    for r in rules:
+        if r is None:
+            recs.rules.append(RuleInfo(pidx, op, 0, False, True, None))
+        else:
+            recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r))
+    recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None))   # no rule matched
+    offset = len(recs.states)
+    recs.offsets[(pidx, op)] = offset
+    recs.rule_base[(pidx, op)] = base
+    recs.dfas[(pidx, op)] = d
+    recs.policy_ops[(pidx, op)] = offset + d.start
+    for i, st in enumerate(d.states):
+        flags = abi.BST_STATE_FINAL if st.final(i) else 0
+        recs.states.append(abi.BstState(offset + st.next, base + st.rule, flags, 0))
+        for b, nxt in st.trans.items():
+            recs.trans.append((offset + i, b, offset + nxt))

@@ -1,0 +1,152 @@
+"""The reference evaluator: systrace's semantics written plainly in Python.
+
+Given a checked policy, an operation and its object string, it returns the
+rule that decides, the errno and whether it logs. It shares nothing with the
+compiler (compile/nfa.py, compile/dfa.py) on purpose: differential tests
+compare the two, and the kernel, on the same inputs.
+"""
+from __future__ import annotations
+
+import errno as _errno
+import re
+from dataclasses import dataclass
+
+from .model import syscalls
+from .model.types import Atom, Policy, Rule, evaluate
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    rule: Rule | None        # None: no rule matched
+    errno: int               # 0: permitted
+    log: bool
+
+    @property
+    def permitted(self) -> bool:
+        return self.errno == 0
+
+    def describe(self) -> str:
+        if self.rule is None:
+            return "denied (EPERM): no rule matched"
+        verdict = "permitted" if self.permitted else \
+            f"denied ({_errno.errorcode.get(self.errno, self.errno)})"
+        return f"{verdict} by {self.rule.coord}: {self.rule.source.strip()}"
+
+
+def fnmatch(pattern: str, string: str) -> bool:
+    """fnmatch(3) without flags: `*`/`?` match any character including '/'."""
+    p, s = pattern.encode(), string.encode()
+    return _fnmatch_at(p, 0, s, 0)
+
+
+def _fnmatch_at(p: bytes, i: int, s: bytes, j: int) -> bool:
+    while i < len(p):
+        c = p[i]
+        if c == ord("*"):
+            while i < len(p) and p[i] == ord("*"):
+                i += 1
+            if i == len(p):
+                return True
+            return any(_fnmatch_at(p, i, s, k) for k in range(j, len(s) + 1))
+        if j >= len(s):
+            return False
+        if c == ord("?"):
+            i, j = i + 1, j + 1
+            continue
+        if c == ord("["):
+            end, ok = _bracket(p, i, s[j])
+            if end is not None:
+                if not ok:
+                    return False
+                i, j = end, j + 1
+                continue
+        if c == ord("\\") and i + 1 < len(p):
+            i += 1
+            c = p[i]
+        if c != s[j]:
+            return False
+        i, j = i + 1, j + 1
+    return j == len(s)
+
+
+_CLASSES = {
+    "alpha": str.isalpha, "digit": str.isdigit, "alnum": str.isalnum,
+    "upper": str.isupper, "lower": str.islower, "space": lambda c: c in " \t\n\r\f\v",
+    "blank": lambda c: c in " \t", "print": lambda c: " " <= c <= "~",
+    "graph": lambda c: "!" <= c <= "~", "cntrl": lambda c: c < " " or c == "\x7f",
+    "punct": lambda c: "!" <= c <= "~" and not c.isalnum(),
+    "xdigit": lambda c: c in "0123456789abcdefABCDEF",
+}
+
+
+def _bracket(p: bytes, i: int, ch: int):
+    """(index after ']', matched) for a bracket expression, or (None, _)."""
+    j = i + 1
+    neg = j < len(p) and p[j] in b"!^"
+    j += neg
+    matched, first = False, True
+    while j < len(p):
+        if p[j] == ord("]") and not first:
+            return j + 1, matched != neg
+        first = False
+        if p[j:j + 2] == b"[:":
+            end = p.find(b":]", j + 2)
+            if end > 0:
+                test = _CLASSES[p[j + 2:end].decode()]
+                matched |= ch < 128 and test(chr(ch))
+                j = end + 2
+                continue
+        lo = p[j]
+        if lo == ord("\\") and j + 1 < len(p):
+            j += 1
+            lo = p[j]
+        if j + 2 < len(p) and p[j + 1] == ord("-") and p[j + 2] != ord("]"):
+            matched |= lo <= ch <= p[j + 2]
+            j += 3
+        else:
+            matched |= ch == lo
+            j += 1
+    return None, False
+
+
+def inpath(base: str, value: str) -> bool:
+    base = base.rstrip("/") or ("/" if base else "")
+    if base == "/":
+        return value.startswith("/")
+    return value == base or value.startswith(base + "/")
+
+
+def atom_holds(atom: Atom, value: str) -> bool:
+    v = atom.value
+    if atom.op == "eq":
+        return value == v
+    if atom.op == "neq":
+        return value != v
+    if atom.op == "sub":
+        return v in value
+    if atom.op == "nsub":
+        return v not in value
+    if atom.op == "match":
+        return fnmatch(v, value)
+    if atom.op == "inpath":
+        return inpath(v, value)
+    if atom.op == "re":
+        return re.search(v.encode(), value.encode(), re.DOTALL) is not None
+    raise ValueError(atom.op)
+
+
+def decide(policy: Policy | None, op: int, value: str, default: str = "deny") -> Decision:
+    """First matching enforced rule for `op` on `value` (None policy: the default)."""
+    if policy is None:
+        return Decision(None, 0 if default == "permit" else _errno.EPERM, default != "permit")
+    for rule in policy.rules_for(op):
+        if evaluate(rule.expr, lambda a: atom_holds(a, value)):
+            return Decision(rule, rule.errno, rule.log or rule.errno != 0)
+    return Decision(None, _errno.EPERM, True)
+
+
+def op_by_name(name: str) -> int:
+    try:
+        return syscalls.OPERATIONS[name].op
+    except KeyError:
+        raise ValueError(f"unknown operation {name!r}; one of {', '.join(syscalls.OPERATIONS)}") from None

@@ -1,0 +1,202 @@
+"""ctypes bindings over the system libbpf (libbpf.so.1, Debian libbpf1 >= 1.1).
+
+The only module that touches libbpf. Failed calls raise KernelError with the
+operation, the object and the errno; libbpf's own messages (verifier logs
+included) go to the `bpfsystrace.libbpf` logger and the last lines are kept for
+error reports.
+"""
+from __future__ import annotations
+
+import collections
+import ctypes as C
+import ctypes.util
+import logging
+import os
+
+from ..errors import KernelError, UnsupportedKernel
+
+log = logging.getLogger("bpfsystrace.libbpf")
+
+_lib = None
+_libc = C.CDLL(None, use_errno=True)
+_libc.vsnprintf.argtypes = [C.c_char_p, C.c_size_t, C.c_char_p, C.c_void_p]
+
+# The last lines libbpf printed (verifier log tails end up in error messages).
+recent_messages: collections.deque[str] = collections.deque(maxlen=60)
+
+_PRINT_FN = C.CFUNCTYPE(C.c_int, C.c_int, C.c_char_p, C.c_void_p)
+SAMPLE_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, C.c_size_t)
+
+
+@_PRINT_FN
+def _print(level, fmt, args):
+    buf = C.create_string_buffer(4096)
+    _libc.vsnprintf(buf, len(buf), fmt, args)
+    text = buf.value.decode(errors="replace").rstrip("\n")
+    for line in text.splitlines():
+        recent_messages.append(line)
+        log.debug("%s", line)
+    return 0
+
+
+def _sig(name, restype, *argtypes):
+    fn = getattr(_lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+
+
+def lib():
+    """Load libbpf once and declare the functions we use."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    path = ctypes.util.find_library("bpf") or "libbpf.so.1"
+    try:
+        _lib = C.CDLL(path, use_errno=True)
+    except OSError as e:
+        raise UnsupportedKernel(f"cannot load libbpf ({e})",
+                                "install Debian's libbpf1 (apt-get install libbpf1)") from None
+    p, i, u32, u64, s = C.c_void_p, C.c_int, C.c_uint32, C.c_uint64, C.c_char_p
+    _sig("libbpf_set_print", p, _PRINT_FN)
+    _sig("libbpf_major_version", u32)
+    _sig("libbpf_minor_version", u32)
+    _sig("bpf_object__open_file", p, s, p)
+    _sig("bpf_object__load", i, p)
+    _sig("bpf_object__close", None, p)
+    _sig("bpf_object__next_program", p, p, p)
+    _sig("bpf_object__next_map", p, p, p)
+    _sig("bpf_program__name", s, p)
+    _sig("bpf_program__attach", p, p)
+    _sig("bpf_program__set_autoload", i, p, C.c_bool)
+    _sig("bpf_link__pin", i, p, s)
+    _sig("bpf_link__destroy", i, p)
+    _sig("bpf_map__name", s, p)
+    _sig("bpf_map__fd", i, p)
+    _sig("bpf_map__pin", i, p, s)
+    _sig("bpf_map__reuse_fd", i, p, i)
+    _sig("bpf_map__initial_value", p, p, C.POINTER(C.c_size_t))
+    _sig("bpf_obj_get", i, s)
+    _sig("bpf_map_update_elem", i, i, p, p, u64)
+    _sig("bpf_map_lookup_elem", i, i, p, p)
+    _sig("bpf_map_delete_elem", i, i, p)
+    _sig("bpf_map_get_next_key", i, i, p, p)
+    _sig("libbpf_num_possible_cpus", i)
+    _sig("ring_buffer__new", p, i, SAMPLE_FN, p, p)
+    _sig("ring_buffer__poll", i, p, i)
+    _sig("ring_buffer__free", None, p)
+    _lib.libbpf_set_print(_print)
+    return _lib
+
+
+def version() -> str:
+    b = lib()
+    return f"{b.libbpf_major_version()}.{b.libbpf_minor_version()}"
+
+
+def _fail(op: str, obj: str, ret: int | None = None, hint: str | None = None):
+    err = -ret if (ret is not None and ret < 0) else C.get_errno()
+    raise KernelError(op, obj, err or 0, hint)
+
+
+def check(ret: int, op: str, obj: str) -> int:
+    """Raise KernelError for a negative libbpf return value."""
+    if ret < 0:
+        _fail(op, obj, ret)
+    return ret
+
+
+def check_ptr(ptr, op: str, obj: str):
+    if not ptr:
+        _fail(op, obj)
+    return ptr
+
+
+def obj_get(path: str) -> int:
+    fd = lib().bpf_obj_get(path.encode())
+    if fd < 0:
+        _fail("open pinned object", path, fd)
+    return fd
+
+
+def num_possible_cpus() -> int:
+    return check(lib().libbpf_num_possible_cpus(), "count possible CPUs", "libbpf")
+
+
+class Map:
+    """A map by file descriptor with typed keys and values (ctypes structs)."""
+
+    def __init__(self, fd: int, name: str, key_type, value_type, percpu: bool = False):
+        self.fd, self.name = fd, name
+        self.key_type, self.value_type, self.percpu = key_type, value_type, percpu
+        self._ncpu = num_possible_cpus() if percpu else 1
+
+    def _value_buf(self):
+        if self.percpu:
+            return (self.value_type * self._ncpu)()
+        return self.value_type()
+
+    def update(self, key, value, flags: int = 0) -> None:
+        ret = lib().bpf_map_update_elem(self.fd, C.byref(key), C.byref(value), flags)
+        check(ret, "update map", self.name)
+
+    def lookup(self, key):
+        val = self._value_buf()
+        ret = lib().bpf_map_lookup_elem(self.fd, C.byref(key), C.byref(val))
+        if ret < 0:
+            if -ret == 2 or C.get_errno() == 2:  # ENOENT
+                return None
+            check(ret, "look up map", self.name)
+        return val
+
+    def delete(self, key) -> bool:
+        ret = lib().bpf_map_delete_elem(self.fd, C.byref(key))
+        if ret < 0:
+            if -ret == 2 or C.get_errno() == 2:
+                return False
+            check(ret, "delete from map", self.name)
+        return True
+
+    def keys(self):
+        """All keys (collected first, so deleting while iterating is safe)."""
+        out, prev = [], None
+        while True:
+            nxt = self.key_type()
+            ret = lib().bpf_map_get_next_key(
+                self.fd, C.byref(prev) if prev is not None else None, C.byref(nxt))
+            if ret < 0:
+                if -ret == 2 or C.get_errno() == 2:
+                    return out
+                check(ret, "iterate map", self.name)
+            out.append(nxt)
+            prev = nxt
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class RingBuffer:
+    """Consumer of a BPF ring buffer; `callback(bytes)` gets each record."""
+
+    def __init__(self, map_fd: int, callback):
+        def sample(_ctx, data, size):
+            try:
+                callback(C.string_at(data, size))
+            except Exception:  # a broken consumer must not unwind through C
+                log.exception("event callback failed")
+            return 0
+        self._cb = SAMPLE_FN(sample)          # keep a reference: C holds it
+        self._rb = check_ptr(lib().ring_buffer__new(map_fd, self._cb, None, None),
+                             "create ring buffer", "events")
+
+    def poll(self, timeout_ms: int) -> int:
+        ret = lib().ring_buffer__poll(self._rb, timeout_ms)
+        if ret < 0 and -ret != 4:  # EINTR is fine
+            check(ret, "poll ring buffer", "events")
+        return max(ret, 0)
+
+    def close(self) -> None:
+        if self._rb:
+            lib().ring_buffer__free(self._rb)
+            self._rb = None

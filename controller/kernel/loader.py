@@ -1,0 +1,213 @@
+"""Load the BPF object once, attach its LSM programs, pin everything.
+
+Pinned layout (bpffs):
+  /sys/fs/bpf/bpfsystrace/maps/<map>    every map, so any later command
+                                        (attach, status, detach) reopens them
+  /sys/fs/bpf/bpfsystrace/links/<prog>  one link per LSM program: enforcement
+                                        lives as long as these pins, not as
+                                        long as a controller process
+A second `attach` finds the pins and only updates maps. `unload()` removes the
+pins, which detaches the programs.
+"""
+from __future__ import annotations
+
+import ctypes as C
+import errno
+import logging
+import os
+import shutil
+import struct
+
+from .. import abi
+from ..errors import KernelError, UnsupportedKernel
+from . import libbpf, system
+
+log = logging.getLogger(__name__)
+
+PIN_ROOT = "/sys/fs/bpf/bpfsystrace"
+MAP_DIR = os.path.join(PIN_ROOT, "maps")
+LINK_DIR = os.path.join(PIN_ROOT, "links")
+PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_check",
+            "bst_cred_prepare", "bst_bprm_committed")
+# name -> (key type, value type, per-CPU)
+MAPS = {
+    "targets": (C.c_uint64, abi.BstTarget, False),
+    "exes": (abi.BstExeKey, C.c_uint32, False),
+    "policy_ops": (abi.BstPolicyOpKey, abi.BstPolicyOp, False),
+    "states": (abi.BstStateKey, abi.BstState, False),
+    "trans": (abi.BstTransKey, C.c_uint32, False),
+    "rules": (abi.BstRuleKey, abi.BstRule, False),
+    "rule_hits": (abi.BstRuleKey, C.c_uint64, True),
+    "counters": (C.c_uint32, C.c_uint64, True),
+}
+PINNED_EXTRA = ("events", "task_store", "rodata")
+
+UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
+                    "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
+                    "'lsm=...,bpf' on its command line (see docs/install.md)")
+
+
+def object_path() -> str:
+    """The compiled BPF object: $BPFSYSTRACE_BPF_OBJECT, the package, or the build tree."""
+    env = os.environ.get("BPFSYSTRACE_BPF_OBJECT")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for cand in (env,
+                 os.path.join(here, "data", "bpfsystrace.bpf.o"),
+                 os.path.join(os.path.dirname(here), "bpf", ".output", "bpfsystrace.bpf.o")):
+        if cand and os.path.exists(cand):
+            return cand
+    raise UnsupportedKernel("the BPF object bpfsystrace.bpf.o was not found",
+                            "build it with 'make -C bpf' (needs clang and bpftool)")
+
+
+class Kernel:
+    """Open handles on the pinned maps."""
+
+    def __init__(self, maps: dict[str, libbpf.Map], events_fd: int):
+        self.maps = maps
+        self.events_fd = events_fd
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["maps"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def close(self) -> None:
+        for m in self.maps.values():
+            m.close()
+        if self.events_fd >= 0:
+            os.close(self.events_fd)
+            self.events_fd = -1
+
+
+def is_loaded() -> bool:
+    return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in PROGRAMS)
+
+
+def _open_pinned() -> Kernel:
+    maps = {}
+    try:
+        for name, (k, v, percpu) in MAPS.items():
+            fd = libbpf.obj_get(os.path.join(MAP_DIR, name))
+            maps[name] = libbpf.Map(fd, name, k, v, percpu)
+        events = libbpf.obj_get(os.path.join(MAP_DIR, "events"))
+        rodata = libbpf.obj_get(os.path.join(MAP_DIR, "rodata"))
+    except KernelError:
+        for m in maps.values():
+            m.close()
+        raise
+    try:
+        _check_abi_pinned(rodata)
+    finally:
+        os.close(rodata)
+    return Kernel(maps, events)
+
+
+def _check_abi_pinned(fd: int) -> None:
+    m = libbpf.Map(fd, "rodata", C.c_uint32, C.c_uint8 * 4)
+    val = m.lookup(C.c_uint32(0))
+    version = struct.unpack("<I", bytes(val))[0] if val is not None else None
+    if version != abi.BST_ABI_VERSION:
+        raise KernelError("adopt pinned programs", PIN_ROOT, errno.EPROTO,
+                          f"the loaded programs speak ABI {version}, this bpfsystrace speaks "
+                          f"{abi.BST_ABI_VERSION}: detach everything with an older bpfsystrace "
+                          f"(or remove {PIN_ROOT}) and attach again")
+
+
+def open_kernel(load: bool = False) -> Kernel:
+    """Handles on the pinned state; with load=True, load and pin it first if needed."""
+    system.ensure_mounted("bpf", system.BPFFS)
+    if is_loaded():
+        return _open_pinned()
+    if os.path.exists(PIN_ROOT) and os.listdir(PIN_ROOT):
+        if not load:
+            raise KernelError("open", PIN_ROOT, errno.ENOENT,
+                              "the pinned state is incomplete; run 'bpfsystrace detach --all' to clean up")
+        log.warning("removing incomplete pinned state under %s", PIN_ROOT)
+        shutil.rmtree(PIN_ROOT, ignore_errors=True)
+    if not load:
+        raise KernelError("open", PIN_ROOT, errno.ENOENT, "nothing is attached")
+    _load_and_pin(object_path())
+    return _open_pinned()
+
+
+def _load_and_pin(path: str) -> None:
+    b = libbpf.lib()
+    obj = b.bpf_object__open_file(path.encode(), None)
+    if not obj:
+        raise KernelError("open BPF object", path, C.get_errno())
+    links = []
+    try:
+        _check_abi_object(b, obj, path)
+        ret = b.bpf_object__load(obj)
+        if ret < 0:
+            _explain_load_failure(-ret, path)
+        os.makedirs(MAP_DIR, exist_ok=True)
+        os.makedirs(LINK_DIR, exist_ok=True)
+        m = b.bpf_object__next_map(obj, None)
+        while m:
+            name = b.bpf_map__name(m).decode()
+            pin = "rodata" if name.endswith(".rodata") else name
+            libbpf.check(b.bpf_map__pin(m, os.path.join(MAP_DIR, pin).encode()), "pin map", name)
+            m = b.bpf_object__next_map(obj, m)
+        prog = b.bpf_object__next_program(obj, None)
+        while prog:
+            name = b.bpf_program__name(prog).decode()
+            link = b.bpf_program__attach(prog)
+            if not link:
+                err = C.get_errno()
+                _explain_load_failure(err, path, f"attach {name}")
+            links.append(link)
+            libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()),
+                         "pin link", name)
+            prog = b.bpf_object__next_program(obj, prog)
+        log.info("loaded %s: %d LSM programs attached and pinned under %s",
+                 path, len(links), PIN_ROOT)
+    except BaseException:
+        shutil.rmtree(PIN_ROOT, ignore_errors=True)   # no half-loaded state stays behind
+        raise
+    finally:
+        for link in links:
+            b.bpf_link__destroy(link)   # the pins keep them attached
+        b.bpf_object__close(obj)
+
+
+def _check_abi_object(b, obj, path: str) -> None:
+    m = b.bpf_object__next_map(obj, None)
+    while m:
+        if b.bpf_map__name(m).decode().endswith(".rodata"):
+            size = C.c_size_t()
+            ptr = b.bpf_map__initial_value(m, C.byref(size))
+            if ptr and size.value >= 4:
+                version = struct.unpack("<I", C.string_at(ptr, 4))[0]
+                if version != abi.BST_ABI_VERSION:
+                    raise UnsupportedKernel(
+                        f"{path} was built for ABI {version}, this bpfsystrace expects "
+                        f"{abi.BST_ABI_VERSION}", "rebuild it with 'make -C bpf'")
+                return
+        m = b.bpf_object__next_map(obj, m)
+    raise UnsupportedKernel(f"{path} has no ABI version", "rebuild it with 'make -C bpf'")
+
+
+def _explain_load_failure(err: int, path: str, op: str = "load") -> None:
+    tail = "\n".join(list(libbpf.recent_messages)[-15:])
+    if err in (errno.EPERM, errno.EACCES) and os.geteuid() == 0:
+        from . import probe
+        raise UnsupportedKernel(
+            f"the kernel refused to {op} the BPF-LSM programs ({errno.errorcode[err]}). "
+            + probe.lsm_diagnosis(), UNSUPPORTED_HINT)
+    if err in (errno.EPERM, errno.EACCES):
+        raise KernelError(op, path, err, "run bpfsystrace as root")
+    if err in (errno.EINVAL, 524):   # 524: ENOTSUPP, the kernel's "not supported here"
+        from . import probe
+        raise UnsupportedKernel(f"the kernel cannot {op} the programs ({errno.errorcode.get(err, err)}). "
+                                + probe.lsm_diagnosis() + ("\nlibbpf said:\n" + tail if tail else ""),
+                                UNSUPPORTED_HINT)
+    raise KernelError(op, path, err, ("libbpf said:\n" + tail) if tail else None)
+
+
+def unload() -> None:
+    """Remove every pin: the programs detach, the maps are freed."""
+    if os.path.exists(PIN_ROOT):
+        shutil.rmtree(PIN_ROOT)

@@ -1,0 +1,83 @@
+"""Can this host enforce? Each check says what it found and what to do.
+
+`bpfsystrace doctor` prints every check; `attach` turns the first failure into
+UnsupportedKernel. The decisive check is the last one: actually loading the
+LSM programs, because some kernels list `bpf` as an active LSM and still
+refuse LSM programs (EPERM before the verifier runs).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import BpfsystraceError
+from . import system
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def active_lsms() -> list[str] | None:
+    path = os.path.join(system.SECURITYFS, "lsm")
+    try:
+        with open(path) as f:
+            return f.read().strip().split(",")
+    except OSError:
+        return None
+
+
+def lsm_diagnosis() -> str:
+    """One sentence on the LSM list, for error messages."""
+    lsms = active_lsms()
+    if lsms is None:
+        return "The active LSM list could not be read (is securityfs mounted?)."
+    if "bpf" not in lsms:
+        return (f"'bpf' is not in the active LSM list ({','.join(lsms)}): boot with "
+                f"lsm={','.join(lsms + ['bpf'])} on the kernel command line.")
+    return (f"'bpf' is in the active LSM list ({','.join(lsms)}), but this kernel still refuses "
+            f"LSM programs (a sandboxed or locked-down kernel).")
+
+
+def checks(try_load: bool = True) -> list[Check]:
+    out = [Check("root", os.geteuid() == 0, f"euid {os.geteuid()}",
+                 "run bpfsystrace as root (it loads BPF programs)")]
+    btf = os.path.exists("/sys/kernel/btf/vmlinux")
+    out.append(Check("kernel BTF", btf, "/sys/kernel/btf/vmlinux " + ("present" if btf else "missing"),
+                     "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's)"))
+    if os.geteuid() == 0:
+        try:
+            system.ensure_mounted("securityfs", system.SECURITYFS)
+        except BpfsystraceError:
+            pass
+    lsms = active_lsms()
+    out.append(Check("bpf in active LSMs", bool(lsms and "bpf" in lsms),
+                     ",".join(lsms) if lsms else "cannot read /sys/kernel/security/lsm",
+                     "add bpf to the kernel's lsm= parameter, e.g. "
+                     "lsm=lockdown,capability,landlock,yama,apparmor,bpf"))
+    try:
+        out.append(Check("cgroup v2", True, system.cgroup2_root()))
+    except BpfsystraceError as e:
+        out.append(Check("cgroup v2", False, str(e), "mount -t cgroup2 none /sys/fs/cgroup"))
+    if try_load and all(c.ok for c in out):
+        out.append(_try_load())
+    return out
+
+
+def _try_load() -> Check:
+    from . import loader
+    was_loaded = loader.is_loaded()
+    try:
+        k = loader.open_kernel(load=True)
+        idle = not k.targets.keys()
+        k.close()
+        if not was_loaded and idle:
+            loader.unload()          # only a test: leave the host as it was
+        return Check("load LSM programs", True, "the LSM programs load and attach")
+    except BpfsystraceError as e:
+        return Check("load LSM programs", False, e.render().splitlines()[0],
+                     loader.UNSUPPORTED_HINT)

@@ -1,0 +1,125 @@
+"""Facts about the running system: mounts, cgroups, file identities.
+
+No BPF here: this is what the loader and the probe need to know about the
+host, read from /proc and the file systems.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+
+from ..errors import KernelError, TargetError
+
+BPFFS = "/sys/fs/bpf"
+SECURITYFS = "/sys/kernel/security"
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    mount_id: int
+    major: int
+    minor: int
+    point: str
+    fstype: str
+
+
+def _unescape(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and i + 3 < len(field) + 1 and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def mounts() -> list[Mount]:
+    """Mounts of this mount namespace, in /proc/self/mountinfo order."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields = left.split()
+            major, minor = fields[2].split(":")
+            out.append(Mount(int(fields[0]), int(major), int(minor), _unescape(fields[4]),
+                             right.split()[0]))
+    return out
+
+
+def mounted(point: str, fstype: str) -> bool:
+    return any(m.point == point and m.fstype == fstype for m in mounts())
+
+
+def mount_fs(fstype: str, point: str) -> None:
+    """mount -t fstype fstype point (for bpffs and securityfs)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.makedirs(point, exist_ok=True)
+    if libc.mount(fstype.encode(), point.encode(), fstype.encode(), 0, None) != 0:
+        raise KernelError(f"mount {fstype} on", point, ctypes.get_errno())
+
+
+def ensure_mounted(fstype: str, point: str) -> None:
+    if not mounted(point, fstype):
+        mount_fs(fstype, point)
+
+
+def cgroup2_root() -> str:
+    """Where the unified (v2) cgroup hierarchy is mounted."""
+    candidates = [m.point for m in mounts() if m.fstype == "cgroup2"]
+    if not candidates:
+        raise TargetError("no cgroup2 file system is mounted; bpfsystrace needs the unified "
+                          "cgroup hierarchy (mount -t cgroup2 none /sys/fs/cgroup)")
+    for preferred in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        if preferred in candidates:
+            return preferred
+    return candidates[0]
+
+
+def resolve_cgroup(name: str) -> str:
+    """A cgroup name relative to the cgroup2 mount, or an absolute path -> path."""
+    root = cgroup2_root()
+    if name.startswith("/") and (name == root or name.startswith(root.rstrip("/") + "/")):
+        path = name
+    else:
+        path = os.path.join(root, name.lstrip("/"))
+    path = os.path.normpath(path)
+    if not path.startswith(root.rstrip("/") + "/"):
+        raise TargetError(f"cgroup {name!r} is the cgroup2 root or outside it ({root}); "
+                          f"confining every process on the host is not supported")
+    return path
+
+
+def cgroup_id(path: str) -> int:
+    """The kernel's cgroup id (the cgroup directory's inode number)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise TargetError(f"cgroup {path} does not exist",) from None
+    return st.st_ino
+
+
+def kernel_dev(major: int, minor: int) -> int:
+    """dev_t as the kernel stores it in super_block.s_dev."""
+    return (major << 20) | minor
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    """(kernel dev of the superblock, inode) of the file `path` resolves to.
+
+    The device comes from mountinfo (it shows sb->s_dev), not from stat(),
+    because overlayfs and btrfs report other devices to stat()."""
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    best = None
+    for m in mounts():
+        p = m.point.rstrip("/") + "/"
+        if real == m.point or real.startswith(p) or m.point == "/":
+            if best is None or len(m.point) >= len(best.point):
+                best = m
+    if best is None:
+        raise TargetError(f"cannot find the mount of {real}")
+    return kernel_dev(best.major, best.minor), st.st_ino

@@ -1,0 +1,159 @@
+"""AST -> checked model. Collects every problem, raises PolicyError once.
+
+Errors: unknown argument names, unknown errno names, arguments the operation
+does not have, a binary with two policies. Rules the kernel cannot enforce are
+kept with their reason (`Rule.why_not`) and a warning; they never disappear.
+
+Fail-closed treatment of what the kernel cannot see: a rule whose condition
+needs an argument the hook does not render is enforced as if the condition
+were false for a permit (it never permits) and true for a deny (it always
+denies) — so the kernel may deny more than systrace would, never permit more.
+"""
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+from ..errors import Diagnostic, PolicyError
+from ..policy import ast
+from . import syscalls
+from .types import And, Atom, Const, Expr, Not, Or, Policy, Rule, atoms
+
+ERRNO_BY_NAME = {name.lower(): num for num, name in _errno.errorcode.items()}
+
+
+def errno_value(name: str) -> int | None:
+    return ERRNO_BY_NAME.get(name)
+
+
+class _Checker:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.diags: list[Diagnostic] = []
+
+    def error(self, node, msg, *hints, length=1, source=None):
+        self.diags.append(Diagnostic(node.coord, msg, "error", source, length, tuple(hints)))
+
+    def warn(self, node, msg, *hints, source=None):
+        self.diags.append(Diagnostic(node.coord, msg, "warning", source, 1, tuple(hints)))
+
+    def expand(self, text: str) -> str:
+        for var in ("HOME", "USER", "CWD"):
+            text = text.replace("$" + var, self.env.get(var, ""))
+        return text
+
+    def expr(self, node, rule_src: str) -> Expr:
+        if node is None or isinstance(node, ast.TrueExpr):
+            return Const(True)
+        if isinstance(node, ast.Not):
+            return Not(self.expr(node.expr, rule_src))
+        if isinstance(node, ast.And):
+            return And(self.expr(node.left, rule_src), self.expr(node.right, rule_src))
+        if isinstance(node, ast.Or):
+            return Or(self.expr(node.left, rule_src), self.expr(node.right, rule_src))
+        if node.arg not in syscalls.ARG_NAMES:
+            self.error(node, f"unknown argument name '{node.arg}'",
+                       "systrace's argument names: " + ", ".join(sorted(syscalls.ARG_NAMES)),
+                       length=len(node.arg), source=rule_src)
+        return Atom(node.arg, node.index, node.op, self.expand(node.value))
+
+    def rule(self, node: ast.Rule) -> Rule:
+        expr = self.expr(node.expr, node.source)
+        act = node.action
+        if act.kind == "permit":
+            err, err_name = 0, ""
+        elif act.errno is None:
+            err, err_name = _errno.EPERM, "eperm"
+        else:
+            err_name = act.errno
+            err = errno_value(act.errno) or 0
+            if not err:
+                self.error(act, f"unknown errno name '{act.errno}'",
+                           "use a Linux errno name in lowercase, e.g. deny[enoent] or deny[eacces]",
+                           length=len(act.errno) + 6, source=node.source)
+        if act.kind == "ask":
+            err, err_name = _errno.EPERM, "eperm"
+        op = syscalls.OPERATIONS.get(node.syscall)
+        why_not = approx = None
+        if op is None:
+            why_not = syscalls.why_not_enforceable(node.syscall)
+        else:
+            approx = self._approximations(node, expr, op)
+        enforced_expr = self._fail_closed(expr, op, act.kind)
+        if node.predicate is not None and act.kind == "permit":
+            enforced_expr = Const(False)     # never permit on an unevaluated predicate
+        return Rule(node.syscall, op.op if op else None, enforced_expr,
+                    act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx)
+
+    def _approximations(self, node, expr, op) -> str | None:
+        notes = []
+        if node.action.kind == "ask":
+            notes.append("'ask' cannot prompt from the kernel: enforced as deny")
+        if node.action.modifier:
+            notes.append(f"permit[{node.action.modifier}] is enforced as permit")
+        if node.as_user or node.as_group:
+            notes.append("'as user:group' cannot change credentials from an LSM: ignored")
+        if node.predicate is not None:
+            notes.append("', if user/group' predicates are not evaluated: the rule "
+                         "is treated fail-closed")
+        unseen = sorted({a.arg if a.index == 0 else f"{a.arg}[{a.index}]"
+                         for a in atoms(expr) if (a.arg, a.index) != (op.arg, 0)})
+        if unseen:
+            notes.append(f"the kernel does not see {', '.join(unseen)} for {op.name}: "
+                         f"condition treated fail-closed")
+        return "; ".join(notes) or None
+
+    def _fail_closed(self, expr: Expr, op, kind: str) -> Expr:
+        """Replace atoms the hook cannot see so the rule errs towards denial.
+
+        A permit rule must only match where systrace's would (unseen atoms are
+        false in positive position, true under an odd number of `not`); a
+        deny rule must match at least where systrace's would (the opposite).
+        """
+        if op is None:
+            return expr
+        want_true = kind != "permit"
+
+        def walk(e, positive):
+            if isinstance(e, Atom):
+                if (e.arg, e.index) == (op.arg, 0):
+                    return e
+                return Const(want_true if positive else not want_true)
+            if isinstance(e, Not):
+                return Not(walk(e.expr, not positive))
+            if isinstance(e, (And, Or)):
+                return type(e)(walk(e.left, positive), walk(e.right, positive))
+            return e
+        return walk(expr, True)
+
+    def policy(self, node: ast.Policy) -> Policy:
+        rules = []
+        for r in node.rules:
+            rule = self.rule(r)
+            rules.append(rule)
+        return Policy(node.binary, node.emulation, tuple(rules), node.detached, node.coord)
+
+
+def default_env() -> dict[str, str]:
+    return {"HOME": os.environ.get("HOME", "/root"),
+            "USER": os.environ.get("USER", "root"),
+            "CWD": os.getcwd()}
+
+
+def check(files, env: dict[str, str] | None = None) -> tuple[tuple[Policy, ...], tuple[Diagnostic, ...]]:
+    """Check parsed policy files. Returns (policies, warnings); raises PolicyError."""
+    c = _Checker(env if env is not None else default_env())
+    seen: dict[str, Policy] = {}
+    out = []
+    for pf in files:
+        for pnode in pf.policies:
+            pol = c.policy(pnode)
+            if pol.binary in seen:
+                c.error(pnode, f"a second policy for {pol.binary}",
+                        f"the first one is at {seen[pol.binary].coord}")
+            seen[pol.binary] = pol
+            out.append(pol)
+    errors = [d for d in c.diags if d.severity == "error"]
+    if errors:
+        raise PolicyError(c.diags)
+    return tuple(out), tuple(c.diags)

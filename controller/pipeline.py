@@ -1,0 +1,66 @@
+"""The front half of the pipeline, in order: files -> AST -> model -> records.
+
+Every stage is a pure function; this module only runs them in order and
+gathers diagnostics so that one command reports every problem at once.
+"""
+from __future__ import annotations
+
+import os
+
+from .compile import records as records_mod
+from .errors import Coord, Diagnostic, PolicyError, UsageError
+from .model import check as check_mod
+from .policy import parse_file
+
+
+def policy_files(paths) -> list[str]:
+    """Expand files and directories (systrace's one-file-per-binary layout)."""
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            names = sorted(n for n in os.listdir(p)
+                           if not n.startswith(".") and not n.endswith("~")
+                           and os.path.isfile(os.path.join(p, n)))
+            if not names:
+                raise UsageError(f"policy directory {p} holds no policy files")
+            out.extend(os.path.join(p, n) for n in names)
+        elif os.path.isfile(p):
+            out.append(p)
+        else:
+            raise UsageError(f"no such policy file or directory: {p}")
+    return out
+
+
+def parse_all(paths):
+    """Parse every file, collecting the syntax errors of all of them."""
+    files, diags = [], []
+    for path in policy_files(paths):
+        try:
+            files.append(parse_file(path))
+        except PolicyError as e:
+            diags.extend(e.diagnostics)
+        except (OSError, UnicodeDecodeError) as e:
+            diags.append(Diagnostic(Coord(path, 1, 1), f"cannot read policy file: {e}"))
+    if diags:
+        raise PolicyError(diags)
+    return files
+
+
+def load_policies(paths, env=None):
+    """Parse and check: (policies, warnings)."""
+    return check_mod.check(parse_all(paths), env)
+
+
+def load_default(spec: str, env=None):
+    """--default deny | permit | FILE -> what compile_policies takes."""
+    if spec in (records_mod.DEFAULT_DENY, records_mod.DEFAULT_PERMIT):
+        return spec
+    policies, _ = load_policies([spec], env)
+    if len(policies) != 1:
+        raise UsageError(f"--default {spec}: the file must hold exactly one policy "
+                         f"(it holds {len(policies)})")
+    return policies[0]
+
+
+def compile_all(policies, default):
+    return records_mod.compile_policies(policies, default)
