@@ -18,7 +18,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "bpfsystrace.h"
-#include "render.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -102,7 +101,10 @@ struct bst_task {
 	__u32 exec_phase;
 	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
 	__u32 exec_gen;
-	__u32 pad;
+	__u32 pos;            /* render.bpf.h's write position */
+	__u32 tmp[4];         /* render.bpf.h's launder() slots */
+	__s32 v6[4];          /* render.bpf.h's IPv6 state: cur, cur_len, best, best_len */
+	__u8 sa[112];         /* render.bpf.h's copy of the socket address */
 	char buf[BST_PATH_MAX];
 };
 
@@ -113,12 +115,18 @@ struct {
 	__type(value, struct bst_task);
 } task_store SEC(".maps");
 
+#include "render.bpf.h"
+
+/* Who is deciding: scalars only, so global functions can take it. */
 struct subject {
 	__u64 target_id;
-	struct bst_target *target;
+	__u64 manager_ino;
 	__u32 gen;
-	__u32 policy;
-	int manager;          /* the service manager's pre-exec child */
+	__u32 policy;         /* the policy of the task's executable, or the default */
+	__u32 default_policy;
+	__u32 flags;          /* bst_target.flags */
+	__u32 manager_dev;
+	__u32 manager;        /* the task runs the service manager's binary */
 };
 
 static __always_inline void count(__u32 idx)
@@ -129,24 +137,21 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
-/* Outermost attached ancestor of the current task's cgroup (level 0 is the
- * root, which can never be a target). Nested attachments are refused by the
- * controller, so there is at most one. */
-static __always_inline struct bst_target *find_target(__u64 *target_id)
-{
-	for (int level = 1; level <= BST_MAX_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-		struct bst_target *t;
+struct find_ctx {
+	__u64 target_id;
+};
 
-		if (!id)
-			return NULL;
-		t = bpf_map_lookup_elem(&targets, &id);
-		if (t) {
-			*target_id = id;
-			return t;
-		}
-	}
-	return NULL;
+static long find_level(__u32 i, void *data)
+{
+	struct find_ctx *f = data;
+	__u64 id = bpf_get_current_ancestor_cgroup_id(i + 1);
+
+	if (!id)
+		return 1;
+	if (!bpf_map_lookup_elem(&targets, &id))
+		return 0;
+	f->target_id = id;
+	return 1;
 }
 
 static __always_inline void inode_id(struct inode *inode, __u32 *dev, __u64 *ino)
@@ -156,45 +161,51 @@ static __always_inline void inode_id(struct inode *inode, __u32 *dev, __u64 *ino
 }
 
 /* Policy of an executable in a generation, or BST_RULE_NONE. */
-static __always_inline __u32 exe_policy(__u32 gen, struct inode *inode)
+static __always_inline __u32 exe_policy(__u32 gen, __u32 dev, __u64 ino)
 {
-	struct bst_exe_key k = { .gen = gen };
-	__u32 *p;
+	struct bst_exe_key k = { .gen = gen, .dev = dev, .ino = ino };
+	__u32 *p = bpf_map_lookup_elem(&exes, &k);
 
-	inode_id(inode, &k.dev, &k.ino);
-	p = bpf_map_lookup_elem(&exes, &k);
 	return p ? *p : BST_RULE_NONE;
 }
 
+/* Is the current task confined, and by what? The outermost attached
+ * ancestor of its cgroup (level 0, the root, is never a target; nested
+ * attachments are refused by the controller, so there is at most one). */
 static __always_inline int find_subject(struct subject *s)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct find_ctx f = {};
+	struct bst_target *t;
 	struct inode *exe;
-	__u32 dev;
+	__u32 dev, policy;
 	__u64 ino;
 
-	s->target = find_target(&s->target_id);
-	if (!s->target)
+	bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
+	if (!f.target_id)
 		return 0;
-	s->gen = s->target->gen;
-	exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	t = bpf_map_lookup_elem(&targets, &f.target_id);
+	if (!t)
+		return 0;
+	s->target_id = f.target_id;
+	s->gen = t->gen;
+	s->default_policy = t->default_policy;
+	s->policy = t->default_policy;
+	s->flags = t->flags;
+	s->manager_dev = t->manager_dev;
+	s->manager_ino = t->manager_ino;
 	s->manager = 0;
-	s->policy = s->target->default_policy;
+	exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	if (!exe)
 		return 1;
 	inode_id(exe, &dev, &ino);
-	if ((s->target->flags & BST_TARGET_MANAGER) &&
-	    dev == s->target->manager_dev && ino == s->target->manager_ino) {
+	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		s->manager = 1;
 		return 1;
 	}
-	{
-		struct bst_exe_key k = { .gen = s->gen, .dev = dev, .ino = ino };
-		__u32 *p = bpf_map_lookup_elem(&exes, &k);
-
-		if (p)
-			s->policy = *p;
-	}
+	policy = exe_policy(s->gen, dev, ino);
+	if (policy != BST_RULE_NONE)
+		s->policy = policy;
 	return 1;
 }
 
@@ -236,16 +247,32 @@ static long walk_byte(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline void emit(struct subject *s, struct bst_task *ts, __u32 len,
-				 __u32 policy, __u32 op, __u32 rule, int err)
+/* One decision, as reported in an event. */
+struct decision {
+	__u32 len;
+	__u32 policy;
+	__u32 op;
+	__u32 rule;
+	__s32 err;            /* positive errno, 0 when permitted */
+	__u32 pad;
+};
+
+/* Emit an event for a decision (global: verified once per program). */
+__noinline int bst_emit(struct subject *s, struct bst_task *ts, struct decision *d)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_event *ev;
+	__u32 len;
+	int err;
 
+	if (!s || !ts || !d)
+		return 0;
+	len = d->len;
+	err = d->err;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count(BST_CNT_LOST_EVENTS);
-		return;
+		return 0;
 	}
 	ev->ts_ns = bpf_ktime_get_boot_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
@@ -255,9 +282,9 @@ static __always_inline void emit(struct subject *s, struct bst_task *ts, __u32 l
 	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	ev->uid = (__u32)bpf_get_current_uid_gid();
 	ev->gen = s->gen;
-	ev->policy = policy;
-	ev->rule = rule;
-	ev->op = op;
+	ev->policy = d->policy;
+	ev->rule = d->rule;
+	ev->op = d->op;
 	ev->errno_ = err;
 	ev->flags = (err ? BST_EV_DENIED : 0) | (len >= BST_EVENT_STR ? BST_EV_TRUNCATED : 0);
 	ev->str_len = len;
@@ -266,34 +293,47 @@ static __always_inline void emit(struct subject *s, struct bst_task *ts, __u32 l
 	bpf_probe_read_kernel(ev->str, sizeof(ev->str), ts->buf);
 	ev->str[BST_EVENT_STR - 1] = 0;
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
 }
 
-/* Decide `op` for the string in ts->buf[0..len) under (gen, policy).
- * Returns 0 to permit or -errno. */
-static __always_inline int decide(struct subject *s, struct bst_task *ts, __u32 len,
-				  __u32 policy, __u32 op)
+/* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): walk the
+ * DFA, count the rule's hit, emit an event for denials and `log` rules.
+ * Returns 0 to permit or -errno. Global: verified once per program. */
+__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
+			  __u32 op)
 {
-	struct bst_policy_op_key pk = { .gen = s->gen, .policy = policy, .op = op };
-	struct walk_ctx w = { .ts = ts, .gen = s->gen };
-	struct bst_state_key sk = { .gen = s->gen };
-	struct bst_rule_key rk = { .gen = s->gen };
+	struct bst_policy_op_key pk = {};
+	struct walk_ctx w = {};
+	struct bst_state_key sk = {};
+	struct bst_rule_key rk = {};
 	struct bst_policy_op *po;
 	struct bst_state *st;
 	struct bst_rule *r;
 	__u64 *hits;
 	int err;
 
+	if (!s || !ts)
+		return -EPERM;
+	pk.gen = s->gen;
+	pk.policy = policy;
+	pk.op = op;
 	po = bpf_map_lookup_elem(&policy_ops, &pk);
 	if (!po)
 		goto broken;
+	w.ts = ts;
+	w.gen = s->gen;
 	w.state = po->start;
+	if (len > BST_PATH_MAX)
+		len = BST_PATH_MAX;
 	bpf_loop(len, walk_byte, &w, 0);
 	if (w.broken)
 		goto broken;
+	sk.gen = s->gen;
 	sk.state = w.state;
 	st = bpf_map_lookup_elem(&states, &sk);
 	if (!st)
 		goto broken;
+	rk.gen = s->gen;
 	rk.rule = st->rule;
 	r = bpf_map_lookup_elem(&rules, &rk);
 	if (!r)
@@ -301,15 +341,22 @@ static __always_inline int decide(struct subject *s, struct bst_task *ts, __u32 
 	hits = bpf_map_lookup_elem(&rule_hits, &rk);
 	if (hits)
 		__sync_fetch_and_add(hits, 1);
-	err = r->errno_ > 0 ? -r->errno_ : 0;
-	if (err || (r->flags & BST_RULE_LOG))
-		emit(s, ts, len, policy, op, rk.rule, -err);
-	return err;
+	err = r->errno_ > 0 ? r->errno_ : 0;
+	if (err || (r->flags & BST_RULE_LOG)) {
+		struct decision d = { len, policy, op, rk.rule, err };
+
+		bst_emit(s, ts, &d);
+	}
+	return -err;
 
 broken:
 	/* Fail closed: the maps do not describe this decision. */
 	count(BST_CNT_MAP_MISSING);
-	emit(s, ts, len, policy, op, BST_RULE_NONE, EPERM);
+	{
+		struct decision d = { len, policy, op, BST_RULE_NONE, EPERM };
+
+		bst_emit(s, ts, &d);
+	}
 	return -EPERM;
 }
 
@@ -328,33 +375,33 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 	__u64 ino;
 
 	inode_id(inode, &dev, &ino);
-	if ((s->target->flags & BST_TARGET_MANAGER) &&
-	    dev == s->target->manager_dev && ino == s->target->manager_ino) {
+	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		/* Nothing inside a target may become the exempt service manager. */
-		emit(s, ts, len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM);
+		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM };
+
+		bst_emit(s, ts, &d);
 		return -EPERM;
 	}
 	if (ts->exec_phase == EXEC_ARMED && ts->exec_gen == s->gen &&
 	    ts->exec_policy != BST_RULE_NONE)
 		/* The interpreter of a program that has its own policy: that
 		 * policy must allow reading it, as it must its libraries. */
-		return decide(s, ts, len, ts->exec_policy, BST_OP_FSREAD);
-	policy = exe_policy(s->gen, inode);
+		return bst_decide(s, ts, len, ts->exec_policy, BST_OP_FSREAD);
+	policy = exe_policy(s->gen, dev, ino);
 	if (policy != BST_RULE_NONE && ts->exec_phase != EXEC_ARMED) {
 		/* Executing a binary that has its own policy is a transition into
 		 * that policy, permitted whatever the caller's policy says. */
 		count(BST_CNT_EXEC_TRANSITION);
 		return 0;
 	}
-	if (s->manager)
-		return decide(s, ts, len, s->target->default_policy, BST_OP_EXECVE);
-	return decide(s, ts, len, s->policy, BST_OP_EXECVE);
+	/* The manager's child is decided by the default policy when it execs. */
+	return bst_decide(s, ts, len, s->manager ? s->default_policy : s->policy, BST_OP_EXECVE);
 }
 
 SEC("lsm.s/file_open")
 int BPF_PROG(bst_file_open, struct file *file, int ret)
 {
-	struct subject s;
+	struct subject s = {};
 	struct bst_task *ts;
 	unsigned int mode;
 	long n;
@@ -374,14 +421,12 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
 	if (n <= 0) {
 		ts->buf[0] = 0;
-		if (n == -ENAMETOOLONG) {
-			count(BST_CNT_TOO_LONG);
-			emit(&s, ts, 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, ENAMETOOLONG);
-			return -ENAMETOOLONG;
-		}
-		count(BST_CNT_PATH_ERROR);
-		emit(&s, ts, 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, EPERM);
-		return -EPERM;
+		err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
+		count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
+		struct decision d = { 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, err };
+
+		bst_emit(&s, ts, &d);
+		return -err;
 	}
 	len = (__u32)n - 1;
 	if (mode & FMODE_EXEC)
@@ -391,18 +436,18 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 		return 0;
 	}
 	if (mode & FMODE_READ) {
-		err = decide(&s, ts, len, s.policy, BST_OP_FSREAD);
+		err = bst_decide(&s, ts, len, s.policy, BST_OP_FSREAD);
 		if (err)
 			return err;
 	}
 	if (mode & FMODE_WRITE)
-		return decide(&s, ts, len, s.policy, BST_OP_FSWRITE);
+		return bst_decide(&s, ts, len, s.policy, BST_OP_FSWRITE);
 	return 0;
 }
 
 static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u32 op)
 {
-	struct subject s;
+	struct subject s = {};
 	struct bst_task *ts;
 	int len;
 
@@ -417,8 +462,12 @@ static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u3
 		count(BST_CNT_NO_MEMORY);
 		return -EPERM;
 	}
-	len = render_sockaddr(ts->buf, address, addrlen);
-	return decide(&s, ts, (__u32)len, s.policy, op);
+	/* the kernel's copy of the address is a sockaddr_storage: 112 bytes are there */
+	bpf_probe_read_kernel(ts->sa, sizeof(ts->sa), address);
+	len = bst_render(ts, addrlen);
+	if (len < 0)
+		return -EPERM;
+	return bst_decide(&s, ts, len, s.policy, op);
 }
 
 SEC("lsm/socket_bind")
@@ -443,8 +492,10 @@ int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, 
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 {
+	struct subject s = {};
 	struct bst_task *ts;
-	struct subject s;
+	__u32 dev;
+	__u64 ino;
 
 	if (ret)
 		return ret;
@@ -455,9 +506,10 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 		count(BST_CNT_NO_MEMORY);
 		return -EPERM;
 	}
+	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
 	ts->exec_phase = EXEC_ARMED;
 	ts->exec_gen = s.gen;
-	ts->exec_policy = exe_policy(s.gen, BPF_CORE_READ(bprm, file, f_inode));
+	ts->exec_policy = exe_policy(s.gen, dev, ino);
 	return 0;
 }
 

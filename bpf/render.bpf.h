@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * render.bpf.h — socket addresses as systrace prints them.
+ * render.bpf.h — socket addresses as systrace prints them, into ts->buf.
  *
  *   AF_INET   inet-[127.0.0.1]:53
- *   AF_INET6  inet-[::1]:53   (glibc inet_ntop text: zero runs compressed,
- *                               ::ffff:a.b.c.d and ::a.b.c.d forms)
+ *   AF_INET6  inet-[::1]:53   (glibc inet_ntop text: the longest run of two or
+ *                               more zero groups compressed, ::ffff:a.b.c.d and
+ *                               ::a.b.c.d for mapped and compatible addresses)
  *   AF_UNIX   the socket path; an abstract name as @name
  *   other     family(N)
  *
- * controller/model/objects.py renders the same strings in Python; the kernel
- * tests compare the two through socket.inet_ntop.
+ * Verifier cost: number formatting branches on data at every digit, and when a
+ * branch's outcome follows from constants the verifier keeps those paths apart,
+ * so they multiply. Here all loop-carried state lives in the task's scratch
+ * (map memory: loaded back it is an unknown value, so paths merge), and the
+ * loops over IPv6 groups and unix path bytes are bpf_loop callbacks, verified
+ * once. controller/model/objects.py renders the same text in Python.
  */
 #ifndef __BST_RENDER_BPF_H
 #define __BST_RENDER_BPF_H
@@ -19,166 +24,215 @@
 #define AF_INET6 10
 #define RENDER_MAX 160        /* longest rendered address, NUL included */
 
-struct render {
-	char *buf;
-	__u32 pos;
-};
-
-static __always_inline void put(struct render *r, char c)
+/* v, as a value the verifier knows nothing about (see above) */
+static __always_inline __u32 launder(struct bst_task *ts, int slot, __u32 v)
 {
-	if (r->pos < RENDER_MAX - 1) {
-		r->buf[r->pos & (BST_PATH_MAX - 1)] = c;
-		r->pos++;
+	volatile __u32 *p = &ts->tmp[slot & 3];
+
+	*p = v;
+	return *p;
+}
+
+/* Bound an index for the verifier in the register that is used: clang
+ * drops a plain `& 0xff` it can prove redundant, and may index with another
+ * copy of the value than the one it compared. */
+#define BOUND_BYTE(v) asm volatile("%[x] &= 0xff" : [x] "+r"(v))
+
+static __always_inline void put(struct bst_task *ts, char c)
+{
+	__u64 p = *(volatile __u32 *)&ts->pos;
+
+	if (p >= RENDER_MAX - 1)
+		return;
+	*(volatile __u32 *)&ts->pos = p + 1;
+	BOUND_BYTE(p);
+	ts->buf[p] = c;
+}
+
+static __always_inline void put_dec(struct bst_task *ts, __u32 v)
+{
+	char d[5];
+	__u32 n = 1;
+
+	d[0] = '0' + (v / 10000) % 10;
+	d[1] = '0' + (v / 1000) % 10;
+	d[2] = '0' + (v / 100) % 10;
+	d[3] = '0' + (v / 10) % 10;
+	d[4] = '0' + v % 10;
+	if (v >= 10)
+		n = 2;
+	if (v >= 100)
+		n = 3;
+	if (v >= 1000)
+		n = 4;
+	if (v >= 10000)
+		n = 5;
+	for (int i = 0; i < 5; i++)
+		if (i + launder(ts, 0, n) >= 5)
+			put(ts, d[i]);
+}
+
+static __always_inline void put_hex16(struct bst_task *ts, __u32 v)
+{
+	__u32 n = 1;
+
+	if (v >= 0x10)
+		n = 2;
+	if (v >= 0x100)
+		n = 3;
+	if (v >= 0x1000)
+		n = 4;
+	for (int i = 0; i < 4; i++) {
+		__u8 nib = (v >> (12 - 4 * i)) & 0xf;
+
+		if (i + launder(ts, 0, n) >= 4)
+			put(ts, nib < 10 ? '0' + nib : 'a' + nib - 10);
 	}
 }
 
-static __always_inline void put_str(struct render *r, const char *s, int n)
-{
-	for (int i = 0; i < n && i < 8; i++)
-		put(r, s[i]);
-}
-
-static __always_inline void put_dec(struct render *r, __u32 v)
-{
-	char d[10];
-	int n = 0;
-
-	for (int i = 0; i < 10; i++) {
-		d[i] = '0' + v % 10;
-		v /= 10;
-		n++;
-		if (!v)
-			break;
-	}
-	for (int i = 9; i >= 0; i--)
-		if (i < n)
-			put(r, d[i]);
-}
-
-static __always_inline void put_hex16(struct render *r, __u16 v)
-{
-	const char hex[] = "0123456789abcdef";
-	int started = 0;
-
-	for (int shift = 12; shift >= 0; shift -= 4) {
-		__u8 nib = (v >> shift) & 0xf;
-
-		if (nib || started || shift == 0) {
-			put(r, hex[nib]);
-			started = 1;
-		}
-	}
-}
-
-static __always_inline void put_ipv4(struct render *r, const __u8 *a)
+static __always_inline void put_ipv4(struct bst_task *ts, int off)
 {
 	for (int i = 0; i < 4; i++) {
 		if (i)
-			put(r, '.');
-		put_dec(r, a[i]);
+			put(ts, '.');
+		put_dec(ts, ts->sa[(off + i) & 127 & 0x7f]);
 	}
 }
 
-static __always_inline void put_ipv6(struct render *r, const __u8 *a)
+static __always_inline void put_lit(struct bst_task *ts, const char *s, int n)
 {
-	__u16 w[8];
-	int best = -1, best_len = 0, cur = -1, cur_len = 0;
-
-	for (int i = 0; i < 8; i++)
-		w[i] = ((__u16)a[2 * i] << 8) | a[2 * i + 1];
-	for (int i = 0; i < 8; i++) {
-		if (w[i] == 0) {
-			if (cur < 0) {
-				cur = i;
-				cur_len = 1;
-			} else {
-				cur_len++;
-			}
-			if (cur_len > best_len) {
-				best = cur;
-				best_len = cur_len;
-			}
-		} else {
-			cur = -1;
-			cur_len = 0;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				put(r, ':');
-			continue;
-		}
-		if (i)
-			put(r, ':');
-		/* glibc: an embedded IPv4 address for ::a.b.c.d and ::ffff:a.b.c.d */
-		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 7 && w[7] != 1) ||
-		     (best_len == 5 && w[5] == 0xffff))) {
-			put_ipv4(r, a + 12);
-			break;
-		}
-		put_hex16(r, w[i]);
-	}
-	if (best >= 0 && best + best_len == 8)
-		put(r, ':');
+	for (int i = 0; i < n && i < 8; i++)
+		put(ts, s[i]);
 }
 
-/* Render `address` into buf; returns the length without the NUL. */
-static __always_inline int render_sockaddr(char *buf, struct sockaddr *address, int addrlen)
+struct render_ctx {
+	struct bst_task *ts;
+	int n;                /* unix: path bytes in the address */
+};
+
+/* sockaddr_in6: port at sa[2..3], address at sa[8..23] */
+static __always_inline __u32 v6_word(struct bst_task *ts, __u32 i)
 {
-	struct render r = { .buf = buf, .pos = 0 };
-	__u16 family = BPF_CORE_READ(address, sa_family);
+	__u32 at = 8 + 2 * (i & 7);
 
-	if (family == AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
-		struct sockaddr_in *in = (struct sockaddr_in *)address;
-		__u8 a[4];
-		__u16 port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+	return ((__u32)ts->sa[at & 0x7f] << 8) | ts->sa[(at + 1) & 0x7f];
+}
 
-		bpf_probe_read_kernel(a, sizeof(a), &in->sin_addr);
-		put_str(&r, "inet-[", 6);
-		put_ipv4(&r, a);
-		put_str(&r, "]:", 2);
-		put_dec(&r, port);
-	} else if (family == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)address;
-		__u8 a[16];
-		__u16 port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+/* Pass 1: the longest run of zero groups (first one on a tie). */
+static long v6_scan(__u32 i, void *data)
+{
+	struct bst_task *ts = ((struct render_ctx *)data)->ts;
 
-		bpf_probe_read_kernel(a, sizeof(a), &in6->sin6_addr);
-		put_str(&r, "inet-[", 6);
-		put_ipv6(&r, a);
-		put_str(&r, "]:", 2);
-		put_dec(&r, port);
-	} else if (family == AF_UNIX) {
-		struct sockaddr_un *un = (struct sockaddr_un *)address;
-		char path[108] = {};
-		int n = addrlen - 2;
-
-		if (n > 108)
-			n = 108;
-		if (n > 0)
-			bpf_probe_read_kernel(path, n & 0x7f, un->sun_path);
-		for (int i = 0; i < 108; i++) {
-			if (i >= n)
-				break;
-			if (i == 0 && path[0] == 0) {
-				put(&r, '@');
-				continue;
-			}
-			if (i > 0 && path[i] == 0 && path[0] != 0)
-				break;
-			put(&r, path[i]);
+	if (!ts)
+		return 1;
+	if (v6_word(ts, i) == 0) {
+		if (ts->v6[0] < 0)
+			ts->v6[0] = i;
+		ts->v6[1] = i - ts->v6[0] + 1;
+		if (ts->v6[1] > ts->v6[3]) {
+			ts->v6[2] = ts->v6[0];
+			ts->v6[3] = ts->v6[1];
 		}
 	} else {
-		put_str(&r, "family(", 7);
-		put_dec(&r, family);
-		put(&r, ')');
+		ts->v6[0] = -1;
 	}
-	buf[r.pos & (BST_PATH_MAX - 1)] = 0;
-	return r.pos;
+	return 0;
+}
+
+/* Pass 2: one group, "::" for the compressed run. */
+static long v6_group(__u32 i, void *data)
+{
+	struct bst_task *ts = ((struct render_ctx *)data)->ts;
+	int best, len;
+
+	if (!ts)
+		return 1;
+	best = ts->v6[2];
+	len = ts->v6[3];
+	if (best >= 0 && (int)i >= best && (int)i < best + len) {
+		if ((int)i == best)
+			put(ts, ':');
+		if ((int)i == best + len - 1 && best + len == 8)
+			put(ts, ':');
+		return 0;
+	}
+	if (i)
+		put(ts, ':');
+	/* glibc: an embedded IPv4 address for ::a.b.c.d and ::ffff:a.b.c.d */
+	if (i == 6 && best == 0 &&
+	    (len == 6 || (len == 7 && v6_word(ts, 7) != 1) ||
+	     (len == 5 && v6_word(ts, 5) == 0xffff))) {
+		put_ipv4(ts, 20);
+		return 1;
+	}
+	put_hex16(ts, v6_word(ts, i));
+	return 0;
+}
+
+static long unix_byte(__u32 i, void *data)
+{
+	struct render_ctx *r = data;
+	struct bst_task *ts = r->ts;
+	__u8 c;
+
+	if (!ts || (int)i >= r->n)
+		return 1;
+	c = ts->sa[(2 + i) & 0x7f];
+	if (ts->sa[2] == 0) {               /* abstract: @name, bytes as they are */
+		put(ts, i == 0 ? '@' : c);
+		return 0;
+	}
+	if (c == 0)
+		return 1;
+	put(ts, c);
+	return 0;
+}
+
+/* Render ts->sa (a copy of the sockaddr; addrlen bytes valid) into ts->buf
+ * and NUL-terminate it; returns the length. Global: verified once. */
+__noinline int bst_render(struct bst_task *ts, int addrlen)
+{
+	struct render_ctx r = { .ts = ts };
+	__u32 family;
+	__u64 p;
+
+	if (!ts)
+		return -1;
+	ts->pos = 0;
+	family = ts->sa[0] | ((__u32)ts->sa[1] << 8);
+	if (family == AF_INET && addrlen >= 16) {
+		put_lit(ts, "inet-[", 6);
+		put_ipv4(ts, 4);
+		put_lit(ts, "]:", 2);
+		put_dec(ts, ((__u32)ts->sa[2] << 8) | ts->sa[3]);
+	} else if (family == AF_INET6 && addrlen >= 24) {
+		put_lit(ts, "inet-[", 6);
+		ts->v6[0] = -1;
+		ts->v6[1] = 0;
+		ts->v6[2] = -1;
+		ts->v6[3] = 0;
+		bpf_loop(8, v6_scan, &r, 0);
+		if (ts->v6[3] < 2)
+			ts->v6[2] = -1;
+		bpf_loop(8, v6_group, &r, 0);
+		put_lit(ts, "]:", 2);
+		put_dec(ts, ((__u32)ts->sa[2] << 8) | ts->sa[3]);
+	} else if (family == AF_UNIX) {
+		r.n = addrlen - 2;
+		if (r.n > 108)
+			r.n = 108;
+		bpf_loop(108, unix_byte, &r, 0);
+	} else {
+		put_lit(ts, "family(", 7);
+		put_dec(ts, family);
+		put(ts, ')');
+	}
+	p = *(volatile __u32 *)&ts->pos;
+	if (p >= RENDER_MAX)
+		return -1;
+	BOUND_BYTE(p);
+	ts->buf[p] = 0;
+	return p;
 }
 
 #endif /* __BST_RENDER_BPF_H */

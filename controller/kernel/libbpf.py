@@ -28,9 +28,12 @@ _PRINT_FN = C.CFUNCTYPE(C.c_int, C.c_int, C.c_char_p, C.c_void_p)
 SAMPLE_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, C.c_size_t)
 
 
+_print_buf = C.create_string_buffer(1 << 22)   # verifier logs arrive as one message
+
+
 @_PRINT_FN
 def _print(level, fmt, args):
-    buf = C.create_string_buffer(4096)
+    buf = _print_buf
     _libc.vsnprintf(buf, len(buf), fmt, args)
     text = buf.value.decode(errors="replace").rstrip("\n")
     for line in text.splitlines():

@@ -1,0 +1,154 @@
+/*
+ * bst_probe — performs system calls and prints what the kernel answered.
+ *
+ * Kernel tests run it (statically linked, so no dynamic loader or library is
+ * opened) inside a confined cgroup. Each argument is one action; each prints
+ * one line "<action> OK" or "<action> <ERRNO NAME>":
+ *   open:PATH:r|w|rw          open(2) and close
+ *   bind4:ADDR:PORT           socket(AF_INET, SOCK_STREAM) + bind
+ *   bind6:ADDR:PORT           socket(AF_INET6, SOCK_STREAM) + bind
+ *   connect4:ADDR:PORT        TCP connect
+ *   connect6:ADDR:PORT
+ *   connectu:PATH             AF_UNIX stream connect
+ *   exec:PATH[:ARG...]        execv, last action (prints only on failure)
+ *   sleep:SECONDS
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void report(const char *action, int ok)
+{
+	const char *name = strerrorname_np(errno);
+
+	if (ok)
+		printf("%s OK\n", action);
+	else
+		printf("%s %s\n", action, name ? name : "E?");
+	fflush(stdout);
+}
+
+static int do_open(char *spec)
+{
+	char *mode = strrchr(spec, ':');
+	int flags = O_RDONLY, fd;
+
+	if (mode) {
+		*mode++ = 0;
+		if (!strcmp(mode, "w"))
+			flags = O_WRONLY;
+		else if (!strcmp(mode, "rw"))
+			flags = O_RDWR;
+	}
+	fd = open(spec, flags);
+	if (fd >= 0)
+		close(fd);
+	if (mode)
+		mode[-1] = ':';
+	return fd >= 0;
+}
+
+static int do_inet(char *spec, int family, int connecting)
+{
+	char *port = strrchr(spec, ':');
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, ret, one = 1;
+
+	if (!port)
+		return errno = EINVAL, 0;
+	*port = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(atoi(port + 1));
+		inet_pton(AF_INET, spec, &in->sin_addr);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(atoi(port + 1));
+		inet_pton(AF_INET6, spec, &in6->sin6_addr);
+		len = sizeof(*in6);
+	}
+	*port = ':';
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ret = connecting ? connect(fd, (struct sockaddr *)&ss, len)
+			 : bind(fd, (struct sockaddr *)&ss, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret == 0;
+}
+
+static int do_unix(char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), ret;
+
+	strncpy(un.sun_path, path, sizeof(un.sun_path) - 1);
+	ret = connect(fd, (struct sockaddr *)&un, sizeof(un));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret == 0;
+}
+
+static void do_exec(char *spec)
+{
+	char *argv[16];
+	int n = 0;
+
+	for (char *tok = strtok(spec, ":"); tok && n < 15; tok = strtok(NULL, ":"))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	execv(argv[0], argv);
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *arg = strchr(a, ':');
+		char action[512];
+		int ok;
+
+		if (!arg)
+			return 2;
+		snprintf(action, sizeof(action), "%s", a);
+		arg++;
+		errno = 0;
+		if (!strncmp(a, "open:", 5))
+			ok = do_open(arg);
+		else if (!strncmp(a, "bind4:", 6))
+			ok = do_inet(arg, AF_INET, 0);
+		else if (!strncmp(a, "bind6:", 6))
+			ok = do_inet(arg, AF_INET6, 0);
+		else if (!strncmp(a, "connect4:", 9))
+			ok = do_inet(arg, AF_INET, 1);
+		else if (!strncmp(a, "connect6:", 9))
+			ok = do_inet(arg, AF_INET6, 1);
+		else if (!strncmp(a, "connectu:", 9))
+			ok = do_unix(arg);
+		else if (!strncmp(a, "sleep:", 6)) {
+			sleep(atoi(arg));
+			ok = 1;
+		} else if (!strncmp(a, "exec:", 5)) {
+			do_exec(arg);
+			ok = 0;
+		} else
+			return 2;
+		report(action, ok);
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+"""Kernel tests: they need a kernel that runs BPF-LSM programs.
+
+They run inside the micro-VM (`tests/vm/run-in-vm`, which `make test` uses);
+on a host that cannot enforce they stop with the probe's reason instead of
+skipping, so a CI run can never pass without them.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from bpfsystrace.kernel import loader, probe, system
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_sessionstart(session):
+    bad = [c for c in probe.checks(try_load=True) if not c.ok]
+    if bad:
+        pytest.exit("kernel tests need a host that can load BPF-LSM programs: "
+                    + "; ".join(f"{c.name}: {c.detail}" for c in bad)
+                    + "\nrun them in the micro-VM: tests/vm/run-in-vm .venv/bin/python -m pytest "
+                      "tests/kernel (make test does)", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = tempfile.mkdtemp(prefix="bst-kt-", dir="/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def probe_bin(workdir):
+    """bst_probe, statically linked: no loader or library opens to allow."""
+    out = os.path.join(workdir, "bst_probe")
+    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, "bst_probe.c")],
+                   check=True)
+    return out
+
+
+class Cgroup:
+    def __init__(self, name: str):
+        self.path = os.path.join(system.cgroup2_root(), name)
+        os.makedirs(self.path, exist_ok=True)
+
+    def child(self, name: str) -> "Cgroup":
+        return Cgroup(os.path.relpath(os.path.join(self.path, name), system.cgroup2_root()))
+
+    def join(self):
+        """preexec_fn: move the forked child into this cgroup before it execs."""
+        path = os.path.join(self.path, "cgroup.procs")
+
+        def _join():
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        return _join
+
+    def run(self, argv, **kw):
+        return subprocess.run(argv, preexec_fn=self.join(), capture_output=True, text=True,
+                              timeout=60, **kw)
+
+    def remove(self):
+        for root, dirs, _ in os.walk(self.path, topdown=False):
+            try:
+                with open(os.path.join(root, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+            for _ in range(50):
+                try:
+                    os.rmdir(root)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+@pytest.fixture
+def make_cgroup():
+    made = []
+
+    def make(name):
+        cg = Cgroup(name)
+        made.append(cg)
+        return cg
+    yield make
+    for cg in reversed(made):
+        cg.remove()
+
+
+def probe_results(proc) -> dict[str, str]:
+    """Parse bst_probe's lines into {action: "OK" | "EPERM" | ...}."""
+    out = {}
+    for line in proc.stdout.splitlines():
+        action, _, result = line.rpartition(" ")
+        out[action] = result
+    return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_pins():
+    """Start and end without pinned state."""
+    if loader.is_loaded() or os.path.exists(loader.PIN_ROOT):
+        loader.unload()
+    yield
+    if os.path.exists(loader.PIN_ROOT):
+        loader.unload()
+
+
+def listener(family, addr):
+    """A TCP listener outside every target cgroup; returns (socket, port)."""
+    import socket
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 0))
+    s.listen(64)
+    return s, s.getsockname()[1]
