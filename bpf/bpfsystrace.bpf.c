@@ -429,7 +429,9 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 		return -err;
 	}
 	len = (__u32)n - 1;
-	if (mode & FMODE_EXEC)
+	/* execve opens with __FMODE_EXEC in f_flags (f_mode gets FMODE_EXEC
+	 * only later on some kernels) */
+	if ((mode & FMODE_EXEC) || (file->f_flags & FMODE_EXEC))
 		return decide_exec(&s, ts, len, file);
 	if (s.manager) {
 		count(BST_CNT_MANAGER);

@@ -10,7 +10,7 @@
  *   connect4:ADDR:PORT        TCP connect
  *   connect6:ADDR:PORT
  *   connectu:PATH             AF_UNIX stream connect
- *   exec:PATH[:ARG...]        execv, last action (prints only on failure)
+ *   exec:PATH[,ARG...]        execv, last action (prints only on failure)
  *   sleep:SECONDS
  */
 #define _GNU_SOURCE
@@ -110,7 +110,7 @@ static void do_exec(char *spec)
 	char *argv[16];
 	int n = 0;
 
-	for (char *tok = strtok(spec, ":"); tok && n < 15; tok = strtok(NULL, ":"))
+	for (char *tok = strtok(spec, ","); tok && n < 15; tok = strtok(NULL, ","))
 		argv[n++] = tok;
 	argv[n] = NULL;
 	execv(argv[0], argv);
