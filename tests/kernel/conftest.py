@@ -82,8 +82,10 @@ class Cgroup:
                     time.sleep(0.05)
 
 
-@pytest.fixture
-def make_cgroup():
+@pytest.fixture(scope="module")
+def make_cgroup_module():
+    """Create cgroups for a test module; at its end detach everything and remove them."""
+    from tests.conftest import cli
     made = []
 
     def make(name):
@@ -91,6 +93,8 @@ def make_cgroup():
         made.append(cg)
         return cg
     yield make
+    if loader.is_loaded():
+        cli("detach", "--all")
     for cg in reversed(made):
         cg.remove()
 

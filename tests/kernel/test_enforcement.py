@@ -16,7 +16,7 @@ from bpfsystrace import explain, pipeline
 from bpfsystrace.kernel import loader
 
 from tests.conftest import cli
-from tests.kernel.conftest import Cgroup, listener, probe_results
+from tests.kernel.conftest import listener, probe_results
 
 POLICY = """\
 # test policy for bst_probe
@@ -59,21 +59,6 @@ def env(workdir, probe_bin, make_cgroup_module):
            "policy": policy_file, "attach": attach, "make_cgroup": make_cgroup_module}
     for s in (l4, l6, unix_ok, unix_other):
         s.close()
-
-
-@pytest.fixture(scope="module")
-def make_cgroup_module():
-    made = []
-
-    def make(name):
-        cg = Cgroup(name)
-        made.append(cg)
-        return cg
-    yield make
-    if loader.is_loaded():
-        cli("detach", "--all")
-    for cg in reversed(made):
-        cg.remove()
 
 
 def actions(env):
@@ -231,3 +216,51 @@ def test_detach_lifts_enforcement(env):
     assert got == {f"open:{d}/other:r": "OK", "bind4:127.0.0.1:5454": "OK"}
     assert "nothing attached" in cli("status", check=0).stdout
     assert not os.path.exists(loader.PIN_ROOT)
+
+
+def test_service_manager_child_prepares_then_execs_under_policy(env, workdir):
+    """systemd's pattern: fork, join the cgroup, set up, exec the daemon.
+
+    The forked child still runs the manager's binary (here: python, named by
+    --manager): it is not confined until it execs; its exec of a binary without
+    a policy is denied by the default; its exec of the daemon is a transition;
+    and nothing confined may exec the manager's binary."""
+    import sys
+    d, probe = env["d"], env["probe"]
+    pol = os.path.join(workdir, "mgr.policy")
+    with open(pol, "w") as f:
+        f.write(f"Policy: {probe}, Emulation: native\n"
+                f"\tnative-fsread: filename eq \"{d}/allowed\" then permit\n"
+                f"\tnative-execve: permit\n")
+    cg = env["make_cgroup"]("bst-mgr.slice")
+    cli("attach", "--cgroup", "bst-mgr.slice", "--policy", pol,
+        "--manager", os.path.realpath(sys.executable), check=0)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the manager's child
+        os.close(r)
+        out = os.fdopen(w, "w", buffering=1)
+        try:
+            cg.join()()
+            try:
+                open(f"{d}/other").close()
+                out.write("prepare OK\n")
+            except OSError as e:
+                out.write(f"prepare {errno.errorcode[e.errno]}\n")
+            try:
+                os.execv("/bin/true", ["/bin/true"])
+            except OSError as e:
+                out.write(f"exec-true {errno.errorcode[e.errno]}\n")
+            os.dup2(w, 1)
+            os.execv(probe, [probe, f"open:{d}/allowed:r", f"open:{d}/other:r",
+                             f"exec:{os.path.realpath(sys.executable)},-c,print(1)"])
+        finally:
+            os._exit(3)
+    os.close(w)
+    with os.fdopen(r) as f:
+        lines = f.read().splitlines()
+    os.waitpid(pid, 0)
+    cli("detach", "--cgroup", "bst-mgr.slice", check=0)
+    assert lines == ["prepare OK", "exec-true EPERM", f"open:{d}/allowed:r OK",
+                     f"open:{d}/other:r EPERM",
+                     f"exec:{os.path.realpath(sys.executable)},-c,print(1) EPERM"]
