@@ -145,6 +145,34 @@ def decide(policy: Policy | None, op: int, value: str, default: str = "deny") ->
     return Decision(None, _errno.EPERM, True)
 
 
+def explain(policy: Policy, op_name: str, value: str) -> list[str]:
+    """What a person asks: which rule decides `op_name value`, and why."""
+    head = f"{policy.binary}: {op_name} {value}"
+    if op_name not in syscalls.OPERATIONS:
+        rules = [r for r in policy.rules if r.syscall == op_name]
+        why = syscalls.why_not_enforceable(op_name)
+        return [f"{head}: not decided by bpfsystrace: {why}",
+                f"({len(rules)} rule(s) for {op_name} in this policy are kept but not enforced)"]
+    op = op_by_name(op_name)
+    rules = policy.rules_for(op)
+    d = decide(policy, op, value)
+    out = [f"{head}: {d.describe()}"]
+    if d.rule is None:
+        out.append(f"none of the {len(rules)} {op_name} rules matched; systrace denies what no "
+                   f"rule permits, with EPERM, and logs it")
+    else:
+        before = rules.index(d.rule)
+        out.append(f"it is {op_name} rule {before + 1} of {len(rules)}: the first whose condition "
+                   f"holds" + (f" ({before} earlier rule{'s' if before != 1 else ''} did not match)"
+                               if before else ""))
+        if d.log and d.permitted:
+            out.append("the rule says 'log': the permitted call is logged")
+    skipped = [r for r in policy.rules if r.syscall == op_name and not r.enforced]
+    if skipped:
+        out.append(f"note: {len(skipped)} {op_name} rule(s) are not enforced: {skipped[0].why_not}")
+    return out
+
+
 def op_by_name(name: str) -> int:
     try:
         return syscalls.OPERATIONS[name].op

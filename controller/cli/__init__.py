@@ -14,11 +14,13 @@ import sys
 from .. import errors
 from . import attach, check, doctor
 
-COMMANDS = (attach.Attach, attach.Detach, attach.Status, check.Check, check.Explain, doctor.Doctor)
+COMMANDS = (attach.Attach, attach.Detach, attach.Status, check.Check, check.Explain, check.Fmt,
+            doctor.Doctor)
 
 EPILOG = """\
 typical use:
   bpfsystrace check policies/usr_sbin_named          validate a policy, list what is enforced
+  bpfsystrace explain policies/usr_sbin_named fsread /etc/group   which rule decides, and why
   bpfsystrace doctor                                 can this host enforce?
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
   bpfsystrace status                                 what is attached, allowed/denied counts

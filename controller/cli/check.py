@@ -28,11 +28,17 @@ def run_check(args) -> int:
     for idx, pol in enumerate(policies):
         enforced = [r for r in pol.rules if r.enforced]
         print(f"{pol.coord.file}: policy {pol.binary} ({pol.emulation}): {len(pol.rules)} rules, "
-              f"{len(enforced)} enforced" + (" [detached: not confined]" if pol.detached else ""))
+              f"{len(enforced)} enforced, {len(pol.rules) - len(enforced)} not enforceable"
+              + (" [detached: not confined]" if pol.detached else ""))
+        by_reason: dict[str, list[str]] = {}
         for r in pol.rules:
             if not r.enforced:
-                print(f"  {r.coord}: not enforceable: {r.why_not}")
-            elif r.approx:
+                by_reason.setdefault(r.why_not, []).append(f"{r.syscall}:{r.coord.line}")
+        for reason, where in by_reason.items():
+            print(f"  not enforceable: {reason}:")
+            print(f"      {' '.join(where)}")
+        for r in enforced:
+            if r.approx:
                 print(f"  {r.coord}: enforced approximately: {r.approx}")
         if args.stats:
             for (pidx, op), d in sorted(recs.dfas.items()):
@@ -68,10 +74,38 @@ def run_explain(args) -> int:
         pol = next((p for p in policies if p.binary == args.binary), None)
         if pol is None:
             raise UsageError(f"{args.policy} has no policy for {args.binary}")
-    try:
-        op = explain.op_by_name(args.operation)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    d = explain.decide(pol, op, args.argument)
-    print(f"{pol.binary} {args.operation} {args.argument}: {d.describe()}")
+    for line in explain.explain(pol, args.operation, args.argument):
+        print(line)
+    return EXIT_OK
+
+
+class Fmt:
+    @staticmethod
+    def add_parser(sub):
+        p = sub.add_parser(
+            "fmt", help="print policies in canonical form",
+            description="Print the policy with whitespace, quoting and parentheses normalised, so "
+                        "generated and hand-written policies diff cleanly. Rule order never "
+                        "changes (order is meaning); comments are not kept.")
+        p.add_argument("path", metavar="FILE")
+        p.add_argument("-w", "--write", action="store_true",
+                       help="rewrite FILE in place (atomically) instead of printing")
+        p.set_defaults(run=run_fmt)
+
+
+def run_fmt(args) -> int:
+    import os
+    import tempfile
+
+    from ..policy import parse_file, printer
+    text = printer.format_policy_file(parse_file(args.path))
+    if not args.write:
+        sys.stdout.write(text)
+        return EXIT_OK
+    d = os.path.dirname(os.path.abspath(args.path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".fmt-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, os.stat(args.path).st_mode & 0o7777)
+    os.replace(tmp, args.path)
     return EXIT_OK

@@ -101,6 +101,8 @@ def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAUL
 
 
 def _rules_for(pol, default, op):
+    if pol is not None and pol.detached:
+        return [None]               # `detached`: this program is not confined
     if pol is not None:
         return list(pol.rules_for(op))
     if default == DEFAULT_PERMIT:

@@ -53,6 +53,9 @@ WHY_NOT = {
 }
 
 
+GENERIC = ("no LSM hook that bpfsystrace uses sees this call (enforced: "
+           + ", ".join(sorted(OPERATIONS)) + ")")
+
+
 def why_not_enforceable(name: str) -> str:
-    return WHY_NOT.get(name, f"no LSM hook that bpfsystrace uses sees '{name}' "
-                              f"(enforced: {', '.join(sorted(OPERATIONS))})")
+    return WHY_NOT.get(name, GENERIC)

@@ -1,0 +1,69 @@
+"""check, explain and fmt as an administrator uses them."""
+import os
+
+from tests.conftest import ROOT
+
+NAMED = os.path.join(ROOT, "tests", "fixtures", "policies", "openbsd_usr_sbin_named")
+CORPUS = os.path.join(ROOT, "tests", "fixtures", "policies", "corpus")
+
+
+def test_check_summarises_what_is_enforced(run_cli):
+    out = run_cli("check", NAMED, CORPUS, check=0).stdout
+    assert f"{NAMED}: policy /usr/sbin/named (native): 77 rules, 31 enforced, 46 not enforceable" in out
+    assert "memory mapping is not mediated" in out and "mmap:61" in out
+    assert "enforced approximately: 'ask' cannot prompt from the kernel" in out
+    assert "[detached: not confined]" in out
+
+
+def test_check_directory_and_stats(run_cli):
+    out = run_cli("check", "--stats", os.path.join(ROOT, "policies"), check=0).stdout
+    assert "policy /bin/busybox" in out
+    assert "states" in out and "compiled in" in out
+
+
+def test_check_reports_every_error_with_location(run_cli, tmp_path):
+    bad = tmp_path / "usr_bin_bad"
+    bad.write_text('Policy: /usr/bin/bad, Emulation: native\n'
+                   '\tnative-fsread: filename eq "/a" then allow\n'
+                   '\tnative-fsread: filename eq "/b" then deny[enoent]\n'
+                   '\tnative-fswrite: filename eq "/c then permit\n')
+    proc = run_cli("check", str(bad))
+    assert proc.returncode == 1
+    assert f"{bad}:2:39: error: unknown action 'allow'" in proc.stderr
+    assert f"{bad}:4:30: error: missing closing quote" in proc.stderr
+    assert "2 errors; nothing was loaded" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_explain_names_the_deciding_rule(run_cli):
+    out = run_cli("explain", NAMED, "fsread", "/etc/group", check=0).stdout
+    assert f"permitted by {NAMED}:25:2: native-fsread: filename eq \"/etc/group\" then permit" in out
+    assert "fsread rule 4 of 20" in out and "3 earlier rules did not match" in out
+    out = run_cli("explain", NAMED, "fsread", "/etc/shadow", check=0).stdout
+    assert "denied (EPERM): no rule matched" in out
+    out = run_cli("explain", NAMED, "fsread", "/x/<non-existent filename>: y", check=0).stdout
+    assert "denied (ENOENT) by" in out
+    out = run_cli("explain", NAMED, "bind", "inet-[::1]:953", check=0).stdout
+    assert 'sockaddr match "inet-*:953" then permit' in out
+    out = run_cli("explain", NAMED, "mmap", "x", check=0).stdout
+    assert "not decided by bpfsystrace" in out
+
+
+def test_explain_a_call_nothing_enforces(run_cli):
+    out = run_cli("explain", NAMED, "fsreed", "/x", check=0).stdout
+    assert "fsreed /x: not decided by bpfsystrace: no LSM hook" in out
+    assert "0 rule(s) for fsreed" in out
+
+
+def test_fmt_normalises_and_round_trips(run_cli, tmp_path):
+    messy = tmp_path / "p"
+    messy.write_text('Policy: /bin/x, Emulation: native   # header\n'
+                     '  native-fsread:   filename   eq "/a"->permit\n'
+                     '\tnative-fsread: ((filename eq "/b")) and (filename sub "c" or true) then deny[eacces] log\n')
+    out = run_cli("fmt", str(messy), check=0).stdout
+    assert out == ('Policy: /bin/x, Emulation: native\n'
+                   '\tnative-fsread: filename eq "/a" then permit\n'
+                   '\tnative-fsread: filename eq "/b" and (filename sub "c" or true) then deny[eacces] log\n')
+    run_cli("fmt", "--write", str(messy), check=0)
+    assert messy.read_text() == out
+    assert run_cli("fmt", str(messy), check=0).stdout == out
