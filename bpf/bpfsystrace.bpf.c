@@ -27,6 +27,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
+#define FMODE_BACKING 0x2000000       /* 6.8+: overlayfs' file on the real layer */
+#define FMODE_NOACCOUNT 0x20000000    /* internal opens, e.g. overlayfs' real file (6.1) */
 
 const volatile __u32 bst_abi_version = BST_ABI_VERSION;
 
@@ -410,6 +412,13 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
+	mode = file->f_mode;
+	/* A file system's internal open on behalf of an open we already decided
+	 * (overlayfs opening the real file below the overlay file, with the same
+	 * path): deciding it again would check the lower inode's identity, not
+	 * the file the process opened. */
+	if (mode & (FMODE_NOACCOUNT | FMODE_BACKING))
+		return 0;
 	if (!find_subject(&s))
 		return 0;
 	ts = task_scratch();
@@ -417,7 +426,6 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 		count(BST_CNT_NO_MEMORY);
 		return -EPERM;
 	}
-	mode = file->f_mode;
 	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
 	if (n <= 0) {
 		ts->buf[0] = 0;

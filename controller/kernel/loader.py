@@ -118,6 +118,11 @@ def _check_abi_pinned(fd: int) -> None:
 def open_kernel(load: bool = False) -> Kernel:
     """Handles on the pinned state; with load=True, load and pin it first if needed."""
     system.ensure_mounted("bpf", system.BPFFS)
+    if load:
+        try:       # only for diagnosis (the LSM list); enforcement does not need it
+            system.ensure_mounted("securityfs", system.SECURITYFS)
+        except KernelError as e:
+            log.debug("cannot mount securityfs: %s", e)
     if is_loaded():
         return _open_pinned()
     if os.path.exists(PIN_ROOT) and os.listdir(PIN_ROOT):
