@@ -12,10 +12,10 @@ import signal
 import sys
 
 from .. import errors
-from . import attach, check, doctor
+from . import attach, check, doctor, log
 
-COMMANDS = (attach.Attach, attach.Detach, attach.Status, check.Check, check.Explain, check.Fmt,
-            doctor.Doctor)
+COMMANDS = (attach.Attach, attach.Detach, attach.Status, log.Log, check.Check, check.Explain,
+            check.Fmt, doctor.Doctor)
 
 EPILOG = """\
 typical use:
@@ -24,6 +24,7 @@ typical use:
   bpfsystrace doctor                                 can this host enforce?
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
   bpfsystrace status                                 what is attached, allowed/denied counts
+  bpfsystrace log --follow                           denials as systrace logged them
   bpfsystrace detach --cgroup named.slice
 
 exit codes: 0 ok, 1 policy rejected, 2 usage or target error, 3 host cannot enforce,

@@ -112,6 +112,21 @@ def test_confined_process_gets_the_policy_errno(env):
     assert got == want
 
 
+def test_denials_are_logged_in_systrace_format(env):
+    d = env["d"]
+    cli("log", check=0)                                   # drain what earlier tests left
+    run_probe(env["cg"], env, [f"open:{d}/secret-file:r", "bind4:127.0.0.1:5454",
+                               f"open:{d}/allowed:r"])
+    lines = cli("log", check=0).stdout.splitlines()
+    probe = env["probe"]
+    assert len(lines) == 2, lines                         # the permitted open is not logged
+    assert lines[0].startswith("deny user: root, prog: bst_probe, pid: ")
+    assert (f"policy: {probe}, filters: 11, syscall: native-fsread, filename: {d}/secret-file, "
+            f"errno: EACCES, rule: {env['policy']}:5:2") in lines[0]
+    assert (f"policy: {probe}, filters: 11, syscall: native-bind, "
+            f"sockaddr: inet-[127.0.0.1]:5454, errno: EPERM, rule: no rule matched") in lines[1]
+
+
 def test_kernel_agrees_with_the_reference_evaluator(env):
     (policy,), _ = pipeline.load_policies([env["policy"]])
     for action, (op, obj, result) in actions(env).items():

@@ -1,0 +1,1 @@
+"""events and counters from the kernel -> logs (and, later, metrics)."""

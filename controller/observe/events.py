@@ -1,0 +1,72 @@
+"""Kernel events (abi.BstEvent records) -> Event values, and their log text.
+
+An event is emitted for every denial and every permitted match of a rule
+marked `log`. `systrace_line()` renders it in systrace's syslog format,
+adapted honestly to Linux: the operation name stands where systrace printed
+the system call number, and the errno and the deciding rule are added.
+"""
+from __future__ import annotations
+
+import errno as _errno
+import pwd
+from dataclasses import dataclass
+
+from .. import abi
+from ..model import syscalls
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    ts_ns: int
+    pid: int
+    tid: int
+    ppid: int
+    uid: int
+    comm: str
+    cgroup_id: int
+    target_id: int
+    gen: int
+    policy: int
+    rule: int
+    op: str
+    errno: int
+    obj: str
+    truncated: bool
+
+    @property
+    def denied(self) -> bool:
+        return self.errno != 0
+
+
+def decode(data: bytes) -> Event:
+    ev = abi.BstEvent.from_buffer_copy(data[:abi.C.sizeof(abi.BstEvent)])
+    op = syscalls.BY_OP.get(ev.op)
+    return Event(ev.ts_ns, ev.pid, ev.tid, ev.ppid, ev.uid,
+                 ev.comm.decode(errors="replace"), ev.cgroup_id, ev.target_id, ev.gen,
+                 ev.policy, ev.rule, op.name if op else f"op{ev.op}", ev.errno_,
+                 ev.str.decode(errors="replace"), bool(ev.flags & abi.BST_EV_TRUNCATED))
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def systrace_line(ev: Event, meta) -> str:
+    """`deny user: U, prog: P, pid: N(0)[PPID], policy: NAME, filters: N, syscall: ...`."""
+    policy_name, filters, where = f"generation {ev.gen} policy {ev.policy}", 0, ""
+    if meta is not None and meta.gen == ev.gen:
+        policy_name = meta.policy_name(ev.policy)
+        filters = sum(1 for r in meta.rules if r["policy"] == ev.policy and not r["implicit"])
+        if ev.rule < len(meta.rules):
+            r = meta.rules[ev.rule]
+            where = f", rule: {r['where']}" if r["where"] else ", rule: no rule matched"
+    arg = "filename" if ev.op in ("fsread", "fswrite", "execve") else "sockaddr"
+    verdict = "deny" if ev.denied else "permit"
+    err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.denied else ""
+    more = "..." if ev.truncated else ""
+    return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+            f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
+            f"{arg}: {ev.obj}{more}{err}{where}")
