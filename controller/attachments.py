@@ -137,7 +137,6 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
         gen = maps.install(k, recs, exe_ids, cgid, mgr_id)
         meta.gen = gen
         meta.save()
-        maps.collect_garbage(k)
     finally:
         k.close()
     return meta

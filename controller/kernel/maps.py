@@ -39,29 +39,33 @@ def _free_gen(k) -> int:
     raise KernelError("allocate generation", "targets", 28)
 
 
-def _check_capacity(k, recs: Records, exes: int) -> None:
-    limits = (("states", len(recs.states), abi.BST_MAX_STATES),
-              ("trans", len(recs.trans), abi.BST_MAX_TRANS),
-              ("rules", len(recs.rules), abi.BST_MAX_RULES),
-              ("exes", exes, abi.BST_MAX_EXES),
-              ("policy_ops", len(recs.policy_ops), abi.BST_MAX_POLICY_OPS))
-    for name, need, cap in limits:
-        have = len(getattr(k, name).keys()) if need else 0
-        if have + need > cap:
-            raise KernelError("install policy in map", name, 28,
-                              f"it needs {need} entries, {have} of {cap} are in use: "
-                              f"detach other targets or simplify the policies")
+_CAPACITY = {"states": abi.BST_MAX_STATES, "trans": abi.BST_MAX_TRANS,
+             "rules": abi.BST_MAX_RULES, "rule_hits": abi.BST_MAX_RULES,
+             "exes": abi.BST_MAX_EXES, "policy_ops": abi.BST_MAX_POLICY_OPS}
+
+
+def _explain_full(e: KernelError) -> KernelError:
+    """A full map (E2BIG/ENOSPC on update) as something an administrator can act on."""
+    name = e.obj
+    if e.errno in (7, 28) and name in _CAPACITY:
+        return KernelError("install policy in map", name, e.errno,
+                           f"the map holds at most {_CAPACITY[name]} entries for all attached "
+                           f"policies together: detach other targets or simplify the policies "
+                           f"('bpfsystrace check --stats' shows their size)")
+    return e
 
 
 def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
             manager: tuple[int, int] | None) -> int:
     """Write a generation for cgroup `cgid` and swap it in; returns its gen."""
-    _check_capacity(k, recs, len(exe_ids))
     gen = _free_gen(k)
     try:
         _write(k, recs, exe_ids, gen)
+    except KernelError as e:
+        prune(k, keep=set(live_gens(k).values()))
+        raise _explain_full(e) from None
     except BaseException:
-        remove_gen(k, gen)
+        prune(k, keep=set(live_gens(k).values()))
         raise
     flags = abi.BST_TARGET_MANAGER if manager else 0
     mdev, mino = manager or (0, 0)
@@ -70,10 +74,9 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     try:
         k.targets.update(C.c_uint64(cgid), target)     # the swap
     except BaseException:
-        remove_gen(k, gen)
+        prune(k, keep=set(live_gens(k).values()))
         raise
-    if old is not None:
-        remove_gen(k, old.gen)
+    prune(k, keep=set(live_gens(k).values()))        # the old generation, crash leftovers
     return gen
 
 
@@ -93,23 +96,13 @@ def _write(k, recs: Records, exe_ids, gen: int) -> None:
         k.exes.update(abi.BstExeKey(gen, dev, ino), C.c_uint32(policy))
 
 
-def remove_gen(k, gen: int) -> None:
-    """Delete every record of a generation (which no target uses any more)."""
-    for name in GEN_MAPS:
-        m = getattr(k, name)
-        for key in m.keys():
-            if key.gen == gen:
-                m.delete(key)
-
-
-def collect_garbage(k) -> int:
-    """Remove records of generations no target uses (left by a crash)."""
-    live = set(live_gens(k).values())
+def prune(k, keep: set[int]) -> int:
+    """Delete every record of generations not in `keep` (one pass over the maps)."""
     removed = 0
     for name in GEN_MAPS:
         m = getattr(k, name)
         for key in m.keys():
-            if key.gen not in live:
+            if key.gen not in keep:
                 m.delete(key)
                 removed += 1
     return removed
@@ -120,7 +113,7 @@ def remove_target(k, cgid: int) -> bool:
     if old is None:
         return False
     k.targets.delete(C.c_uint64(cgid))
-    remove_gen(k, old.gen)
+    prune(k, keep=set(live_gens(k).values()))
     return True
 
 
