@@ -1,0 +1,154 @@
+"""bpfsystrace benchmark: cost of enforcement, as ratios measured side by side in one run.
+
+Run by bench/run (inside the micro-VM when the host cannot load BPF-LSM
+programs). Every configuration runs the same static loop program
+(bench/loop.c) on a tmpfs file; each figure is the median of REPS runs of N
+iterations, and every ratio is against the "no program loaded" figure of the
+same run.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from bpfsystrace import attachments
+from bpfsystrace.compile import records
+from bpfsystrace.kernel import loader, system
+from bpfsystrace import pipeline
+
+N = int(os.environ.get("BPFSYSTRACE_BENCH_N", "10000"))
+REPS = int(os.environ.get("BPFSYSTRACE_BENCH_REPS", "5"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build(work):
+    exe = os.path.join(work, "loop")
+    subprocess.run(["gcc", "-static", "-O2", "-o", exe, os.path.join(HERE, "loop.c")], check=True)
+    return exe
+
+
+def policy(work, exe, data, n_rules):
+    """n_rules fsread rules (eq and match mixed) with the benchmark file matching the last."""
+    path = os.path.join(work, f"policy-{n_rules}")
+    with open(path, "w") as f:
+        f.write(f"Policy: {exe}, Emulation: native\n")
+        for i in range(n_rules - 1):
+            if i % 10 == 9:
+                f.write(f'\tnative-fsread: filename match "/srv/data{i}/*.conf" then permit\n')
+            else:
+                f.write(f'\tnative-fsread: filename eq "/srv/data/file{i:05d}" then permit\n')
+        f.write(f'\tnative-fsread: filename inpath "{data}" then permit\n')
+        f.write('\tnative-bind: sockaddr eq "inet-[127.0.0.1]:0" then permit\n')
+        f.write('\tnative-connect: sockaddr sub "inet-[127.0.0.1]:" then permit\n')
+    return path
+
+
+def run(argv, cgroup=None, env=None):
+    def join():
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    p = subprocess.run(argv, capture_output=True, text=True, check=True,
+                       preexec_fn=join if cgroup else None, env={**os.environ, **(env or {})})
+    return [float(p.stdout)]
+
+
+def main() -> int:
+    work = tempfile.mkdtemp(prefix="bst-bench-", dir="/dev/shm")
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    target = os.path.join(data, "file")
+    with open(target, "w") as f:
+        f.write("x")
+    exe = build(work)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    port = str(listener.getsockname()[1])
+
+    def accept_forever():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+    threading.Thread(target=accept_forever, daemon=True).start()
+    if loader.is_loaded():
+        attachments.detach(everything=True)
+
+    ops = {"open+close": ["open", target], "bind+close": ["bind"], "connect+close": ["connect", port]}
+    samples: dict[str, dict[str, list[float]]] = {op: {} for op in ops}
+    compile_s, attach_s = {}, {}
+
+    def phase(configs):
+        """Round-robin: every configuration once per round, so drift hits all alike.
+        Round 0 is a discarded warm-up (under TCG the first run of new kernel code
+        paths pays for their translation)."""
+        for rnd in range(REPS + 1):
+            for name, cgroup, env, only in configs:
+                for op, args in ops.items():
+                    if only and op not in only:
+                        continue
+                    n = N // 4 if op == "connect+close" else N     # clear of port reuse limits
+                    got = run([exe, *args, str(n)], cgroup, env)
+                    if rnd:
+                        samples[op].setdefault(name, []).extend(got)
+        print(f"  measured: {', '.join(c[0] for c in configs)}", file=sys.stderr, flush=True)
+
+    open_only = ["open+close"]
+    phase([("no program", None, None, None),
+           ("Landlock", None, {"LANDLOCK": data}, open_only)])
+    cgroups = {}
+    for n in (10, 1000, 10000):
+        pol = policy(work, exe, data, n)
+        (p,), _ = pipeline.load_policies([pol])
+        t = time.monotonic()
+        records.compile_policies([p])
+        compile_s[n] = time.monotonic() - t
+        cgroups[n] = os.path.join(system.cgroup2_root(), f"bench{n}.slice")
+        os.makedirs(cgroups[n], exist_ok=True)
+        t = time.monotonic()
+        attachments.attach(f"bench{n}.slice", [pol])
+        attach_s[n] = time.monotonic() - t
+        print(f"  attached {n} rules", file=sys.stderr, flush=True)
+    phase([("outside the cgroup", None, None, None),
+           ("confined, 10 rules", cgroups[10], None, None),
+           ("confined, 1000 rules", cgroups[1000], None, open_only),
+           ("confined, 10000 rules", cgroups[10000], None, open_only)])
+    attachments.detach(everything=True)
+    phase([("no program (again)", None, None, None)])
+    res = {op: {name: statistics.median(v) for name, v in d.items()} for op, d in samples.items()}
+
+    base = {op: (v["no program"] + v["no program (again)"]) / 2 for op, v in res.items()}
+    print(f"\nbpfsystrace benchmark: median of {REPS} interleaved runs x {N} iterations each; "
+          f"ratio to no program loaded (kernel {os.uname().release})\n")
+    cols = ["no program", "outside the cgroup", "confined, 10 rules", "confined, 1000 rules",
+            "confined, 10000 rules", "Landlock", "no program (again)"]
+    print(f"{'':24}" + "".join(f"{op:>22}" for op in ops))
+    for c in cols:
+        cells = []
+        for op in ops:
+            v = res[op].get(c)
+            cells.append(f"{v / base[op]:>10.3f} ({v:>6.0f} ns)" if v else f"{'n/a':>22}")
+        print(f"{c:24}" + "".join(cells))
+    r10 = res["open+close"]["confined, 10 rules"]
+    print(f"\n10000 rules / 10 rules (open+close): {res['open+close']['confined, 10000 rules'] / r10:.3f}")
+    print(f"confined 10 rules / Landlock (open+close): {r10 / res['open+close']['Landlock']:.3f}")
+    print("\nrules   compile (s)   attach = compile + load into maps (s)")
+    for n in compile_s:
+        print(f"{n:>6} {compile_s[n]:>12.3f} {attach_s[n]:>14.3f}")
+    listener.close()
+    for path in cgroups.values():
+        os.rmdir(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
