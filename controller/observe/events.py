@@ -63,10 +63,14 @@ def systrace_line(ev: Event, meta) -> str:
         if ev.rule < len(meta.rules):
             r = meta.rules[ev.rule]
             where = f", rule: {r['where']}" if r["where"] else ", rule: no rule matched"
+    if ev.rule == abi.BST_RULE_NONE:
+        where = ", rule: none (not decidable in the kernel: denied)"
     arg = "filename" if ev.op in ("fsread", "fswrite", "execve") else "sockaddr"
     verdict = "deny" if ev.denied else "permit"
     err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.denied else ""
     more = "..." if ev.truncated else ""
+    obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
+                     else "<unknown: the kernel could not render it>")
     return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
             f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
-            f"{arg}: {ev.obj}{more}{err}{where}")
+            f"{arg}: {obj}{more}{err}{where}")

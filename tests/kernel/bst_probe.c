@@ -11,6 +11,7 @@
  *   connect6:ADDR:PORT
  *   connectu:PATH             AF_UNIX stream connect
  *   exec:PATH[,ARG...]        execv, last action (prints only on failure)
+ *   chdir:PATH                chdir (relative paths build deep trees)
  *   sleep:SECONDS
  */
 #define _GNU_SOURCE
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
 			ok = do_inet(arg, AF_INET6, 1);
 		else if (!strncmp(a, "connectu:", 9))
 			ok = do_unix(arg);
+		else if (!strncmp(a, "chdir:", 6))
+			ok = chdir(arg) == 0;
 		else if (!strncmp(a, "sleep:", 6)) {
 			sleep(atoi(arg));
 			ok = 1;

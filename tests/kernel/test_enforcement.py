@@ -279,3 +279,36 @@ def test_service_manager_child_prepares_then_execs_under_policy(env, workdir):
     assert lines == ["prepare OK", "exec-true EPERM", f"open:{d}/allowed:r OK",
                      f"open:{d}/other:r EPERM",
                      f"exec:{os.path.realpath(sys.executable)},-c,print(1) EPERM"]
+
+
+def test_path_longer_than_the_engine_handles_is_denied_not_permitted(env, workdir):
+    """A file whose resolved path exceeds PATH_MAX (reached by relative chdirs):
+    the kernel cannot render it, so even a permit-everything policy denies it
+    with ENAMETOOLONG, counts it and logs it."""
+    d = env["d"]
+    deep = os.path.join(workdir, "deep")
+    os.makedirs(deep, exist_ok=True)
+    fd = os.open(deep, os.O_RDONLY)
+    comp = "x" * 200
+    for _ in range(22):                     # 22 * 201 bytes > 4096
+        os.mkdir(comp, dir_fd=fd)
+        nfd = os.open(comp, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+    pol = os.path.join(workdir, "permit-all.policy")
+    with open(pol, "w") as f:
+        f.write(f"Policy: {env['probe']}, Emulation: native\n\tnative-fsread: true then permit\n")
+    cg = env["make_cgroup"]("bst-long.slice")
+    cli("attach", "--cgroup", "bst-long.slice", "--policy", pol, check=0)
+    cli("log", check=0)
+    acts = [f"chdir:{deep}"] + [f"chdir:{comp}"] * 22 + ["open:f:r", f"open:{d}/other:r"]
+    proc = cg.run([env["probe"], *acts])
+    lines = proc.stdout.splitlines()
+    assert lines[-2:] == ["open:f:r ENAMETOOLONG", f"open:{d}/other:r OK"], proc.stdout
+    assert "too long 1" in cli("status", check=0).stdout
+    log = cli("log", check=0).stdout
+    assert ("syscall: native-fsread, filename: <longer than PATH_MAX>, errno: ENAMETOOLONG, "
+            "rule: none (not decidable in the kernel: denied)") in log
+    cli("detach", "--cgroup", "bst-long.slice", check=0)
