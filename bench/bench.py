@@ -9,6 +9,7 @@ same run.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -49,10 +50,29 @@ def policy(work, exe, data, n_rules):
     return path
 
 
+def apparmor_profile(work, exe, data):
+    """A copy of the loop confined by an AppArmor profile of the same intent
+    (read files below data/, inet stream sockets), if AppArmor is active."""
+    if not (os.path.exists("/sys/kernel/security/apparmor/policy") and
+            shutil.which("apparmor_parser")):
+        print("  AppArmor is not active here: no AppArmor column", file=sys.stderr)
+        return None
+    exe_aa = exe + "-apparmor"
+    shutil.copy(exe, exe_aa)
+    prof = os.path.join(work, "apparmor.profile")
+    with open(prof, "w") as f:
+        f.write(f"abi <abi/3.0>,\nprofile bstbench {exe_aa} {{\n  {data}/** r,\n"
+                f"  network inet stream,\n}}\n")
+    subprocess.run(["apparmor_parser", "-r", prof], check=True)
+    return exe_aa
+
+
 def run(argv, cgroup=None, env=None):
     def join():
         with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
             f.write(str(os.getpid()))
+    if env and "BENCH_EXE" in env:
+        argv = [env["BENCH_EXE"], *argv[1:]]
     p = subprocess.run(argv, capture_output=True, text=True, check=True,
                        preexec_fn=join if cgroup else None, env={**os.environ, **(env or {})})
     return [float(p.stdout)]
@@ -103,8 +123,12 @@ def main() -> int:
         print(f"  measured: {', '.join(c[0] for c in configs)}", file=sys.stderr, flush=True)
 
     open_only = ["open+close"]
-    phase([("no program", None, None, None),
-           ("Landlock", None, {"LANDLOCK": data}, open_only)])
+    configs_a = [("no program", None, None, None),
+                 ("Landlock", None, {"LANDLOCK": data}, open_only)]
+    exe_aa = apparmor_profile(work, exe, data)
+    if exe_aa:
+        configs_a.append(("AppArmor", None, {"BENCH_EXE": exe_aa}, None))
+    phase(configs_a)
     cgroups = {}
     for n in (10, 1000, 10000):
         pol = policy(work, exe, data, n)
@@ -130,7 +154,7 @@ def main() -> int:
     print(f"\nbpfsystrace benchmark: median of {REPS} interleaved runs x {N} iterations each; "
           f"ratio to no program loaded (kernel {os.uname().release})\n")
     cols = ["no program", "outside the cgroup", "confined, 10 rules", "confined, 1000 rules",
-            "confined, 10000 rules", "Landlock", "no program (again)"]
+            "confined, 10000 rules", "Landlock", "AppArmor", "no program (again)"]
     print(f"{'':24}" + "".join(f"{op:>22}" for op in ops))
     for c in cols:
         cells = []
@@ -141,6 +165,8 @@ def main() -> int:
     r10 = res["open+close"]["confined, 10 rules"]
     print(f"\n10000 rules / 10 rules (open+close): {res['open+close']['confined, 10000 rules'] / r10:.3f}")
     print(f"confined 10 rules / Landlock (open+close): {r10 / res['open+close']['Landlock']:.3f}")
+    if "AppArmor" in res["open+close"]:
+        print(f"confined 10 rules / AppArmor (open+close): {r10 / res['open+close']['AppArmor']:.3f}")
     print("\nrules   compile (s)   attach = compile + load into maps (s)")
     for n in compile_s:
         print(f"{n:>6} {compile_s[n]:>12.3f} {attach_s[n]:>14.3f}")
