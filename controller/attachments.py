@@ -7,12 +7,17 @@ detach, so any later command (status, the daemon) can explain an event.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes as C
 import errno
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from . import pipeline
 from .compile.records import Records
@@ -35,6 +40,17 @@ class Attachment:
     rules: list[dict]        # per rule id: {policy, op, action, errno, implicit, where, text}
     manager: str | None
     attached_at: float
+    # what reload needs: the arguments attach was given, and a digest of the files they named
+    sources: list[str] = field(default_factory=list)
+    default_spec: str = "deny"
+    manager_spec: str = "auto"
+    fingerprint: str = ""
+    nonce: str = ""          # unique per install: proves which process wrote the generation
+    reloads: int = 0
+    reload_failures: int = 0
+    last_error: str = ""
+    # decisions counted by generations that reloads replaced: "policy\top\taction" -> count
+    carried: dict = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -44,13 +60,52 @@ class Attachment:
         os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(self.__dict__, f, indent=1)
+            json.dump(self.__dict__, f, separators=(",", ":"))
         os.replace(tmp, self.path)
 
     def policy_name(self, idx: int) -> str:
         if 0 <= idx < len(self.policies):
             return self.policies[idx]["binary"]
         return f"default ({self.default})"
+
+
+def all_attachments() -> list[Attachment]:
+    """Every attachment recorded in RUN_DIR (live or not)."""
+    out = []
+    try:
+        names = os.listdir(RUN_DIR)
+    except FileNotFoundError:
+        return out
+    for n in sorted(names):
+        if n.endswith(".json") and n[:-5].isdigit():
+            meta = load_attachment(int(n[:-5]))
+            if meta:
+                out.append(meta)
+    return out
+
+
+@contextlib.contextmanager
+def locked():
+    """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon)."""
+    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+    fd = os.open(os.path.join(RUN_DIR, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def fingerprint(sources: list[str], default: str) -> str:
+    """Digest of every policy file the sources name (directories are listed anew)."""
+    h = hashlib.sha256()
+    paths = list(sources) + ([default] if default not in ("deny", "permit") else [])
+    for path in pipeline.policy_files(paths):
+        h.update(os.path.abspath(path).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def load_attachment(cgid: int) -> Attachment | None:
@@ -100,16 +155,38 @@ def _check_nesting(k, cgpath: str, cgid: int) -> None:
                               f"attachments cannot nest (detach {other} first)")
 
 
+_written: dict = {}    # cgroup id -> (nonce, records, exe_ids) of what this process installed
+_compiled: dict = {}   # (fingerprint, ...) -> (policies, records): the same text again
+_COMPILED_KEEP = 4     # a daemon swapping between a few policy versions compiles each once
+
+
+def _compile(policy_paths, default, fp):
+    key = (fp, default, tuple(policy_paths))
+    if key not in _compiled:
+        policies, warnings = pipeline.load_policies(policy_paths)
+        for w in warnings:
+            log.warning("%s", w.render().splitlines()[0])
+        recs = pipeline.compile_all(policies, pipeline.load_default(default))
+        while len(_compiled) >= _COMPILED_KEEP:
+            del _compiled[next(iter(_compiled))]
+        _compiled[key] = (policies, recs)
+    return _compiled[key]
+
+
 def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
            manager: str = "auto", progress=lambda msg: None) -> Attachment:
-    """Parse, check, compile, load and swap in. Returns only when enforcing."""
+    """Parse, check, compile, load and swap in. Returns only when enforcing.
+
+    On a cgroup that is already attached this is a reload: the new generation
+    replaces the old one with one map update, or, if anything fails before
+    that, the old one stays in force untouched.
+    """
+    sources = [os.path.abspath(p) for p in policy_paths]
+    default_spec = default if default in ("deny", "permit") else os.path.abspath(default)
     progress("checking policies")
-    policies, warnings = pipeline.load_policies(policy_paths)
-    for w in warnings:
-        log.warning("%s", w.render().splitlines()[0])
-    default_policy = pipeline.load_default(default)
+    fp = fingerprint(sources, default_spec)
     progress("compiling")
-    recs = pipeline.compile_all(policies, default_policy)
+    policies, recs = _compile(sources, default_spec, fp)
     cgpath = system.resolve_cgroup(cgroup)
     cgid = system.cgroup_id(cgpath)
     exe_ids, pol_meta = {}, []
@@ -128,22 +205,88 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
                          "to one file); keep one")
     mgr_id, mgr_path = _manager_identity(manager)
     progress("loading BPF programs")
-    k = loader.open_kernel(load=True)
-    try:
-        _check_nesting(k, cgpath, cgid)
-        progress("installing policy generation")
-        meta = Attachment(cgpath, cgid, 0, default if isinstance(default, str) else str(default),
-                          pol_meta, _rule_table(recs), mgr_path, time.time())
-        gen = maps.install(k, recs, exe_ids, cgid, mgr_id)
-        meta.gen = gen
-        meta.save()
-    finally:
-        k.close()
+    with locked():
+        k = loader.open_kernel(load=True)
+        try:
+            _check_nesting(k, cgpath, cgid)
+            old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
+            meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
+                              mgr_path, time.time(), sources, default_spec, manager, fp)
+            if old is not None:
+                meta.attached_at = old.attached_at
+                meta.reloads, meta.reload_failures = old.reloads + 1, old.reload_failures
+                meta.carried = dict(old.carried)
+            progress("installing policy generation")
+            mine = _written.get(cgid)
+            previous = (old.gen, mine[1], mine[2]) if (old and mine and old.nonce
+                                                        and mine[0] == old.nonce) else None
+            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, previous)
+            meta.gen, meta.nonce = gen, uuid.uuid4().hex
+            _written[cgid] = (meta.nonce, recs, exe_ids)
+            if old is not None:
+                for (pol, op, action), n in decisions(old, old_hits).items():
+                    key = f"{pol}\t{op}\t{action}"
+                    meta.carried[key] = meta.carried.get(key, 0) + n
+            meta.save()
+        finally:
+            k.close()
     return meta
+
+
+def reload(meta: Attachment) -> Attachment:
+    """Attach `meta`'s sources again; on failure count it in the metadata and re-raise."""
+    if not meta.sources:
+        raise TargetError(f"{meta.cgroup} was attached by an older bpfsystrace that did not "
+                          f"record its policy paths; attach it again once")
+    try:
+        return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec)
+    except Exception as e:
+        with locked():
+            cur = load_attachment(meta.cgroup_id) or meta
+            cur.reload_failures += 1
+            cur.last_error = str(getattr(e, "render", lambda: e)()).splitlines()[0][:500]
+            cur.save()
+        raise
+
+
+def retarget(meta: Attachment, new_id: int) -> Attachment:
+    """The cgroup was removed and created again (a new id): enforce the same generation on it."""
+    with locked():
+        k = loader.open_kernel()
+        try:
+            target = k.targets.lookup(C.c_uint64(meta.cgroup_id))
+            if target is None:
+                raise TargetError(f"{meta.cgroup} is no longer attached")
+            k.targets.update(C.c_uint64(new_id), target)       # enforce on the new one first
+            k.targets.delete(C.c_uint64(meta.cgroup_id))
+        finally:
+            k.close()
+        old_path = meta.path
+        meta.cgroup_id = new_id
+        meta.save()
+        if old_path != meta.path:
+            os.unlink(old_path)
+    return meta
+
+
+def decisions(meta: Attachment, hits: dict[int, int]) -> dict[tuple[str, str, str], int]:
+    """Rule hits of one generation summed by (policy, operation, action)."""
+    out: dict[tuple[str, str, str], int] = {}
+    for rid, n in hits.items():
+        if rid < len(meta.rules) and n:
+            r = meta.rules[rid]
+            key = (meta.policy_name(r["policy"]), r["op"], "deny" if r["errno"] else "permit")
+            out[key] = out.get(key, 0) + n
+    return out
 
 
 def detach(cgroup: str | None = None, everything: bool = False) -> list[str]:
     """Remove one attachment (or all); unload the programs when none is left."""
+    with locked():
+        return _detach(cgroup, everything)
+
+
+def _detach(cgroup, everything):
     if not loader.is_loaded():
         if everything:
             loader.unload()

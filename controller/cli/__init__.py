@@ -12,10 +12,10 @@ import signal
 import sys
 
 from .. import errors
-from . import attach, check, doctor, log
+from . import attach, check, doctor, log, service
 
-COMMANDS = (attach.Attach, attach.Detach, attach.Status, log.Log, check.Check, check.Explain,
-            check.Fmt, doctor.Doctor)
+COMMANDS = (attach.Attach, attach.Detach, attach.Status, service.Reload, service.Daemon, log.Log,
+            check.Check, check.Explain, check.Fmt, doctor.Doctor)
 
 EPILOG = """\
 typical use:
@@ -24,6 +24,8 @@ typical use:
   bpfsystrace doctor                                 can this host enforce?
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
   bpfsystrace status                                 what is attached, allowed/denied counts
+  bpfsystrace reload --all                           re-read changed policy files, swap atomically
+  bpfsystrace daemon --config /etc/bpfsystrace/bpfsystrace.conf   follow, reload, syslog, metrics
   bpfsystrace log --follow                           denials as systrace logged them
   bpfsystrace detach --cgroup named.slice
 

@@ -6,6 +6,7 @@ import sys
 import time
 
 from .. import attachments
+from . import service
 from ..errors import EXIT_OK
 
 
@@ -35,7 +36,8 @@ service manager can fork, move the child into the cgroup and exec the daemon."""
             epilog="""\
 examples:
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
-  bpfsystrace attach --cgroup system.slice/named.service --policy /etc/systrace/ --default permit""")
+  bpfsystrace attach --cgroup system.slice/named.service --policy /etc/systrace/ --default permit
+  bpfsystrace attach --cgroup named.slice --policy policies/ --foreground --log-format json""")
         p.add_argument("--cgroup", required=True, metavar="CGROUP",
                        help="cgroup v2 path relative to the cgroup2 mount (named.slice, "
                             "system.slice/named.service) or absolute")
@@ -47,10 +49,17 @@ examples:
         p.add_argument("--manager", default="auto", metavar="auto|none|PATH",
                        help="service manager binary whose forked children may prepare a service "
                             "inside the cgroup before exec'ing it (auto: PID 1 if it is systemd)")
+        p.add_argument("--foreground", action="store_true",
+                       help="stay running as the controller service for this attachment "
+                            "(like 'bpfsystrace daemon': follow the cgroup, reload on changes and "
+                            "SIGHUP, log events to syslog and standard output, serve metrics)")
+        service.add_service_options(p)
         p.set_defaults(run=run_attach)
 
 
 def run_attach(args) -> int:
+    if args.foreground:
+        return service.run_foreground(args)
     meta = attachments.attach(args.cgroup, args.policy, args.default, args.manager,
                               progress=lambda m: _say(m + " ...") if args.verbose else None)
     n = len(meta.policies)

@@ -7,7 +7,7 @@ import time
 from .. import attachments
 from ..errors import EXIT_OK
 from ..kernel import libbpf, loader
-from ..observe import events
+from ..observe import events, sinks
 
 
 class Log:
@@ -34,7 +34,7 @@ def run(args) -> int:
         if ev.target_id not in metas or getattr(metas[ev.target_id], "gen", None) != ev.gen:
             metas[ev.target_id] = attachments.load_attachment(ev.target_id)
         if args.json:
-            print(json.dumps({f: getattr(ev, f) for f in ev.__slots__}), flush=True)
+            print(json.dumps(sinks.event_dict(ev, metas[ev.target_id])), flush=True)
         else:
             print(events.systrace_line(ev, metas[ev.target_id]), flush=True)
 

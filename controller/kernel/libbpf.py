@@ -83,6 +83,8 @@ def lib():
     _sig("bpf_map_lookup_elem", i, i, p, p)
     _sig("bpf_map_delete_elem", i, i, p)
     _sig("bpf_map_get_next_key", i, i, p, p)
+    _sig("bpf_map_lookup_batch", i, i, p, p, p, p, C.POINTER(u32), p)
+    _sig("bpf_map_delete_batch", i, i, p, C.POINTER(u32), p)
     _sig("libbpf_num_possible_cpus", i)
     _sig("ring_buffer__new", p, i, SAMPLE_FN, p, p)
     _sig("ring_buffer__poll", i, p, i)
@@ -159,8 +161,51 @@ class Map:
             check(ret, "delete from map", self.name)
         return True
 
+    BATCH = 4096
+
     def keys(self):
-        """All keys (collected first, so deleting while iterating is safe)."""
+        """All keys (collected first, so deleting while iterating is safe).
+
+        One bpf(BPF_MAP_LOOKUP_BATCH) per 4096 entries; one get_next_key per
+        entry where the kernel has no batch operation for the map."""
+        ksz = C.sizeof(self.key_type)
+        vsz = ((C.sizeof(self.value_type) + 7) & ~7) * self._ncpu if self.percpu \
+            else C.sizeof(self.value_type)
+        keys = (C.c_uint8 * (ksz * self.BATCH))()
+        vals = (C.c_uint8 * (vsz * self.BATCH))()
+        tok_in, tok_out = C.c_uint64(), C.c_uint64()
+        out, first = [], True
+        while True:
+            count = C.c_uint32(self.BATCH)
+            ret = lib().bpf_map_lookup_batch(self.fd, None if first else C.byref(tok_in),
+                                             C.byref(tok_out), keys, vals, C.byref(count), None)
+            err = -ret if ret < 0 else 0
+            if err and err != 2 and not out and first:
+                return self._keys_one_by_one()      # EINVAL/ENOTSUPP/ENOSPC: no batching here
+            out.extend(self.key_type.from_buffer_copy(keys, i * ksz) for i in range(count.value))
+            if err == 2:                            # ENOENT: that was the last batch
+                return out
+            if err:
+                if err == 28:                       # ENOSPC: one bucket larger than a batch
+                    return self._keys_one_by_one()
+                check(ret, "iterate map", self.name)
+            tok_in.value, first = tok_out.value, False
+
+    def delete_many(self, keys) -> None:
+        """Delete the given keys (one batch syscall when the kernel has it)."""
+        if not keys:
+            return
+        ksz = C.sizeof(self.key_type)
+        buf = (C.c_uint8 * (ksz * len(keys)))()
+        for i, k in enumerate(keys):
+            C.memmove(C.byref(buf, i * ksz), C.byref(k), ksz)
+        count = C.c_uint32(len(keys))
+        ret = lib().bpf_map_delete_batch(self.fd, buf, C.byref(count), None)
+        if ret < 0:
+            for k in keys[count.value:]:        # the rest one by one (or all, without batching)
+                self.delete(k)
+
+    def _keys_one_by_one(self):
         out, prev = [], None
         while True:
             nxt = self.key_type()

@@ -56,8 +56,17 @@ def _explain_full(e: KernelError) -> KernelError:
 
 
 def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
-            manager: tuple[int, int] | None) -> int:
-    """Write a generation for cgroup `cgid` and swap it in; returns its gen."""
+            manager: tuple[int, int] | None,
+            previous: tuple[int, Records, dict] | None = None) -> tuple[int, dict[int, int]]:
+    """Write a generation for cgroup `cgid` and swap it in.
+
+    Returns its gen and the rule hits of the generation it replaced (read after
+    the swap, before that generation's records are removed, so that counters
+    can carry over; decisions still in flight on other CPUs during the swap
+    may be missed). `previous` = (gen, records, exe_ids) that the generation in
+    force was written from, when the caller knows it for certain: its records
+    are then deleted key by key instead of by a scan of every map.
+    """
     gen = _free_gen(k)
     try:
         _write(k, recs, exe_ids, gen)
@@ -76,24 +85,46 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     except BaseException:
         prune(k, keep=set(live_gens(k).values()))
         raise
+    if old is None:
+        return gen, {}
+    if previous is not None and previous[0] == old.gen:
+        _, prev_recs, prev_exes = previous
+        old_hits = {}
+        for rid in range(len(prev_recs.rules)):
+            val = k.rule_hits.lookup(abi.BstRuleKey(old.gen, rid))
+            if val is not None:
+                old_hits[rid] = sum(val)
+        by_map: dict[str, list] = {}
+        for name, key, _ in _entries(k, prev_recs, prev_exes, old.gen):
+            by_map.setdefault(name, []).append(key)
+        for name, keys in by_map.items():
+            getattr(k, name).delete_many(keys)
+        return gen, old_hits
+    old_hits = rule_hits(k, old.gen)
     prune(k, keep=set(live_gens(k).values()))        # the old generation, crash leftovers
-    return gen
+    return gen, old_hits
 
 
-def _write(k, recs: Records, exe_ids, gen: int) -> None:
+def _entries(k, recs: Records, exe_ids, gen: int):
+    """Every (map name, key, value) of one generation."""
     zero_hits = (C.c_uint64 * k.rule_hits._ncpu)()
     for rid in range(len(recs.rules)):
         key = abi.BstRuleKey(gen, rid)
-        k.rules.update(key, recs.rule_record(rid))
-        k.rule_hits.update(key, zero_hits)
+        yield "rules", key, recs.rule_record(rid)
+        yield "rule_hits", key, zero_hits
     for sid, st in enumerate(recs.states):
-        k.states.update(abi.BstStateKey(gen, sid), st)
+        yield "states", abi.BstStateKey(gen, sid), st
     for state, byte, nxt in recs.trans:
-        k.trans.update(abi.BstTransKey(gen, state, byte, 0), C.c_uint32(nxt))
+        yield "trans", abi.BstTransKey(gen, state, byte, 0), C.c_uint32(nxt)
     for (policy, op), start in recs.policy_ops.items():
-        k.policy_ops.update(abi.BstPolicyOpKey(gen, policy, op, 0), abi.BstPolicyOp(start, 0))
+        yield "policy_ops", abi.BstPolicyOpKey(gen, policy, op, 0), abi.BstPolicyOp(start, 0)
     for policy, (dev, ino) in exe_ids.items():
-        k.exes.update(abi.BstExeKey(gen, dev, ino), C.c_uint32(policy))
+        yield "exes", abi.BstExeKey(gen, dev, ino), C.c_uint32(policy)
+
+
+def _write(k, recs: Records, exe_ids, gen: int) -> None:
+    for name, key, value in _entries(k, recs, exe_ids, gen):
+        getattr(k, name).update(key, value)
 
 
 def prune(k, keep: set[int]) -> int:
@@ -101,10 +132,9 @@ def prune(k, keep: set[int]) -> int:
     removed = 0
     for name in GEN_MAPS:
         m = getattr(k, name)
-        for key in m.keys():
-            if key.gen not in keep:
-                m.delete(key)
-                removed += 1
+        stale = [key for key in m.keys() if key.gen not in keep]
+        m.delete_many(stale)
+        removed += len(stale)
     return removed
 
 

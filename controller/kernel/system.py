@@ -26,6 +26,8 @@ class Mount:
 
 def _unescape(field: str) -> str:
     # mountinfo escapes space, tab, newline and backslash as \ooo
+    if "\\" not in field:
+        return field
     out, i = [], 0
     while i < len(field):
         if field[i] == "\\" and i + 3 < len(field) + 1 and field[i + 1:i + 4].isdigit():
@@ -37,17 +39,25 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
+_parsed: tuple[str, list] = ("", [])
+
+
 def mounts() -> list[Mount]:
     """Mounts of this mount namespace, in /proc/self/mountinfo order."""
-    out = []
+    global _parsed
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            fields = left.split()
-            major, minor = fields[2].split(":")
-            out.append(Mount(int(fields[0]), int(major), int(minor), _unescape(fields[4]),
-                             right.split()[0]))
-    return out
+        text = f.read()
+    if text == _parsed[0]:          # parsed already (reloads ask several times a second)
+        return list(_parsed[1])
+    out = []
+    for line in text.splitlines():
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        major, minor = fields[2].split(":")
+        out.append(Mount(int(fields[0]), int(major), int(minor), _unescape(fields[4]),
+                         right.split()[0]))
+    _parsed = (text, out)
+    return list(out)
 
 
 def mounted(point: str, fstype: str) -> bool:

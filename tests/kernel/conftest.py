@@ -45,6 +45,26 @@ def probe_bin(workdir):
     return out
 
 
+@pytest.fixture(scope="session")
+def churn_bin(workdir):
+    """bst_churn: bst_probe's actions in a loop until SIGTERM, then counts per answer."""
+    out = os.path.join(workdir, "bst_churn")
+    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, "bst_churn.c")],
+                   check=True)
+    return out
+
+
+def churn_results(out: str) -> dict[str, dict[str, int]]:
+    """bst_churn's output -> {action: {answer: count}}."""
+    res: dict[str, dict[str, int]] = {}
+    for line in out.splitlines():
+        if line == "ready":
+            continue
+        action, answer, count = line.rsplit(" ", 2)
+        res.setdefault(action, {})[answer] = int(count)
+    return res
+
+
 class Cgroup:
     def __init__(self, name: str):
         self.path = os.path.join(system.cgroup2_root(), name)
