@@ -48,6 +48,7 @@ class Spec:
     policies: list[str]
     default: str = "deny"
     manager: str = "auto"
+    create: bool = False     # make the cgroup if missing, so nothing ever runs in it unconfined
 
 
 @dataclass
@@ -92,7 +93,7 @@ def read_config(path: str) -> Options:
             if opts.log_format not in ("text", "json"):
                 raise UsageError(f"{where}: log-format = {opts.log_format}: text or json")
         elif section.startswith("attach "):
-            _no_unknown(sec, {"cgroup", "policy", "default", "manager"}, where)
+            _no_unknown(sec, {"cgroup", "policy", "default", "manager", "create"}, where)
             if "cgroup" not in sec or "policy" not in sec:
                 raise UsageError(f"{where}: needs 'cgroup =' and 'policy =' (one or more "
                                  f"files or directories, one per line)")
@@ -101,8 +102,11 @@ def read_config(path: str) -> Options:
             default = sec.get("default", "deny")
             if default not in ("deny", "permit"):
                 default = os.path.join(base, default)
+            create = sec.get("create", "yes").lower()
+            if create not in _BOOL:
+                raise UsageError(f"{where}: create = {create}: say yes or no")
             opts.specs.append(Spec(section[7:].strip(), sec["cgroup"], pols, default,
-                                   sec.get("manager", "auto")))
+                                   sec.get("manager", "auto"), _BOOL[create]))
         else:
             raise UsageError(f"{path}: unknown section [{section}] (expected [daemon] or "
                              f"[attach NAME])")
@@ -161,6 +165,7 @@ class Daemon:
         old = {s: signal.signal(s, self._on_signal)
                for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
+            loader.open_kernel(load=True).close()   # a host that cannot enforce: say so, exit 3
             for spec in self.opts.specs:
                 self._ensure(spec)
             if self.opts.metrics_address:
@@ -228,6 +233,14 @@ class Daemon:
     def _ensure(self, spec: Spec) -> None:
         """Attach as configured, or adopt the pinned state when it is the same policy."""
         cgpath = system.resolve_cgroup(spec.cgroup)
+        if spec.create and not os.path.isdir(cgpath):
+            try:
+                os.makedirs(cgpath)
+                log.info("[attach %s] created cgroup %s, to confine it before anything runs "
+                         "in it", spec.name, cgpath)
+            except OSError as e:
+                log.error("[attach %s] cannot create cgroup %s: %s", spec.name, cgpath,
+                          e.strerror)
         try:
             cgid = system.cgroup_id(cgpath)
         except TargetError:
