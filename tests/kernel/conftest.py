@@ -36,22 +36,24 @@ def workdir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def probe_bin(workdir):
-    """bst_probe, statically linked: no loader or library opens to allow."""
-    out = os.path.join(workdir, "bst_probe")
-    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, "bst_probe.c")],
+def build_static(workdir, name: str) -> str:
+    """tests/kernel/NAME.c, statically linked: no loader or library opens to allow."""
+    out = os.path.join(workdir, name)
+    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, name + ".c")],
                    check=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def probe_bin(workdir):
+    """bst_probe: one system call per argument, prints what the kernel answered."""
+    return build_static(workdir, "bst_probe")
 
 
 @pytest.fixture(scope="session")
 def churn_bin(workdir):
     """bst_churn: bst_probe's actions in a loop until SIGTERM, then counts per answer."""
-    out = os.path.join(workdir, "bst_churn")
-    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, "bst_churn.c")],
-                   check=True)
-    return out
+    return build_static(workdir, "bst_churn")
 
 
 def churn_results(out: str) -> dict[str, dict[str, int]]:
