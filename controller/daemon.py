@@ -173,9 +173,9 @@ class Daemon:
                                             metrics.KernelCollector(self.sinks))
                 log.info("serving metrics on http://%s/metrics", self.opts.metrics_address)
             self._open_events()
-            sd_notify("READY=1")
             log.info("running: %d attachment(s) followed, %d waiting for their cgroup",
                      len(attachments.all_attachments()), len(self.pending))
+            sd_notify("READY=1")
             next_check = 0.0
             while not self.stop:
                 self._drain()

@@ -11,6 +11,7 @@ Prometheus must report exactly that number.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -111,12 +112,24 @@ class Service:
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.w, "prom.log"), "w"))
 
     def start_daemon(self):
+        """Start it as systemd would (NOTIFY_SOCKET): returns once it reported READY=1."""
         err = open(os.path.join(self.w, f"daemon{len(self.daemon_err)}.err"), "w+")
         self.daemon_err.append(err.name)
+        path = os.path.join(self.w, "notify.sock")
+        if os.path.exists(path):
+            os.unlink(path)
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(path)
+        self.notify.settimeout(120)
         self.procs["daemon"] = subprocess.Popen(
             [sys.executable, "-m", "bpfsystrace", "-v", "daemon", "--config", self.conf],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
-        wait_for(lambda: "running:" in self.daemon_log(), 120, "the daemon to be ready")
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "NOTIFY_SOCKET": path})
+        assert self.notify_state() == "READY=1", self.daemon_log()
+        assert "running:" in self.daemon_log()
+
+    def notify_state(self):
+        return self.notify.recv(4096).decode()
 
     def daemon_log(self, which=-1):
         with open(self.daemon_err[which]) as f:
@@ -237,6 +250,7 @@ def test_reload_on_policy_change_bad_policy_and_sighup(svc):
              "the fixed policy to be in force")
     before = attachments.load_attachment(os.stat(svc.cgroup()).st_ino).reloads
     svc.procs["daemon"].send_signal(signal.SIGHUP)
+    assert [svc.notify_state(), svc.notify_state()] == ["RELOADING=1", "READY=1"]
     wait_for(lambda: "(SIGHUP)" in svc.daemon_log(), 10, "the SIGHUP reload")
     assert attachments.load_attachment(os.stat(svc.cgroup()).st_ino).reloads == before + 1
 
