@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from .. import attachments
+from .. import attachments, daemon
 from . import service
 from ..errors import EXIT_OK
 
@@ -103,6 +103,10 @@ def run_status(args) -> int:
         return EXIT_OK
     for t in targets:
         _print_target(t, args.rules)
+    pid = daemon.running_pid()
+    print(f"controller: bpfsystrace daemon running (pid {pid})" if pid else
+          "controller: not running (enforcement does not need it; without it events wait in "
+          "the kernel buffer, cgroups recreated are not followed, files are not reloaded)")
     if counters and any(counters):
         names = ("lost events", "path errors", "too long", "inconsistent maps",
                  "no memory", "service manager passes", "exec transitions")

@@ -211,6 +211,8 @@ def test_denials_reach_syslog_as_systrace_lines_and_json(svc):
                                if f"filename: {d}/log-me" in ln], 10, "the log rule in syslog")[0]
     assert f"authpriv.warning bpfsystrace[{pid}]: permit user: root" in permit
     assert f"rule: {svc.policy}:3" in permit
+    from tests.conftest import cli
+    assert f"controller: bpfsystrace daemon running (pid {pid})" in cli("status", check=0).stdout
     events = [json.loads(ln) for ln in open(svc.json_log)]
     denied = [e for e in events if e["obj"] == f"{d}/secret"]
     assert len(denied) == 1 and denied[0]["action"] == "deny" and denied[0]["errno"] == 1
