@@ -73,7 +73,8 @@ class _Checker:
                            length=len(act.errno) + 6, source=node.source)
         if act.kind == "ask":
             err, err_name = _errno.EPERM, "eperm"
-        op = syscalls.OPERATIONS.get(node.syscall)
+        ops = syscalls.ops_of(node.syscall)
+        op = ops[0] if ops else None          # every op of one name renders the same arguments
         why_not = approx = None
         if op is None:
             why_not = syscalls.why_not_enforceable(node.syscall)
@@ -82,7 +83,7 @@ class _Checker:
         enforced_expr = self._fail_closed(expr, op, act.kind)
         if node.predicate is not None and act.kind == "permit":
             enforced_expr = Const(False)     # never permit on an unevaluated predicate
-        return Rule(node.syscall, op.op if op else None, enforced_expr,
+        return Rule(node.syscall, tuple(o.op for o in ops), enforced_expr,
                     act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx)
 
     def _approximations(self, node, expr, op) -> str | None:
@@ -97,7 +98,7 @@ class _Checker:
             notes.append("', if user/group' predicates are not evaluated: the rule "
                          "is treated fail-closed")
         unseen = sorted({a.arg if a.index == 0 else f"{a.arg}[{a.index}]"
-                         for a in atoms(expr) if (a.arg, a.index) != (op.arg, 0)})
+                         for a in atoms(expr) if not op.sees(a.arg, a.index)})
         if unseen:
             notes.append(f"the kernel does not see {', '.join(unseen)} for {op.name}: "
                          f"condition treated fail-closed")
@@ -116,7 +117,7 @@ class _Checker:
 
         def walk(e, positive):
             if isinstance(e, Atom):
-                if (e.arg, e.index) == (op.arg, 0):
+                if op.sees(e.arg, e.index):
                     return e
                 return Const(want_true if positive else not want_true)
             if isinstance(e, Not):

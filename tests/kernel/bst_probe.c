@@ -13,6 +13,11 @@
  *   exec:PATH[,ARG...]        execv, last action (prints only on failure)
  *   chdir:PATH                chdir (relative paths build deep trees)
  *   sleep:SECONDS
+ *   creat:PATH                open(O_WRONLY|O_CREAT|O_EXCL, 0644) and close
+ *   unlink:PATH  mkdir:PATH  rmdir:PATH  mkfifo:PATH  truncate:PATH
+ *   chmod:PATH   chown:PATH (to the caller's own uid/gid)  chroot:PATH
+ *   symlink:TARGET:LINK  rename:FROM:TO  exchange:A:B  link:FROM:TO
+ *   exists:PATH               access(F_OK): OK or ENOENT (never decided)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -117,6 +125,69 @@ static void do_exec(char *spec)
 	execv(argv[0], argv);
 }
 
+/* "A:B" -> two strings (the action's text is kept intact) */
+static int two(char *arg, int (*fn)(const char *, const char *))
+{
+	char *b = strchr(arg, ':');
+	int ok;
+
+	if (!b)
+		return errno = EINVAL, 0;
+	*b = 0;
+	ok = fn(arg, b + 1) == 0;
+	*b = ':';
+	return ok;
+}
+
+static int exchange(const char *a, const char *b)
+{
+	return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
+
+static int creat_excl(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int path_action(const char *a, char *arg, int *ok)
+{
+	if (!strncmp(a, "creat:", 6))
+		*ok = creat_excl(arg);
+	else if (!strncmp(a, "unlink:", 7))
+		*ok = unlink(arg) == 0;
+	else if (!strncmp(a, "mkdir:", 6))
+		*ok = mkdir(arg, 0755) == 0;
+	else if (!strncmp(a, "rmdir:", 6))
+		*ok = rmdir(arg) == 0;
+	else if (!strncmp(a, "mkfifo:", 7))
+		*ok = mkfifo(arg, 0644) == 0;
+	else if (!strncmp(a, "truncate:", 9))
+		*ok = truncate(arg, 0) == 0;
+	else if (!strncmp(a, "chmod:", 6))
+		*ok = chmod(arg, 0640) == 0;
+	else if (!strncmp(a, "chown:", 6))
+		*ok = chown(arg, getuid(), getgid()) == 0;
+	else if (!strncmp(a, "chroot:", 7))
+		*ok = chroot(arg) == 0;
+	else if (!strncmp(a, "exists:", 7))
+		*ok = access(arg, F_OK) == 0;
+	else if (!strncmp(a, "symlink:", 8))
+		*ok = two(arg, symlink);
+	else if (!strncmp(a, "rename:", 7))
+		*ok = two(arg, rename);
+	else if (!strncmp(a, "exchange:", 9))
+		*ok = two(arg, exchange);
+	else if (!strncmp(a, "link:", 5))
+		*ok = two(arg, link);
+	else
+		return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -141,6 +212,8 @@ int main(int argc, char **argv)
 			ok = do_inet(arg, AF_INET6, 1);
 		else if (!strncmp(a, "connectu:", 9))
 			ok = do_unix(arg);
+		else if (path_action(a, arg, &ok))
+			;
 		else if (!strncmp(a, "chdir:", 6))
 			ok = chdir(arg) == 0;
 		else if (!strncmp(a, "sleep:", 6)) {
