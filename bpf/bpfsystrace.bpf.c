@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define S_IFREG 0100000
 #define RENAME_EXCHANGE 2
+#define AT_EMPTY_PATH 0x1000
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
@@ -375,6 +376,20 @@ static __always_inline struct bst_task *task_scratch(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
+/* The object string could not be rendered (err < 0 from bpf_d_path or
+ * path.bpf.h): deny, fail closed, count and log it. */
+static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op,
+					   long n)
+{
+	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err };
+
+	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
+	ts->buf[0] = 0;
+	bst_emit(s, ts, &d);
+	return -err;
+}
+
 /* An execve: the binary's own open, or (after bprm_check) its interpreter. */
 static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, __u32 len,
 				       struct file *file)
@@ -434,15 +449,8 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 		return -EPERM;
 	}
 	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
-	if (n <= 0) {
-		ts->buf[0] = 0;
-		err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-		count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
-		struct decision d = { 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, err };
-
-		bst_emit(&s, ts, &d);
-		return -err;
-	}
+	if (n <= 0)
+		return deny_unrendered(&s, ts, BST_OP_FSREAD, n);
 	len = (__u32)n - 1;
 	/* execve opens with __FMODE_EXEC in f_flags (f_mode gets FMODE_EXEC
 	 * only later on some kernels) */
@@ -502,6 +510,23 @@ int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, 
 	if (ret)
 		return ret;
 	return sock_hook(address, addrlen, BST_OP_CONNECT);
+}
+
+/* sendto(2)/sendmsg(2) with a destination (msg_name, the kernel's copy): a
+ * datagram to that address, decided by the policy's sendto, sendmsg and
+ * connect rules, so UDP (and unix datagrams) cannot go around connect rules.
+ * Without an address the socket is connected: connect decided it. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	struct sockaddr *name;
+
+	if (ret)
+		return ret;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
+		return 0;
+	return sock_hook(name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
 }
 
 /* The binary of an execve passed its open: later FMODE_EXEC opens in this
@@ -580,15 +605,8 @@ static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
 /* Decide op on ts->buf[0..n), or deny (fail closed) when it was not rendered. */
 static __always_inline int path_decide(struct subject *s, struct bst_task *ts, int n, __u32 op)
 {
-	if (n < 0) {
-		int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-		struct decision d = { 0, s->policy, op, BST_RULE_NONE, err };
-
-		count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
-		ts->buf[0] = 0;
-		bst_emit(s, ts, &d);
-		return -err;
-	}
+	if (n < 0)
+		return deny_unrendered(s, ts, op, n);
 	return bst_decide(s, ts, n, s->policy, op);
 }
 
@@ -739,4 +757,78 @@ int BPF_PROG(bst_path_rename, const struct path *old_dir, struct dentry *old_den
 	if (r || !(flags & RENAME_EXCHANGE))
 		return r;
 	return path_op2(new_dentry, nm, old_dentry, om, BST_OP_RENAME);
+}
+
+/* ---- stat ---- */
+
+/* Is this getattr a stat of a name? stat, lstat, newfstatat and statx, but
+ * not on a descriptor (fstat, or AT_EMPTY_PATH with an empty name: glibc's
+ * fstat): a descriptor's open was decided. x86-64 system call numbers;
+ * other callers of vfs_getattr (and other architectures) are not decided. */
+static __always_inline int stat_of_a_name(struct task_struct *task)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	unsigned long flags, name;
+	char c = 0;
+
+	if (nr == 4 || nr == 6)                   /* stat, lstat */
+		return 1;
+	if (nr == 262) {                          /* newfstatat(dfd, name, buf, flags) */
+		flags = BPF_CORE_READ(regs, r10);
+		name = BPF_CORE_READ(regs, si);
+	} else if (nr == 332) {                   /* statx(dfd, name, flags, mask, buf) */
+		flags = BPF_CORE_READ(regs, dx);
+		name = BPF_CORE_READ(regs, si);
+	} else {
+		return 0;
+	}
+	if (!(flags & AT_EMPTY_PATH))
+		return 1;
+	/* unreadable name: decide (fail closed) */
+	if (bpf_copy_from_user(&c, 1, (void *)name))
+		return 1;
+	return c != 0;
+#else
+	return 0;
+#endif
+}
+
+/* A mount of the task's own namespace: not overlayfs' private mount of a
+ * layer, whose getattr serves a stat already decided on the overlay file. */
+static __always_inline int own_mount(struct task_struct *task, const struct path *path)
+{
+	struct mount *m = (struct mount *)real_mount((__u64)BPF_CORE_READ(path, mnt));
+
+	return BPF_CORE_READ(m, mnt_ns) == BPF_CORE_READ(task, nsproxy, mnt_ns);
+}
+
+SEC("lsm.s/inode_getattr")
+int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct subject s = {};
+	struct bst_task *ts;
+	long n;
+
+	if (ret)
+		return ret;
+	if (!find_subject(&s))
+		return 0;
+	if (s.manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	if (!stat_of_a_name(task) || !own_mount(task, path))
+		return 0;
+	ts = task_scratch();
+	if (!ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	n = bpf_d_path((struct path *)path, ts->buf, BST_PATH_MAX);
+	if (n <= 0)
+		return deny_unrendered(&s, ts, BST_OP_STAT, n);
+	return bst_decide(&s, ts, (__u32)n - 1, s.policy, BST_OP_STAT);
 }

@@ -44,7 +44,9 @@
 #define BST_OP_CHROOT   13        /* path_chroot */
 #define BST_OP_RENAME   14        /* path_rename: "from\0to" */
 #define BST_OP_LINK     15        /* path_link: "existing\0new" */
-#define BST_NR_OPS      16
+#define BST_OP_STAT     16        /* inode_getattr for stat/lstat/fstatat/statx of a name */
+#define BST_OP_SENDTO   17        /* socket_sendmsg with a destination address */
+#define BST_NR_OPS      18
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */

@@ -43,6 +43,8 @@ OPERATIONS = {
     "chroot": Operation(_A.BST_OP_CHROOT, "chroot", "filename", ("path_chroot",)),
     "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), parts=2),
     "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), parts=2),
+    "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
+    "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -53,9 +55,12 @@ BY_OP = {o.op: o for o in OPERATIONS.values()}
 _FSWRITE_OPS = ("fswrite", "unlink", "mkdir", "rmdir", "mknod", "truncate")
 NAMES: dict[str, tuple[int, ...]] = {
     name: tuple(OPERATIONS[o].op for o in ops) for name, ops in {
-        "fsread": ("fsread",),
+        "fsread": ("fsread", "stat"),
+        "stat": ("stat",), "lstat": ("stat",), "fstatat": ("stat",), "newfstatat": ("stat",),
+        "statx": ("stat",),
+        "sendto": ("sendto",), "sendmsg": ("sendto",),
         "fswrite": _FSWRITE_OPS,
-        "bind": ("bind",), "connect": ("connect",), "execve": ("execve",),
+        "bind": ("bind",), "connect": ("connect", "sendto"), "execve": ("execve",),
         "unlink": ("unlink",), "unlinkat": ("unlink",),
         "mkdir": ("mkdir",), "mkdirat": ("mkdir",),
         "rmdir": ("rmdir",),
@@ -94,6 +99,7 @@ WHY_NOT = {
     "exit": "exiting is not an access decision",
     "fork": "fork is not mediated; children stay in the cgroup and stay confined",
     "getpid": "no LSM hook sees getpid",
+    "fstat": "fstat of an open descriptor is not re-checked; the open was (fsread)",
     "access": "access(2) reaches only inode_permission, which has no path (no mount): "
               "the path cannot be rendered",
     "faccessat": "access(2) reaches only inode_permission, which has no path (no mount): "

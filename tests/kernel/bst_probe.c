@@ -18,6 +18,11 @@
  *   chmod:PATH   chown:PATH (to the caller's own uid/gid)  chroot:PATH
  *   symlink:TARGET:LINK  rename:FROM:TO  exchange:A:B  link:FROM:TO
  *   exists:PATH               access(F_OK): OK or ENOENT (never decided)
+ *   stat:PATH  lstat:PATH     stat(2), lstat(2)
+ *   fstat:PATH                open(O_RDONLY), then fstat (reports the open's errno too)
+ *   sendto4:ADDR:PORT  sendto6:ADDR:PORT   one UDP datagram with sendto(2)
+ *   sendtou:PATH              one AF_UNIX datagram with sendto(2)
+ *   udpconnect4:ADDR:PORT     UDP connect(2), then send(2)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -125,6 +130,70 @@ static void do_exec(char *spec)
 	execv(argv[0], argv);
 }
 
+static int do_udp(char *spec, int family, int connecting)
+{
+	char *port = strrchr(spec, ':');
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, ret;
+
+	if (!port)
+		return errno = EINVAL, 0;
+	*port = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(atoi(port + 1));
+		inet_pton(AF_INET, spec, &in->sin_addr);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(atoi(port + 1));
+		inet_pton(AF_INET6, spec, &in6->sin6_addr);
+		len = sizeof(*in6);
+	}
+	*port = ':';
+	fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 0;
+	if (connecting)
+		ret = connect(fd, (struct sockaddr *)&ss, len) == 0 && send(fd, "x", 1, 0) == 1;
+	else
+		ret = sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int do_sendtou(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), ret;
+
+	strncpy(un.sun_path, path, sizeof(un.sun_path) - 1);
+	ret = sendto(fd, "x", 1, 0, (struct sockaddr *)&un, sizeof(un)) == 1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int do_fstat(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ok;
+}
+
 /* "A:B" -> two strings (the action's text is kept intact) */
 static int two(char *arg, int (*fn)(const char *, const char *))
 {
@@ -175,6 +244,20 @@ static int path_action(const char *a, char *arg, int *ok)
 		*ok = chroot(arg) == 0;
 	else if (!strncmp(a, "exists:", 7))
 		*ok = access(arg, F_OK) == 0;
+	else if (!strncmp(a, "stat:", 5))
+		*ok = stat(arg, &(struct stat){0}) == 0;
+	else if (!strncmp(a, "lstat:", 6))
+		*ok = lstat(arg, &(struct stat){0}) == 0;
+	else if (!strncmp(a, "fstat:", 6))
+		*ok = do_fstat(arg);
+	else if (!strncmp(a, "sendto4:", 8))
+		*ok = do_udp(arg, AF_INET, 0);
+	else if (!strncmp(a, "sendto6:", 8))
+		*ok = do_udp(arg, AF_INET6, 0);
+	else if (!strncmp(a, "udpconnect4:", 12))
+		*ok = do_udp(arg, AF_INET, 1);
+	else if (!strncmp(a, "sendtou:", 8))
+		*ok = do_sendtou(arg);
 	else if (!strncmp(a, "symlink:", 8))
 		*ok = two(arg, symlink);
 	else if (!strncmp(a, "rename:", 7))
