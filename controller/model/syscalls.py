@@ -110,6 +110,12 @@ WHY_NOT = {
                   "the path cannot be rendered",
     "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
     "fchdir": "fchdir(2) has no LSM hook",
+    **{n: "task_fix_setuid/task_fix_setgid are not used yet (uname would need the user "
+          "database in the kernel)" for n in ("setuid", "setgid", "setgroups", "setreuid",
+                                               "setregid", "setresuid", "setresgid")},
+    **{n: "socket_create/listen/accept are not used yet: enforcing them would deny the "
+          "sockets of every policy without such rules" for n in ("socket", "listen", "accept")},
+    "kill": "task_kill is not used yet (pidname needs the target's policy name)",
     "utimes": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
     "utimensat": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
     "futimes": "futimes reaches only inode_setattr (no mount): the path cannot be rendered",

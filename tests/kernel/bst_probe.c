@@ -23,6 +23,12 @@
  *   sendto4:ADDR:PORT  sendto6:ADDR:PORT   one UDP datagram with sendto(2)
  *   sendtou:PATH              one AF_UNIX datagram with sendto(2)
  *   udpconnect4:ADDR:PORT     UDP connect(2), then send(2)
+ *   reopen:PATH:r|w           open(O_RDONLY), then open /proc/self/fd/N with that mode
+ *   opath:PATH:r|w            open(O_PATH), then open /proc/self/fd/N with that mode
+ *   openat2:PATH              openat2(2), O_RDONLY
+ *   uring:PATH                io_uring IORING_OP_OPENAT, O_RDONLY
+ *   cgmove:CGROUP.PROCS       write our pid into a cgroup.procs file
+ *   fork:-                    fork; the child does the remaining actions, the parent waits
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -33,6 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -194,6 +204,98 @@ static int do_fstat(const char *path)
 	return ok;
 }
 
+/* open PATH (O_PATH or O_RDONLY), then reopen it through /proc/self/fd */
+static int do_reopen(char *spec, int first)
+{
+	char *mode = strrchr(spec, ':'), proc[64];
+	int fd, fd2;
+
+	if (!mode)
+		return errno = EINVAL, 0;
+	*mode = 0;
+	fd = open(spec, first);
+	*mode = ':';
+	if (fd < 0)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	fd2 = open(proc, !strcmp(mode + 1, "w") ? O_WRONLY : O_RDONLY);
+	int saved = errno;
+	close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	errno = saved;
+	return fd2 >= 0;
+}
+
+static int do_openat2(const char *path)
+{
+	struct open_how how = { .flags = O_RDONLY };
+	int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int do_uring(const char *path)
+{
+	struct io_uring_params p = {0};
+	int fd = syscall(SYS_io_uring_setup, 4, &p), res;
+
+	if (fd < 0)
+		return 0;
+	char *sq = mmap(0, p.sq_off.array + p.sq_entries * sizeof(unsigned),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe),
+					 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+					 IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return 0;
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail), mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	unsigned t = *tail, idx = t & mask;
+	struct io_uring_sqe *e = &sqes[idx];
+
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_OPENAT;
+	e->fd = AT_FDCWD;
+	e->addr = (unsigned long)path;
+	e->open_flags = O_RDONLY;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return 0;
+	}
+	unsigned head = *(unsigned *)(cq + p.cq_off.head), cmask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	res = ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[head & cmask].res;
+	close(fd);
+	if (res >= 0) {
+		close(res);
+		return 1;
+	}
+	errno = -res;
+	return 0;
+}
+
+static int do_cgmove(const char *procs)
+{
+	char pid[32];
+	int fd = open(procs, O_WRONLY), n;
+
+	if (fd < 0)
+		return 0;
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	n = write(fd, pid, n) == n;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
 /* "A:B" -> two strings (the action's text is kept intact) */
 static int two(char *arg, int (*fn)(const char *, const char *))
 {
@@ -244,6 +346,16 @@ static int path_action(const char *a, char *arg, int *ok)
 		*ok = chroot(arg) == 0;
 	else if (!strncmp(a, "exists:", 7))
 		*ok = access(arg, F_OK) == 0;
+	else if (!strncmp(a, "reopen:", 7))
+		*ok = do_reopen(arg, O_RDONLY);
+	else if (!strncmp(a, "opath:", 6))
+		*ok = do_reopen(arg, O_PATH);
+	else if (!strncmp(a, "openat2:", 8))
+		*ok = do_openat2(arg);
+	else if (!strncmp(a, "uring:", 6))
+		*ok = do_uring(arg);
+	else if (!strncmp(a, "cgmove:", 7))
+		*ok = do_cgmove(arg);
 	else if (!strncmp(a, "stat:", 5))
 		*ok = stat(arg, &(struct stat){0}) == 0;
 	else if (!strncmp(a, "lstat:", 6))
@@ -299,7 +411,17 @@ int main(int argc, char **argv)
 			;
 		else if (!strncmp(a, "chdir:", 6))
 			ok = chdir(arg) == 0;
-		else if (!strncmp(a, "sleep:", 6)) {
+		else if (!strncmp(a, "fork:", 5)) {
+			pid_t pid = fork();
+
+			if (pid > 0) {
+				waitpid(pid, NULL, 0);
+				return 0;
+			}
+			ok = pid == 0;
+			if (ok)
+				continue;         /* the child goes on, silently */
+		} else if (!strncmp(a, "sleep:", 6)) {
 			sleep(atoi(arg));
 			ok = 1;
 		} else if (!strncmp(a, "exec:", 5)) {
