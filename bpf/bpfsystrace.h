@@ -46,7 +46,9 @@
 #define BST_OP_LINK     15        /* path_link: "existing\0new" */
 #define BST_OP_STAT     16        /* inode_getattr for stat/lstat/fstatat/statx of a name */
 #define BST_OP_SENDTO   17        /* socket_sendmsg with a destination address */
-#define BST_NR_OPS      18
+#define BST_OP_SETUID   18        /* task_fix_setuid: each id that changes, in decimal */
+#define BST_OP_SETGID   19        /* task_fix_setgid */
+#define BST_NR_OPS      20
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */

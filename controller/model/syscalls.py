@@ -45,6 +45,8 @@ OPERATIONS = {
     "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), parts=2),
     "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
     "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg",)),
+    "setuid": Operation(_A.BST_OP_SETUID, "setuid", "uid", ("task_fix_setuid",)),
+    "setgid": Operation(_A.BST_OP_SETGID, "setgid", "gid", ("task_fix_setgid",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -59,6 +61,8 @@ NAMES: dict[str, tuple[int, ...]] = {
         "stat": ("stat",), "lstat": ("stat",), "fstatat": ("stat",), "newfstatat": ("stat",),
         "statx": ("stat",),
         "sendto": ("sendto",), "sendmsg": ("sendto",),
+        **{n: ("setuid",) for n in ("setuid", "setreuid", "setresuid", "setfsuid")},
+        **{n: ("setgid",) for n in ("setgid", "setregid", "setresgid", "setfsgid")},
         "fswrite": _FSWRITE_OPS,
         "bind": ("bind",), "connect": ("connect", "sendto"), "execve": ("execve",),
         "unlink": ("unlink",), "unlinkat": ("unlink",),
@@ -110,9 +114,7 @@ WHY_NOT = {
                   "the path cannot be rendered",
     "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
     "fchdir": "fchdir(2) has no LSM hook",
-    **{n: "task_fix_setuid/task_fix_setgid are not used yet (uname would need the user "
-          "database in the kernel)" for n in ("setuid", "setgid", "setgroups", "setreuid",
-                                               "setregid", "setresuid", "setresgid")},
+    "setgroups": "task_fix_setgroups exists only from Linux 6.0 and is not used yet",
     **{n: "socket_create/listen/accept are not used yet: enforcing them would deny the "
           "sockets of every policy without such rules" for n in ("socket", "listen", "accept")},
     "kill": "task_kill is not used yet (pidname needs the target's policy name)",

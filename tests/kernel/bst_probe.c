@@ -29,6 +29,7 @@
  *   uring:PATH                io_uring IORING_OP_OPENAT, O_RDONLY
  *   cgmove:CGROUP.PROCS       write our pid into a cgroup.procs file
  *   fork:-                    fork; the child does the remaining actions, the parent waits
+ *   setuid:N  setgid:N  seteuid:N  setfsuid:N (setfsuid reports OK when the id is now N)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +46,7 @@
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -356,7 +358,18 @@ static int path_action(const char *a, char *arg, int *ok)
 		*ok = do_uring(arg);
 	else if (!strncmp(a, "cgmove:", 7))
 		*ok = do_cgmove(arg);
-	else if (!strncmp(a, "stat:", 5))
+	else if (!strncmp(a, "setuid:", 7))
+		*ok = setuid(atoi(arg)) == 0;
+	else if (!strncmp(a, "setgid:", 7))
+		*ok = setgid(atoi(arg)) == 0;
+	else if (!strncmp(a, "seteuid:", 8))
+		*ok = seteuid(atoi(arg)) == 0;
+	else if (!strncmp(a, "setfsuid:", 9)) {
+		setfsuid(atoi(arg));
+		*ok = setfsuid(-1) == atoi(arg);
+		if (!*ok)
+			errno = EPERM;
+	} else if (!strncmp(a, "stat:", 5))
 		*ok = stat(arg, &(struct stat){0}) == 0;
 	else if (!strncmp(a, "lstat:", 6))
 		*ok = lstat(arg, &(struct stat){0}) == 0;
