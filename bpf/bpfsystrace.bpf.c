@@ -24,6 +24,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define EPERM 1
 #define ENOMEM 12
 #define ENAMETOOLONG 36
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define RENAME_EXCHANGE 2
+#define AT_EMPTY_PATH 0x1000
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
@@ -107,7 +112,9 @@ struct bst_task {
 	__u32 tmp[4];         /* render.bpf.h's launder() slots */
 	__s32 v6[4];          /* render.bpf.h's IPv6 state: cur, cur_len, best, best_len */
 	__u8 sa[112];         /* render.bpf.h's copy of the socket address */
-	char buf[BST_PATH_MAX];
+	char buf[2 * BST_PATH_MAX];   /* the object string (the upper half only bounds offsets) */
+	char rev[BST_PATH_MAX + 256]; /* path.bpf.h builds paths backwards here */
+	__u64 paths[4];       /* (dentry, vfsmount) pairs for path.bpf.h, as scalars */
 };
 
 struct {
@@ -118,6 +125,7 @@ struct {
 } task_store SEC(".maps");
 
 #include "render.bpf.h"
+#include "path.bpf.h"
 
 /* Who is deciding: scalars only, so global functions can take it. */
 struct subject {
@@ -368,6 +376,20 @@ static __always_inline struct bst_task *task_scratch(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
+/* The object string could not be rendered (err < 0 from bpf_d_path or
+ * path.bpf.h): deny, fail closed, count and log it. */
+static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op,
+					   long n)
+{
+	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err };
+
+	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
+	ts->buf[0] = 0;
+	bst_emit(s, ts, &d);
+	return -err;
+}
+
 /* An execve: the binary's own open, or (after bprm_check) its interpreter. */
 static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, __u32 len,
 				       struct file *file)
@@ -427,15 +449,8 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 		return -EPERM;
 	}
 	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
-	if (n <= 0) {
-		ts->buf[0] = 0;
-		err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-		count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
-		struct decision d = { 0, s.policy, BST_OP_FSREAD, BST_RULE_NONE, err };
-
-		bst_emit(&s, ts, &d);
-		return -err;
-	}
+	if (n <= 0)
+		return deny_unrendered(&s, ts, BST_OP_FSREAD, n);
 	len = (__u32)n - 1;
 	/* execve opens with __FMODE_EXEC in f_flags (f_mode gets FMODE_EXEC
 	 * only later on some kernels) */
@@ -497,6 +512,23 @@ int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, 
 	return sock_hook(address, addrlen, BST_OP_CONNECT);
 }
 
+/* sendto(2)/sendmsg(2) with a destination (msg_name, the kernel's copy): a
+ * datagram to that address, decided by the policy's sendto, sendmsg and
+ * connect rules, so UDP (and unix datagrams) cannot go around connect rules.
+ * Without an address the socket is connected: connect decided it. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	struct sockaddr *name;
+
+	if (ret)
+		return ret;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
+		return 0;
+	return sock_hook(name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
+}
+
 /* The binary of an execve passed its open: later FMODE_EXEC opens in this
  * execve are its interpreter's, decided by the binary's own policy if it has one. */
 SEC("lsm/bprm_check_security")
@@ -548,4 +580,309 @@ int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
 	return 0;
+}
+
+/* ---- path_* hooks: the object is the path of a dentry (path.bpf.h) ---- */
+
+/* Subject and scratch for a path hook. 0: not confined (or the exempt
+ * manager); 1: decide; < 0: deny with that (scratch unavailable). */
+static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
+{
+	if (!find_subject(s))
+		return 0;
+	if (s->manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	*ts = task_scratch();
+	if (!*ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	return 1;
+}
+
+/* Decide op on ts->buf[0..n), or deny (fail closed) when it was not rendered. */
+static __always_inline int path_decide(struct subject *s, struct bst_task *ts, int n, __u32 op)
+{
+	if (n < 0)
+		return deny_unrendered(s, ts, op, n);
+	return bst_decide(s, ts, n, s->policy, op);
+}
+
+static __always_inline int path_op(const struct path *dir, struct dentry *dentry, __u32 op)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int r = path_begin(&s, &ts);
+
+	if (r <= 0)
+		return r;
+	ts->paths[0] = (__u64)dentry;
+	ts->paths[1] = (__u64)BPF_CORE_READ(dir, mnt);
+	r = bst_dentry_path(ts, 0, 0);
+	return path_decide(&s, ts, r, op);
+}
+
+/* Two paths, rendered "first\0second" (rename, link). */
+static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, struct dentry *d2,
+				    struct vfsmount *m2, __u32 op)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int r = path_begin(&s, &ts);
+
+	if (r <= 0)
+		return r;
+	ts->paths[0] = (__u64)d1;
+	ts->paths[1] = (__u64)m1;
+	ts->paths[2] = (__u64)d2;
+	ts->paths[3] = (__u64)m2;
+	r = bst_dentry_path(ts, 0, 0);
+	if (r >= 0)
+		r = bst_dentry_path(ts, 1, r + 1);
+	return path_decide(&s, ts, r, op);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(bst_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(dir, dentry, BST_OP_UNLINK);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(bst_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(dir, dentry, BST_OP_MKDIR);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(bst_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(dir, dentry, BST_OP_RMDIR);
+}
+
+/* mknod(2), mkfifo(3), and open(O_CREAT) of a new file (may_o_create), which
+ * creates the file before file_open could deny the open: a regular file is
+ * decided as fswrite, so a denied open(O_CREAT) leaves nothing behind. A
+ * socket is created by bind(2) on a unix path: socket_bind decides that. */
+SEC("lsm/path_mknod")
+int BPF_PROG(bst_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	__u32 type = mode & S_IFMT;
+
+	if (ret)
+		return ret;
+	if (type == S_IFSOCK)
+		return 0;
+	return path_op(dir, dentry, type == 0 || type == S_IFREG ? BST_OP_FSWRITE : BST_OP_MKNOD);
+}
+
+/* truncate(2), ftruncate(2) and open(O_TRUNC) */
+SEC("lsm/path_truncate")
+int BPF_PROG(bst_path_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(path, BPF_CORE_READ(path, dentry), BST_OP_TRUNCATE);
+}
+
+/* the new link's path (the link's target text is not an object) */
+SEC("lsm/path_symlink")
+int BPF_PROG(bst_path_symlink, const struct path *dir, struct dentry *dentry,
+	     const char *old_name, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(dir, dentry, BST_OP_SYMLINK);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(bst_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(path, BPF_CORE_READ(path, dentry), BST_OP_CHMOD);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(bst_path_chown, const struct path *path, unsigned int uid, unsigned int gid,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(path, BPF_CORE_READ(path, dentry), BST_OP_CHOWN);
+}
+
+SEC("lsm/path_chroot")
+int BPF_PROG(bst_path_chroot, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return path_op(path, BPF_CORE_READ(path, dentry), BST_OP_CHROOT);
+}
+
+/* link(2): do_linkat refuses links across mounts (EXDEV) before this hook,
+ * so the existing file is seen through new_dir's mount. */
+SEC("lsm/path_link")
+int BPF_PROG(bst_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+
+	if (ret)
+		return ret;
+	return path_op2(old_dentry, mnt, new_dentry, mnt, BST_OP_LINK);
+}
+
+/* rename(2). 6.1 calls the hook twice for RENAME_EXCHANGE (both directions);
+ * 6.2+ calls it once with a fifth argument, flags: ctx[4] is that argument
+ * there and this program's `ret` slot on 6.1 (0), so reading it serves both. */
+SEC("lsm/path_rename")
+int BPF_PROG(bst_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	struct vfsmount *om = BPF_CORE_READ(old_dir, mnt), *nm = BPF_CORE_READ(new_dir, mnt);
+	__u64 flags = ((__u64 *)ctx)[4];
+	int r;
+
+	r = path_op2(old_dentry, om, new_dentry, nm, BST_OP_RENAME);
+	if (r || !(flags & RENAME_EXCHANGE))
+		return r;
+	return path_op2(new_dentry, nm, old_dentry, om, BST_OP_RENAME);
+}
+
+/* ---- stat ---- */
+
+/* Is this getattr a stat of a name? stat, lstat, newfstatat and statx, but
+ * not on a descriptor (fstat, or AT_EMPTY_PATH with an empty name: glibc's
+ * fstat): a descriptor's open was decided. x86-64 system call numbers;
+ * other callers of vfs_getattr (and other architectures) are not decided. */
+static __always_inline int stat_of_a_name(struct task_struct *task)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	unsigned long flags, name;
+	char c = 0;
+
+	if (nr == 4 || nr == 6)                   /* stat, lstat */
+		return 1;
+	if (nr == 262) {                          /* newfstatat(dfd, name, buf, flags) */
+		flags = BPF_CORE_READ(regs, r10);
+		name = BPF_CORE_READ(regs, si);
+	} else if (nr == 332) {                   /* statx(dfd, name, flags, mask, buf) */
+		flags = BPF_CORE_READ(regs, dx);
+		name = BPF_CORE_READ(regs, si);
+	} else {
+		return 0;
+	}
+	if (!(flags & AT_EMPTY_PATH))
+		return 1;
+	/* unreadable name: decide (fail closed) */
+	if (bpf_copy_from_user(&c, 1, (void *)name))
+		return 1;
+	return c != 0;
+#else
+	return 0;
+#endif
+}
+
+/* A mount of the task's own namespace: not overlayfs' private mount of a
+ * layer, whose getattr serves a stat already decided on the overlay file. */
+static __always_inline int own_mount(struct task_struct *task, const struct path *path)
+{
+	struct mount *m = (struct mount *)real_mount((__u64)BPF_CORE_READ(path, mnt));
+
+	return BPF_CORE_READ(m, mnt_ns) == BPF_CORE_READ(task, nsproxy, mnt_ns);
+}
+
+SEC("lsm.s/inode_getattr")
+int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct subject s = {};
+	struct bst_task *ts;
+	long n;
+
+	if (ret)
+		return ret;
+	if (!find_subject(&s))
+		return 0;
+	if (s.manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	if (!stat_of_a_name(task) || !own_mount(task, path))
+		return 0;
+	ts = task_scratch();
+	if (!ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	n = bpf_d_path((struct path *)path, ts->buf, BST_PATH_MAX);
+	if (n <= 0)
+		return deny_unrendered(&s, ts, BST_OP_STAT, n);
+	return bst_decide(&s, ts, (__u32)n - 1, s.policy, BST_OP_STAT);
+}
+
+/* ---- setuid, setgid: the ids a call gives the task, in decimal ---- */
+
+static __always_inline int id_decide(struct subject *s, struct bst_task *ts, __u32 id, __u32 op)
+{
+	static const char fmt[] = "%u";
+	__u64 arg = id;
+	long n = bpf_snprintf(ts->buf, 16, fmt, &arg, sizeof(arg));
+
+	if (n <= 1)
+		return deny_unrendered(s, ts, op, -EPERM);
+	return bst_decide(s, ts, (__u32)n - 1, s->policy, op);
+}
+
+/* Each of the real, effective and saved id that changes must be permitted;
+ * a call that changes none of them (setfsuid, or setuid to the current id)
+ * is decided on the file-system id it leaves. */
+static __always_inline int ids_hook(__u32 r, __u32 old_r, __u32 e, __u32 old_e, __u32 sv,
+				    __u32 old_s, __u32 fs, __u32 op)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int err = path_begin(&s, &ts);
+
+	if (err <= 0)
+		return err;
+	if (r == old_r && e == old_e && sv == old_s)
+		return id_decide(&s, ts, fs, op);
+	if (r != old_r && (err = id_decide(&s, ts, r, op)))
+		return err;
+	if (e != old_e && e != r && (err = id_decide(&s, ts, e, op)))
+		return err;
+	if (sv != old_s && sv != r && sv != e)
+		return id_decide(&s, ts, sv, op);
+	return 0;
+}
+
+SEC("lsm/task_fix_setuid")
+int BPF_PROG(bst_task_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return ids_hook(new->uid.val, old->uid.val, new->euid.val, old->euid.val, new->suid.val,
+			old->suid.val, new->fsuid.val, BST_OP_SETUID);
+}
+
+SEC("lsm/task_fix_setgid")
+int BPF_PROG(bst_task_fix_setgid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return ids_hook(new->gid.val, old->gid.val, new->egid.val, old->egid.val, new->sgid.val,
+			old->sgid.val, new->fsgid.val, BST_OP_SETGID);
 }

@@ -28,7 +28,11 @@ PIN_ROOT = "/sys/fs/bpf/bpfsystrace"
 MAP_DIR = os.path.join(PIN_ROOT, "maps")
 LINK_DIR = os.path.join(PIN_ROOT, "links")
 PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_check",
-            "bst_cred_prepare", "bst_bprm_committed")
+            "bst_cred_prepare", "bst_bprm_committed",
+            "bst_path_unlink", "bst_path_mkdir", "bst_path_rmdir", "bst_path_mknod",
+            "bst_path_truncate", "bst_path_symlink", "bst_path_chmod", "bst_path_chown",
+            "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
+            "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid")
 # name -> (key type, value type, per-CPU)
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),

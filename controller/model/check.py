@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import pwd
 
 from ..errors import Diagnostic, PolicyError
 from ..policy import ast
@@ -73,16 +74,22 @@ class _Checker:
                            length=len(act.errno) + 6, source=node.source)
         if act.kind == "ask":
             err, err_name = _errno.EPERM, "eperm"
-        op = syscalls.OPERATIONS.get(node.syscall)
+        ops = syscalls.ops_of(node.syscall)
+        op = ops[0] if ops else None          # every op of one name renders the same arguments
         why_not = approx = None
+        resolved = []
+        if op is not None and op.arg == "uid":
+            expr = _resolve_unames(expr, resolved)
         if op is None:
             why_not = syscalls.why_not_enforceable(node.syscall)
         else:
             approx = self._approximations(node, expr, op)
+            if resolved:
+                approx = "; ".join(filter(None, [approx] + resolved))
         enforced_expr = self._fail_closed(expr, op, act.kind)
         if node.predicate is not None and act.kind == "permit":
             enforced_expr = Const(False)     # never permit on an unevaluated predicate
-        return Rule(node.syscall, op.op if op else None, enforced_expr,
+        return Rule(node.syscall, tuple(o.op for o in ops), enforced_expr,
                     act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx)
 
     def _approximations(self, node, expr, op) -> str | None:
@@ -97,7 +104,7 @@ class _Checker:
             notes.append("', if user/group' predicates are not evaluated: the rule "
                          "is treated fail-closed")
         unseen = sorted({a.arg if a.index == 0 else f"{a.arg}[{a.index}]"
-                         for a in atoms(expr) if (a.arg, a.index) != (op.arg, 0)})
+                         for a in atoms(expr) if not op.sees(a.arg, a.index)})
         if unseen:
             notes.append(f"the kernel does not see {', '.join(unseen)} for {op.name}: "
                          f"condition treated fail-closed")
@@ -116,7 +123,7 @@ class _Checker:
 
         def walk(e, positive):
             if isinstance(e, Atom):
-                if (e.arg, e.index) == (op.arg, 0):
+                if op.sees(e.arg, e.index):
                     return e
                 return Const(want_true if positive else not want_true)
             if isinstance(e, Not):
@@ -132,6 +139,28 @@ class _Checker:
             rule = self.rule(r)
             rules.append(rule)
         return Policy(node.binary, node.emulation, tuple(rules), node.detached, node.coord)
+
+
+def _resolve_unames(expr: Expr, notes: list[str]) -> Expr:
+    """`uname eq "named"` -> `uid eq "70"` (this host's user database, when the
+    policy is checked): the kernel sees ids, not names. Other operators on
+    uname stay unseen (fail-closed)."""
+    if isinstance(expr, Atom):
+        if expr.arg != "uname" or expr.index != 0 or expr.op not in ("eq", "neq"):
+            return expr
+        try:
+            uid = pwd.getpwnam(expr.value).pw_uid
+        except KeyError:
+            notes.append(f"uname \"{expr.value}\" is no user on this host: never equal")
+            return Const(expr.op == "neq")
+        notes.append(f"uname \"{expr.value}\" is uid {uid} on this host")
+        atom = Atom("uid", 0, "eq", str(uid))
+        return atom if expr.op == "eq" else Not(atom)
+    if isinstance(expr, Not):
+        return Not(_resolve_unames(expr.expr, notes))
+    if isinstance(expr, (And, Or)):
+        return type(expr)(_resolve_unames(expr.left, notes), _resolve_unames(expr.right, notes))
+    return expr
 
 
 def default_env() -> dict[str, str]:

@@ -16,20 +16,74 @@ from .. import abi
 @dataclass(frozen=True, slots=True)
 class Operation:
     op: int            # abi.BST_OP_*
-    name: str          # systrace name of the rules that decide it
+    name: str          # systrace name used in logs (native-NAME)
     arg: str           # the argument whose string the kernel renders
     hooks: tuple[str, ...]
+    parts: int = 1     # 2: the kernel renders "arg\0arg[1]" (rename, link)
+
+    def sees(self, arg: str, index: int) -> bool:
+        return arg == self.arg and index < self.parts
 
 
+_A = abi
 OPERATIONS = {
-    "fsread": Operation(abi.BST_OP_FSREAD, "fsread", "filename", ("file_open",)),
-    "fswrite": Operation(abi.BST_OP_FSWRITE, "fswrite", "filename", ("file_open",)),
-    "bind": Operation(abi.BST_OP_BIND, "bind", "sockaddr", ("socket_bind",)),
-    "connect": Operation(abi.BST_OP_CONNECT, "connect", "sockaddr", ("socket_connect",)),
-    "execve": Operation(abi.BST_OP_EXECVE, "execve", "filename", ("file_open", "bprm_check_security")),
+    "fsread": Operation(_A.BST_OP_FSREAD, "fsread", "filename", ("file_open",)),
+    "fswrite": Operation(_A.BST_OP_FSWRITE, "fswrite", "filename", ("file_open", "path_mknod")),
+    "bind": Operation(_A.BST_OP_BIND, "bind", "sockaddr", ("socket_bind",)),
+    "connect": Operation(_A.BST_OP_CONNECT, "connect", "sockaddr", ("socket_connect",)),
+    "execve": Operation(_A.BST_OP_EXECVE, "execve", "filename", ("file_open", "bprm_check_security")),
+    "unlink": Operation(_A.BST_OP_UNLINK, "unlink", "filename", ("path_unlink",)),
+    "mkdir": Operation(_A.BST_OP_MKDIR, "mkdir", "filename", ("path_mkdir",)),
+    "rmdir": Operation(_A.BST_OP_RMDIR, "rmdir", "filename", ("path_rmdir",)),
+    "mknod": Operation(_A.BST_OP_MKNOD, "mknod", "filename", ("path_mknod",)),
+    "truncate": Operation(_A.BST_OP_TRUNCATE, "truncate", "filename", ("path_truncate",)),
+    "symlink": Operation(_A.BST_OP_SYMLINK, "symlink", "filename", ("path_symlink",)),
+    "chmod": Operation(_A.BST_OP_CHMOD, "chmod", "filename", ("path_chmod",)),
+    "chown": Operation(_A.BST_OP_CHOWN, "chown", "filename", ("path_chown",)),
+    "chroot": Operation(_A.BST_OP_CHROOT, "chroot", "filename", ("path_chroot",)),
+    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), parts=2),
+    "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), parts=2),
+    "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
+    "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg",)),
+    "setuid": Operation(_A.BST_OP_SETUID, "setuid", "uid", ("task_fix_setuid",)),
+    "setgid": Operation(_A.BST_OP_SETGID, "setgid", "gid", ("task_fix_setgid",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
+
+# systrace rule names -> the operations their rules decide. An alias decides
+# several; within one operation the rules of every name that decides it are
+# tried in file order (the first match wins), as one list.
+_FSWRITE_OPS = ("fswrite", "unlink", "mkdir", "rmdir", "mknod", "truncate")
+NAMES: dict[str, tuple[int, ...]] = {
+    name: tuple(OPERATIONS[o].op for o in ops) for name, ops in {
+        "fsread": ("fsread", "stat"),
+        "stat": ("stat",), "lstat": ("stat",), "fstatat": ("stat",), "newfstatat": ("stat",),
+        "statx": ("stat",),
+        "sendto": ("sendto",), "sendmsg": ("sendto",),
+        **{n: ("setuid",) for n in ("setuid", "setreuid", "setresuid", "setfsuid")},
+        **{n: ("setgid",) for n in ("setgid", "setregid", "setresgid", "setfsgid")},
+        "fswrite": _FSWRITE_OPS,
+        "bind": ("bind",), "connect": ("connect", "sendto"), "execve": ("execve",),
+        "unlink": ("unlink",), "unlinkat": ("unlink",),
+        "mkdir": ("mkdir",), "mkdirat": ("mkdir",),
+        "rmdir": ("rmdir",),
+        "mknod": ("mknod",), "mknodat": ("mknod",), "mkfifo": ("mknod",), "mkfifoat": ("mknod",),
+        "truncate": ("truncate",), "ftruncate": ("truncate",),
+        "symlink": ("symlink",), "symlinkat": ("symlink",),
+        "chmod": ("chmod",), "fchmod": ("chmod",), "fchmodat": ("chmod",),
+        "chown": ("chown",), "fchown": ("chown",), "lchown": ("chown",), "fchownat": ("chown",),
+        "chroot": ("chroot",),
+        "rename": ("rename",), "renameat": ("rename",), "renameat2": ("rename",),
+        "link": ("link",), "linkat": ("link",),
+    }.items()
+}
+
+
+def ops_of(name: str) -> tuple["Operation", ...]:
+    """The operations a rule named `name` decides (empty: not enforceable)."""
+    return tuple(BY_OP[o] for o in NAMES.get(name, ()))
+
 
 # systrace's argument names (its translators); anything else is a typo.
 ARG_NAMES = frozenset({
@@ -49,12 +103,30 @@ WHY_NOT = {
     "exit": "exiting is not an access decision",
     "fork": "fork is not mediated; children stay in the cgroup and stay confined",
     "getpid": "no LSM hook sees getpid",
+    "fstat": "fstat of an open descriptor is not re-checked; the open was (fsread)",
+    "access": "access(2) reaches only inode_permission, which has no path (no mount): "
+              "the path cannot be rendered",
+    "faccessat": "access(2) reaches only inode_permission, which has no path (no mount): "
+                 "the path cannot be rendered",
+    "readlink": "readlink(2) reaches only inode_readlink, which has a dentry but no mount: "
+                "the path cannot be rendered",
+    "readlinkat": "readlink(2) reaches only inode_readlink, which has a dentry but no mount: "
+                  "the path cannot be rendered",
+    "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
+    "fchdir": "fchdir(2) has no LSM hook",
+    "setgroups": "task_fix_setgroups exists only from Linux 6.0 and is not used yet",
+    **{n: "socket_create/listen/accept are not used yet: enforcing them would deny the "
+          "sockets of every policy without such rules" for n in ("socket", "listen", "accept")},
+    "kill": "task_kill is not used yet (pidname needs the target's policy name)",
+    "utimes": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
+    "utimensat": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
+    "futimes": "futimes reaches only inode_setattr (no mount): the path cannot be rendered",
     "gettimeofday": "no LSM hook sees gettimeofday",
 }
 
 
 GENERIC = ("no LSM hook that bpfsystrace uses sees this call (enforced: "
-           + ", ".join(sorted(OPERATIONS)) + ")")
+           + ", ".join(sorted(NAMES)) + ")")
 
 
 def why_not_enforceable(name: str) -> str:

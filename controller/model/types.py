@@ -48,7 +48,7 @@ Expr = Atom | Const | Not | And | Or
 @dataclass(frozen=True, slots=True)
 class Rule:
     syscall: str           # systrace name as written (fsread, bind, mmap, ...)
-    op: int | None         # abi.BST_OP_* it decides, None when not enforceable
+    ops: tuple[int, ...]   # abi.BST_OP_* it decides (an alias decides several); () if none
     expr: Expr
     action: str            # permit | deny | ask
     errno: int             # 0 for permit, else the errno a denial returns
@@ -74,7 +74,7 @@ class Policy:
 
     def rules_for(self, op: int) -> tuple[Rule, ...]:
         """The enforced rules deciding `op`, in file order."""
-        return tuple(r for r in self.rules if r.op == op and r.enforced)
+        return tuple(r for r in self.rules if op in r.ops and r.enforced)
 
 
 def atoms(expr: Expr):

@@ -44,7 +44,17 @@ def decode(data: bytes) -> Event:
     return Event(ev.ts_ns, ev.pid, ev.tid, ev.ppid, ev.uid,
                  ev.comm.decode(errors="replace"), ev.cgroup_id, ev.target_id, ev.gen,
                  ev.policy, ev.rule, op.name if op else f"op{ev.op}", ev.errno_,
-                 ev.str.decode(errors="replace"), bool(ev.flags & abi.BST_EV_TRUNCATED))
+                 _object(ev), bool(ev.flags & abi.BST_EV_TRUNCATED))
+
+
+def _object(ev) -> str:
+    """The object string; rename and link carry two, "first\\0second"."""
+    n = min(ev.str_len, abi.BST_EVENT_STR - 1)
+    raw = abi.C.string_at(abi.C.addressof(ev) + abi.BstEvent.str.offset, n)   # past the NUL
+    op = syscalls.BY_OP.get(ev.op)
+    if op is not None and op.parts == 2:
+        return raw.decode(errors="replace")
+    return raw.split(b"\0", 1)[0].decode(errors="replace")
 
 
 def _user(uid: int) -> str:
@@ -59,18 +69,24 @@ def systrace_line(ev: Event, meta) -> str:
     policy_name, filters, where = f"generation {ev.gen} policy {ev.policy}", 0, ""
     if meta is not None and meta.gen == ev.gen:
         policy_name = meta.policy_name(ev.policy)
-        filters = sum(1 for r in meta.rules if r["policy"] == ev.policy and not r["implicit"])
+        # rules, not their copies: an alias's rule decides several operations
+        filters = len({r["where"] for r in meta.rules if r["policy"] == ev.policy
+                       and not r["implicit"]})
         if ev.rule < len(meta.rules):
             r = meta.rules[ev.rule]
             where = f", rule: {r['where']}" if r["where"] else ", rule: no rule matched"
     if ev.rule == abi.BST_RULE_NONE:
         where = ", rule: none (not decidable in the kernel: denied)"
-    arg = "filename" if ev.op in ("fsread", "fswrite", "execve") else "sockaddr"
+    op = syscalls.OPERATIONS.get(ev.op)
+    arg = op.arg if op else "filename"
     verdict = "deny" if ev.denied else "permit"
     err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.denied else ""
     more = "..." if ev.truncated else ""
     obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
                      else "<unknown: the kernel could not render it>")
+    if op is not None and op.parts == 2:
+        first, _, second = obj.partition("\0")
+        obj = f"{first}, {arg}[1]: {second}"
     return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
             f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
             f"{arg}: {obj}{more}{err}{where}")

@@ -14,7 +14,7 @@ FS = abi.BST_OP_FSREAD
 
 
 def rule(expr, action="permit", err=0, line=1):
-    return Rule("fsread", FS, expr, action, err, "" if not err else "eperm", False,
+    return Rule("fsread", (FS,), expr, action, err, "" if not err else "eperm", False,
                 Coord("t", line, 1), f"native-fsread: rule {line}")
 
 

@@ -13,6 +13,23 @@
  *   exec:PATH[,ARG...]        execv, last action (prints only on failure)
  *   chdir:PATH                chdir (relative paths build deep trees)
  *   sleep:SECONDS
+ *   creat:PATH                open(O_WRONLY|O_CREAT|O_EXCL, 0644) and close
+ *   unlink:PATH  mkdir:PATH  rmdir:PATH  mkfifo:PATH  truncate:PATH
+ *   chmod:PATH   chown:PATH (to the caller's own uid/gid)  chroot:PATH
+ *   symlink:TARGET:LINK  rename:FROM:TO  exchange:A:B  link:FROM:TO
+ *   exists:PATH               access(F_OK): OK or ENOENT (never decided)
+ *   stat:PATH  lstat:PATH     stat(2), lstat(2)
+ *   fstat:PATH                open(O_RDONLY), then fstat (reports the open's errno too)
+ *   sendto4:ADDR:PORT  sendto6:ADDR:PORT   one UDP datagram with sendto(2)
+ *   sendtou:PATH              one AF_UNIX datagram with sendto(2)
+ *   udpconnect4:ADDR:PORT     UDP connect(2), then send(2)
+ *   reopen:PATH:r|w           open(O_RDONLY), then open /proc/self/fd/N with that mode
+ *   opath:PATH:r|w            open(O_PATH), then open /proc/self/fd/N with that mode
+ *   openat2:PATH              openat2(2), O_RDONLY
+ *   uring:PATH                io_uring IORING_OP_OPENAT, O_RDONLY
+ *   cgmove:CGROUP.PROCS       write our pid into a cgroup.procs file
+ *   fork:-                    fork; the child does the remaining actions, the parent waits
+ *   setuid:N  setgid:N  seteuid:N  setfsuid:N (setfsuid reports OK when the id is now N)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,7 +39,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -117,6 +142,260 @@ static void do_exec(char *spec)
 	execv(argv[0], argv);
 }
 
+static int do_udp(char *spec, int family, int connecting)
+{
+	char *port = strrchr(spec, ':');
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, ret;
+
+	if (!port)
+		return errno = EINVAL, 0;
+	*port = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(atoi(port + 1));
+		inet_pton(AF_INET, spec, &in->sin_addr);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(atoi(port + 1));
+		inet_pton(AF_INET6, spec, &in6->sin6_addr);
+		len = sizeof(*in6);
+	}
+	*port = ':';
+	fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 0;
+	if (connecting)
+		ret = connect(fd, (struct sockaddr *)&ss, len) == 0 && send(fd, "x", 1, 0) == 1;
+	else
+		ret = sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int do_sendtou(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), ret;
+
+	strncpy(un.sun_path, path, sizeof(un.sun_path) - 1);
+	ret = sendto(fd, "x", 1, 0, (struct sockaddr *)&un, sizeof(un)) == 1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int do_fstat(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ok;
+}
+
+/* open PATH (O_PATH or O_RDONLY), then reopen it through /proc/self/fd */
+static int do_reopen(char *spec, int first)
+{
+	char *mode = strrchr(spec, ':'), proc[64];
+	int fd, fd2;
+
+	if (!mode)
+		return errno = EINVAL, 0;
+	*mode = 0;
+	fd = open(spec, first);
+	*mode = ':';
+	if (fd < 0)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	fd2 = open(proc, !strcmp(mode + 1, "w") ? O_WRONLY : O_RDONLY);
+	int saved = errno;
+	close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	errno = saved;
+	return fd2 >= 0;
+}
+
+static int do_openat2(const char *path)
+{
+	struct open_how how = { .flags = O_RDONLY };
+	int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int do_uring(const char *path)
+{
+	struct io_uring_params p = {0};
+	int fd = syscall(SYS_io_uring_setup, 4, &p), res;
+
+	if (fd < 0)
+		return 0;
+	char *sq = mmap(0, p.sq_off.array + p.sq_entries * sizeof(unsigned),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe),
+					 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+					 IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return 0;
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail), mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	unsigned t = *tail, idx = t & mask;
+	struct io_uring_sqe *e = &sqes[idx];
+
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_OPENAT;
+	e->fd = AT_FDCWD;
+	e->addr = (unsigned long)path;
+	e->open_flags = O_RDONLY;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return 0;
+	}
+	unsigned head = *(unsigned *)(cq + p.cq_off.head), cmask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	res = ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[head & cmask].res;
+	close(fd);
+	if (res >= 0) {
+		close(res);
+		return 1;
+	}
+	errno = -res;
+	return 0;
+}
+
+static int do_cgmove(const char *procs)
+{
+	char pid[32];
+	int fd = open(procs, O_WRONLY), n;
+
+	if (fd < 0)
+		return 0;
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	n = write(fd, pid, n) == n;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
+/* "A:B" -> two strings (the action's text is kept intact) */
+static int two(char *arg, int (*fn)(const char *, const char *))
+{
+	char *b = strchr(arg, ':');
+	int ok;
+
+	if (!b)
+		return errno = EINVAL, 0;
+	*b = 0;
+	ok = fn(arg, b + 1) == 0;
+	*b = ':';
+	return ok;
+}
+
+static int exchange(const char *a, const char *b)
+{
+	return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
+
+static int creat_excl(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int path_action(const char *a, char *arg, int *ok)
+{
+	if (!strncmp(a, "creat:", 6))
+		*ok = creat_excl(arg);
+	else if (!strncmp(a, "unlink:", 7))
+		*ok = unlink(arg) == 0;
+	else if (!strncmp(a, "mkdir:", 6))
+		*ok = mkdir(arg, 0755) == 0;
+	else if (!strncmp(a, "rmdir:", 6))
+		*ok = rmdir(arg) == 0;
+	else if (!strncmp(a, "mkfifo:", 7))
+		*ok = mkfifo(arg, 0644) == 0;
+	else if (!strncmp(a, "truncate:", 9))
+		*ok = truncate(arg, 0) == 0;
+	else if (!strncmp(a, "chmod:", 6))
+		*ok = chmod(arg, 0640) == 0;
+	else if (!strncmp(a, "chown:", 6))
+		*ok = chown(arg, getuid(), getgid()) == 0;
+	else if (!strncmp(a, "chroot:", 7))
+		*ok = chroot(arg) == 0;
+	else if (!strncmp(a, "exists:", 7))
+		*ok = access(arg, F_OK) == 0;
+	else if (!strncmp(a, "reopen:", 7))
+		*ok = do_reopen(arg, O_RDONLY);
+	else if (!strncmp(a, "opath:", 6))
+		*ok = do_reopen(arg, O_PATH);
+	else if (!strncmp(a, "openat2:", 8))
+		*ok = do_openat2(arg);
+	else if (!strncmp(a, "uring:", 6))
+		*ok = do_uring(arg);
+	else if (!strncmp(a, "cgmove:", 7))
+		*ok = do_cgmove(arg);
+	else if (!strncmp(a, "setuid:", 7))
+		*ok = setuid(atoi(arg)) == 0;
+	else if (!strncmp(a, "setgid:", 7))
+		*ok = setgid(atoi(arg)) == 0;
+	else if (!strncmp(a, "seteuid:", 8))
+		*ok = seteuid(atoi(arg)) == 0;
+	else if (!strncmp(a, "setfsuid:", 9)) {
+		setfsuid(atoi(arg));
+		*ok = setfsuid(-1) == atoi(arg);
+		if (!*ok)
+			errno = EPERM;
+	} else if (!strncmp(a, "stat:", 5))
+		*ok = stat(arg, &(struct stat){0}) == 0;
+	else if (!strncmp(a, "lstat:", 6))
+		*ok = lstat(arg, &(struct stat){0}) == 0;
+	else if (!strncmp(a, "fstat:", 6))
+		*ok = do_fstat(arg);
+	else if (!strncmp(a, "sendto4:", 8))
+		*ok = do_udp(arg, AF_INET, 0);
+	else if (!strncmp(a, "sendto6:", 8))
+		*ok = do_udp(arg, AF_INET6, 0);
+	else if (!strncmp(a, "udpconnect4:", 12))
+		*ok = do_udp(arg, AF_INET, 1);
+	else if (!strncmp(a, "sendtou:", 8))
+		*ok = do_sendtou(arg);
+	else if (!strncmp(a, "symlink:", 8))
+		*ok = two(arg, symlink);
+	else if (!strncmp(a, "rename:", 7))
+		*ok = two(arg, rename);
+	else if (!strncmp(a, "exchange:", 9))
+		*ok = two(arg, exchange);
+	else if (!strncmp(a, "link:", 5))
+		*ok = two(arg, link);
+	else
+		return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -141,9 +420,21 @@ int main(int argc, char **argv)
 			ok = do_inet(arg, AF_INET6, 1);
 		else if (!strncmp(a, "connectu:", 9))
 			ok = do_unix(arg);
+		else if (path_action(a, arg, &ok))
+			;
 		else if (!strncmp(a, "chdir:", 6))
 			ok = chdir(arg) == 0;
-		else if (!strncmp(a, "sleep:", 6)) {
+		else if (!strncmp(a, "fork:", 5)) {
+			pid_t pid = fork();
+
+			if (pid > 0) {
+				waitpid(pid, NULL, 0);
+				return 0;
+			}
+			ok = pid == 0;
+			if (ok)
+				continue;         /* the child goes on, silently */
+		} else if (!strncmp(a, "sleep:", 6)) {
 			sleep(atoi(arg));
 			ok = 1;
 		} else if (!strncmp(a, "exec:", 5)) {
