@@ -1,0 +1,129 @@
+"""The policy writer of learn/suggest: generalisation, stable text, merge, checkability."""
+import json
+import os
+
+from bpfsystrace import learn, learning
+from bpfsystrace.cli import learn as learn_cmd
+from bpfsystrace.model import check
+from bpfsystrace.observe import events, sinks
+from bpfsystrace.policy import parse
+
+OBS = {("fsread", "/etc/passwd"), ("fsread", "/proc/1234/status"), ("fsread", "/proc/99"),
+       ("fsread", "/usr/lib/a.so"), ("fsread", "/usr/lib/b.so"), ("fsread", "/usr/lib/c.so"),
+       ("fsread", "/usr/lib/x/y"), ("fswrite", "/run/x.pid"), ("bind", "inet-[127.0.0.1]:0"),
+       ("bind", "inet-[::1]:0"), ("bind", "inet-[127.0.0.1]:8080"), ("connect", "/dev/log"),
+       ("execve", "/usr/bin/dash"), ("fsread", "/srv/$HOME/[x]*")}
+
+
+def checked(text, name="t"):
+    pols, _ = check.check([parse(text, name)])
+    return pols
+
+
+def test_policy_file_naming():
+    assert learn.policy_filename("/usr/sbin/named") == "usr_sbin_named"
+
+
+def test_generalise_sorted_and_stable():
+    rules = [r.text() for r in learn.generalise(OBS, collapse=2)]
+    assert rules == [
+        'native-fsread: filename eq "/etc/passwd" then permit',
+        'native-fsread: filename match "/srv/[$]HOME/\\\\[x\\\\]\\\\*" then permit',
+        'native-fsread: filename match "/usr/lib/*" then permit',
+        'native-fsread: filename re "^/proc/[0-9]+$" then permit',
+        'native-fsread: filename re "^/proc/[0-9]+/status$" then permit',
+        'native-fswrite: filename eq "/run/x.pid" then permit',
+        'native-bind: sockaddr match "inet-*:0" then permit',
+        'native-bind: sockaddr eq "inet-[127.0.0.1]:8080" then permit',
+        'native-connect: sockaddr eq "/dev/log" then permit',
+        'native-execve: filename eq "/usr/bin/dash" then permit',
+    ]
+    assert rules == [r.text() for r in learn.generalise(set(reversed(sorted(OBS))), 2)]
+
+
+def test_no_collapse_and_no_ephemeral_keep_what_was_seen():
+    rules = [r.text() for r in learn.generalise(OBS, collapse=0, ephemeral=False)]
+    assert 'native-fsread: filename eq "/usr/lib/x/y" then permit' in rules
+    assert 'native-bind: sockaddr eq "inet-[::1]:0" then permit' in rules
+
+
+def test_learned_text_checks_and_permits_every_observation():
+    rules = learn.generalise(OBS, collapse=2)
+    text = learn.policy_text("/usr/bin/srv", rules,
+                             learn.header("bpfsystrace learn -o x", "/sys/fs/cgroup/a", 0, 5, 14))
+    assert text.startswith("# Learned by bpfsystrace on 1970-01-01 00:00:00 UTC (5 s)")
+    (pol,) = checked(text)
+    fresh, denied = learn.new_observations(pol, OBS)
+    assert not fresh and not denied
+
+
+def test_merge_appends_after_hand_written_rules_and_keeps_denials():
+    text = ("# hand-written\nPolicy: /usr/bin/srv, Emulation: native\n"
+            "\tnative-fsread: filename eq \"/etc/shadow\" then deny[eacces]   # never\n"
+            "\tnative-fsread: filename match \"/usr/lib/*\" then permit\n"
+            "Policy: /usr/bin/other, Emulation: native\n\tnative-fsread: permit\n")
+    (pol, _) = checked(text)
+    res = learn.merge_text(text, pol, {("fsread", "/etc/shadow"), ("fsread", "/usr/lib/a"),
+                                       ("fsread", "/etc/hosts")}, 0, True, "merged")
+    lines = res.text.splitlines()
+    assert lines[:4] == text.splitlines()[:4]
+    assert lines[4:6] == ["\t# merged", '\tnative-fsread: filename eq "/etc/hosts" then permit']
+    assert lines[6:] == text.splitlines()[4:]
+    assert res.denied_by_hand == [("fsread", "/etc/shadow", "t:3:2")]
+    checked(res.text)
+
+
+def test_write_policies_new_merge_and_refuse(tmp_path):
+    out = str(tmp_path / "p")
+    comment = learn.header("c", "cg", 0, 1, 1)
+    w = learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/a")}}, False, False, 0,
+                                True, comment)
+    assert [x.path for x in w] == [os.path.join(out, "usr_bin_srv")]
+    try:
+        learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/b")}}, False, False, 0,
+                                True, comment)
+        raise AssertionError("overwrote without --merge/--force")
+    except Exception as e:    # UsageError
+        assert "--merge" in str(e)
+    w = learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/b"), ("fsread", "/a")}},
+                                True, False, 0, True, comment)
+    assert w[0].merged and w[0].added == 1
+    text = open(os.path.join(out, "usr_bin_srv")).read()
+    assert text.index('"/a"') < text.index('"/b"')
+
+
+def test_since_parsing():
+    assert learn_cmd.parse_since("10m", now=1000.0) == 400.0
+    assert learn_cmd.parse_since("1970-01-01T00:01:00") == 60.0
+    assert learn_cmd.parse_since(None) == 0.0
+
+
+def test_audit_event_json_and_line():
+    ev = events.Event(0, 5, 5, 1, 0, "srv", 9, 9, 1, 0, 3, "fsread", 1, "/etc/x", False,
+                      audit=True)
+    assert not ev.denied and ev.action == "audit_deny"
+    d = sinks.event_dict(ev, None)
+    assert d["action"] == "audit_deny" and d["time"].endswith("Z")
+    assert d["line"].startswith("audit deny user: ") and "errno: EPERM" in d["line"]
+    json.dumps(d)
+
+
+def test_suggest_from_json_log(run_cli, tmp_path):
+    log = tmp_path / "events.json"
+    recs = [{"time": "2026-11-29T04:00:00Z", "cgroup": "/sys/fs/cgroup/a", "op": "fsread",
+             "obj": "/etc/hosts", "action": "audit_deny", "policy_name": "/usr/bin/srv"},
+            {"time": "2026-11-29T04:00:01Z", "cgroup": "/sys/fs/cgroup/a", "op": "fsread",
+             "obj": "/etc/deny", "action": "deny", "policy_name": "/usr/bin/srv"},
+            {"time": "2020-01-01T00:00:00Z", "cgroup": "/sys/fs/cgroup/a", "op": "fsread",
+             "obj": "/old", "action": "audit_deny", "policy_name": "/usr/bin/srv"}]
+    log.write_text("".join(json.dumps(r) + "\n" for r in recs) + "not json\n")
+    out = run_cli("suggest", "--from", str(log), "--since", "2026-01-01", check=0).stdout
+    assert 'native-fsread: filename eq "/etc/hosts" then permit' in out
+    assert "/etc/deny" not in out and "/old" not in out
+    assert "Policy: /usr/bin/srv, Emulation: native" in out
+    out = run_cli("suggest", "--from", str(log), "--since", "2026-01-01", "--denied",
+                  check=0).stdout
+    assert "/etc/deny" in out
+    d = tmp_path / "pol"
+    run_cli("suggest", "--from", str(log), "-o", str(d), check=0)
+    run_cli("check", str(d / "usr_bin_srv"), check=0)
