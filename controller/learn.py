@@ -112,8 +112,8 @@ def header(command: str, cgroup: str, started: float, seconds: float, events: in
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
     return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup {cgroup}",
             f"# command: {command}",
-            f"# {events} distinct operations observed; every rule below was seen, none was",
-            "# judged: review it (bpfsystrace check, explain) before enforcing."]
+            f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
+            "# none was judged: review them (bpfsystrace check, explain) before enforcing."]
 
 
 def policy_text(binary: str, rules: list[LearnedRule], comment: list[str]) -> str:

@@ -132,7 +132,9 @@ def _progress(obs, repeats: int, args) -> None:
 def _write(args, obs, comment) -> None:
     observed, unnamed = obs.policies()
     for u in unnamed:
-        _say(f"warning: no path found for an executable, not written: {u}")
+        _say(f"note: no policy written for an executable whose path could not be found "
+             f"(it exec'd or exited before it was read, e.g. a launcher's child before its "
+             f"exec): {u}")
     for t in obs.truncated[:10]:
         _say(f"warning: object longer than {abi.BST_EVENT_STR - 1} bytes not learned: {t}")
     if not observed:

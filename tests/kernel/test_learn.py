@@ -169,6 +169,11 @@ def test_learn_writes_checked_policies_per_executable(wl):
     assert "native-execve: filename eq \"/usr/bin/busybox\" then permit" in dash, dash
     check = cli("check", wl["policies"], check=0)
     assert "error" not in check.stderr, check.stderr
+    keep = os.environ.get("BPFSYSTRACE_VM_OUT")
+    if keep:                                     # for a person to read (docs/learning.md)
+        shutil.copytree(wl["policies"], os.path.join(keep, "learned"), dirs_exist_ok=True)
+        with open(os.path.join(keep, "learn.stderr"), "w") as f:
+            f.write(err)
 
 
 def test_enforcing_the_learned_policy_denies_nothing_of_the_workload(wl):

@@ -127,3 +127,16 @@ def test_suggest_from_json_log(run_cli, tmp_path):
     d = tmp_path / "pol"
     run_cli("suggest", "--from", str(log), "-o", str(d), check=0)
     run_cli("check", str(d / "usr_bin_srv"), check=0)
+
+
+def test_audit_decisions_are_labelled_audit_deny():
+    from bpfsystrace import attachments
+    rules = [{"policy": 0, "op": "fsread", "errno": 0}, {"policy": 0, "op": "fsread", "errno": 1}]
+    meta = attachments.Attachment("/sys/fs/cgroup/a", 9, 1, "deny",
+                                  [{"binary": "/usr/bin/srv"}], rules, None, 0.0)
+    assert attachments.decisions(meta, {0: 3, 1: 2}) == {
+        ("/usr/bin/srv", "fsread", "permit"): 3, ("/usr/bin/srv", "fsread", "deny"): 2}
+    meta.mode = "audit"
+    assert attachments.decisions(meta, {0: 3, 1: 2})[("/usr/bin/srv", "fsread", "audit_deny")] == 2
+    meta.mode = "learn"
+    assert attachments.decisions(meta, {1: 2}) == {("/usr/bin/srv", "fsread", "permit"): 2}
