@@ -8,10 +8,11 @@ import re
 import shlex
 import signal
 import sys
+import tempfile
 import time
 
 from .. import abi, attachments, learn, learning
-from ..errors import EXIT_OK, TargetError, UsageError
+from ..errors import EXIT_OK, PolicyError, TargetError, UsageError
 from ..kernel import libbpf, loader, maps, system
 from ..observe import events
 
@@ -75,6 +76,8 @@ def run_learn(args) -> int:
     targets, _ = attachments.status()
     if any(t.cgroup_id == cgid for t in targets):
         raise TargetError(f"{cgpath} is attached: detach it before learning on it")
+    if args.merge:
+        learning.existing_policies(args.output)      # unreadable policies fail now, not after
     started = time.time()
     meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
     _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
@@ -93,9 +96,10 @@ def run_learn(args) -> int:
     def on_signal(_sig, _frame):
         stop[0] = True
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    k = loader.open_kernel()
-    rb = libbpf.RingBuffer(k.events_fd, on_event)
+    k = rb = None
     try:
+        k = loader.open_kernel()
+        rb = libbpf.RingBuffer(k.events_fd, on_event)
         base = maps.counters(k)[abi.BST_CNT_LEARN_SEEN]
         last = time.monotonic()
         while not stop[0] and (not args.duration or time.time() - started < args.duration):
@@ -109,8 +113,14 @@ def run_learn(args) -> int:
         while rb.poll(0) > 0:        # what was reported before the detach
             pass
     finally:
-        rb.close()
-        k.close()
+        # never leave a permit-everything attachment behind
+        if any(t.cgroup_id == meta.cgroup_id and t.meta and t.meta.mode == "learn"
+               for t in attachments.status()[0]):
+            attachments.detach(args.cgroup)
+        if rb is not None:
+            rb.close()
+        if k is not None:
+            k.close()
         for s, h in old.items():
             signal.signal(s, h)
     seconds = time.time() - started
@@ -140,8 +150,17 @@ def _write(args, obs, comment) -> None:
     if not observed:
         _say("nothing observed: no policy written")
         return
-    for w in learning.write_policies(args.output, observed, args.merge, args.force,
-                                     args.collapse, args.ephemeral, comment):
+    try:
+        written = learning.write_policies(args.output, observed, args.merge, args.force,
+                                          args.collapse, args.ephemeral, comment)
+    except (UsageError, PolicyError, OSError) as e:
+        # what was learned is not lost: write it where nothing can conflict
+        spare = tempfile.mkdtemp(prefix="bpfsystrace-learned-")
+        learning.write_policies(spare, observed, False, True, args.collapse, args.ephemeral,
+                                comment)
+        _say(f"cannot write to {args.output}; the learned policies are in {spare}")
+        raise e
+    for w in written:
         how = "merged into" if w.merged else "wrote"
         _say(f"{how} {w.path}: {w.binary}, {w.added} new rule{'s' * (w.added != 1)}")
         for op, obj, where in w.denied_by_hand:

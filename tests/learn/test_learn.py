@@ -140,3 +140,22 @@ def test_audit_decisions_are_labelled_audit_deny():
     assert attachments.decisions(meta, {0: 3, 1: 2})[("/usr/bin/srv", "fsread", "audit_deny")] == 2
     meta.mode = "learn"
     assert attachments.decisions(meta, {1: 2}) == {("/usr/bin/srv", "fsread", "permit"): 2}
+
+
+def test_observer_names_executables_by_identity_and_keeps_interpreter_reads():
+    from bpfsystrace.kernel import system
+    dash = system.file_identity("/bin/sh")
+    launcher = (1, 12345)
+
+    def ev(ident, op, obj, interp=False, pid=999999):
+        return events.Event(0, pid, pid, 1, 0, "x", 9, 9, 1, 0, 0, op, 0, obj, False,
+                            learn=True, interp=interp, exe_dev=ident[0], exe_ino=ident[1])
+    obs = learning.Observer()
+    obs.add(ev(launcher, "execve", "/bin/sh"))               # names dash by identity
+    obs.add(ev(dash, "fsread", "/lib64/ld-linux-x86-64.so.2", interp=True))
+    obs.add(ev(dash, "fsread", "/etc/passwd"))
+    obs.add(ev((1, 777), "fsread", "/x", interp=True))       # a script: never ran itself
+    named, unnamed = obs.policies()
+    assert named == {os.path.realpath("/bin/sh"): {("fsread", "/lib64/ld-linux-x86-64.so.2"),
+                                                   ("fsread", "/etc/passwd")}}
+    assert len(unnamed) == 1 and "1 operations" in unnamed[0]
