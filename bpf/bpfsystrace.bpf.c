@@ -93,6 +93,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Learn mode: (gen, exe, op, hash of object) already reported. LRU: a
+ * forgotten entry only means one more (duplicate) event, never a decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BST_MAX_SEEN);
+	__type(key, struct bst_seen_key);
+	__type(value, __u64);
+} seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BST_RINGBUF_SIZE);
@@ -108,6 +117,8 @@ struct bst_task {
 	__u32 exec_phase;
 	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
 	__u32 exec_gen;
+	__u32 exec_dev;       /* identity of the binary being executed (learn mode) */
+	__u64 exec_ino;
 	__u32 pos;            /* render.bpf.h's write position */
 	__u32 tmp[4];         /* render.bpf.h's launder() slots */
 	__s32 v6[4];          /* render.bpf.h's IPv6 state: cur, cur_len, best, best_len */
@@ -137,6 +148,8 @@ struct subject {
 	__u32 flags;          /* bst_target.flags */
 	__u32 manager_dev;
 	__u32 manager;        /* the task runs the service manager's binary */
+	__u32 exe_dev;        /* the task's executable (events, learn mode) */
+	__u64 exe_ino;
 };
 
 static __always_inline void count(__u32 idx)
@@ -209,6 +222,8 @@ static __always_inline int find_subject(struct subject *s)
 	if (!exe)
 		return 1;
 	inode_id(exe, &dev, &ino);
+	s->exe_dev = dev;
+	s->exe_ino = ino;
 	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		s->manager = 1;
 		return 1;
@@ -264,7 +279,7 @@ struct decision {
 	__u32 op;
 	__u32 rule;
 	__s32 err;            /* positive errno, 0 when permitted */
-	__u32 pad;
+	__u32 evflags;        /* BST_EV_AUDIT, BST_EV_LEARN, BST_EV_INTERP */
 };
 
 /* Emit an event for a decision (global: verified once per program). */
@@ -296,13 +311,62 @@ __noinline int bst_emit(struct subject *s, struct bst_task *ts, struct decision 
 	ev->rule = d->rule;
 	ev->op = d->op;
 	ev->errno_ = err;
-	ev->flags = (err ? BST_EV_DENIED : 0) | (len >= BST_EVENT_STR ? BST_EV_TRUNCATED : 0);
+	ev->flags = d->evflags | (len >= BST_EVENT_STR ? BST_EV_TRUNCATED : 0) |
+		    (err && !(d->evflags & BST_EV_AUDIT) ? BST_EV_DENIED : 0);
 	ev->str_len = len;
-	ev->pad = 0;
+	ev->exe_dev = s->exe_dev;
+	ev->exe_ino = s->exe_ino;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_probe_read_kernel(ev->str, sizeof(ev->str), ts->buf);
 	ev->str[BST_EVENT_STR - 1] = 0;
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+struct hash_ctx {
+	struct bst_task *ts;  /* bpf_loop's context must be on the stack (6.1) */
+	__u64 hash;
+};
+
+static long hash_byte(__u32 i, void *data)
+{
+	struct hash_ctx *h = data;
+
+	if (i >= BST_PATH_MAX)
+		return 1;
+	h->hash = (h->hash ^ (__u8)h->ts->buf[i]) * 0x100000001b3ULL;
+	return 0;
+}
+
+/* Learn mode: report (exe, op, object) the first time it is seen in this
+ * generation; later sightings are only counted. Always permits. Global. */
+__noinline int bst_learn(struct subject *s, struct bst_task *ts, struct decision *d)
+{
+	struct bst_seen_key k = {};
+	struct hash_ctx h = {};
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u32 len;
+
+	if (!s || !ts || !d)
+		return 0;
+	len = d->len;
+	if (len > BST_PATH_MAX)
+		len = BST_PATH_MAX;
+	h.ts = ts;
+	h.hash = 0xcbf29ce484222325ULL;       /* FNV-1a 64 */
+	bpf_loop(len, hash_byte, &h, 0);
+	k.gen = s->gen;
+	k.op = d->op;
+	k.exe_dev = s->exe_dev;
+	k.exe_ino = s->exe_ino;
+	k.hash = h.hash;
+	if (bpf_map_update_elem(&seen, &k, &now, BPF_NOEXIST)) {
+		count(BST_CNT_LEARN_SEEN);
+		return 0;
+	}
+	d->err = 0;
+	d->evflags |= BST_EV_LEARN;
+	bst_emit(s, ts, d);
 	return 0;
 }
 
@@ -352,8 +416,21 @@ __noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u
 	if (hits)
 		__sync_fetch_and_add(hits, 1);
 	err = r->errno_ > 0 ? r->errno_ : 0;
+	if (s->flags & BST_TARGET_LEARN) {
+		/* Learn mode: nothing is denied, each new object reported once. */
+		struct decision d = { len, policy, op, rk.rule, 0, 0 };
+
+		return bst_learn(s, ts, &d);
+	}
+	if (err && (s->flags & BST_TARGET_AUDIT)) {
+		/* Audit (complain) mode: counted above and reported, but permitted. */
+		struct decision d = { len, policy, op, rk.rule, err, BST_EV_AUDIT };
+
+		bst_emit(s, ts, &d);
+		return 0;
+	}
 	if (err || (r->flags & BST_RULE_LOG)) {
-		struct decision d = { len, policy, op, rk.rule, err };
+		struct decision d = { len, policy, op, rk.rule, err, 0 };
 
 		bst_emit(s, ts, &d);
 	}
@@ -363,7 +440,7 @@ broken:
 	/* Fail closed: the maps do not describe this decision. */
 	count(BST_CNT_MAP_MISSING);
 	{
-		struct decision d = { len, policy, op, BST_RULE_NONE, EPERM };
+		struct decision d = { len, policy, op, BST_RULE_NONE, EPERM, 0 };
 
 		bst_emit(s, ts, &d);
 	}
@@ -382,7 +459,7 @@ static __always_inline int deny_unrendered(struct subject *s, struct bst_task *t
 					   long n)
 {
 	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err };
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err, 0 };
 
 	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
 	ts->buf[0] = 0;
@@ -401,7 +478,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 	inode_id(inode, &dev, &ino);
 	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		/* Nothing inside a target may become the exempt service manager. */
-		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM };
+		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM, 0 };
 
 		bst_emit(s, ts, &d);
 		return -EPERM;
@@ -411,6 +488,17 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		/* The interpreter of a program that has its own policy: that
 		 * policy must allow reading it, as it must its libraries. */
 		return bst_decide(s, ts, len, ts->exec_policy, BST_OP_FSREAD);
+	if ((s->flags & BST_TARGET_LEARN) && ts->exec_phase == EXEC_ARMED) {
+		/* Learn mode: the interpreter is read by the binary being executed
+		 * (as enforcement decides it once that binary has a policy); the
+		 * caller's execve of it is recorded below as well. */
+		struct subject n = *s;
+		struct decision d = { len, s->policy, BST_OP_FSREAD, BST_RULE_NONE, 0, BST_EV_INTERP };
+
+		n.exe_dev = ts->exec_dev;
+		n.exe_ino = ts->exec_ino;
+		bst_learn(&n, ts, &d);
+	}
 	policy = exe_policy(s->gen, dev, ino);
 	if (policy != BST_RULE_NONE && ts->exec_phase != EXEC_ARMED) {
 		/* Executing a binary that has its own policy is a transition into
@@ -552,6 +640,8 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 	ts->exec_phase = EXEC_ARMED;
 	ts->exec_gen = s.gen;
 	ts->exec_policy = exe_policy(s.gen, dev, ino);
+	ts->exec_dev = dev;
+	ts->exec_ino = ino;
 	return 0;
 }
 

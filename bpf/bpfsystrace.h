@@ -14,7 +14,7 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 1
+#define BST_ABI_VERSION 2
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -26,6 +26,7 @@
 #define BST_PATH_MAX      4096    /* object string buffer (PATH_MAX) */
 #define BST_EVENT_STR     256     /* object string bytes kept in an event */
 #define BST_RINGBUF_SIZE  (1 << 20)
+#define BST_MAX_SEEN      65536   /* learn mode: (exe, op, object) already reported (LRU) */
 
 /* Operations the LSM hooks decide (systrace names in controller/model). */
 #define BST_OP_FSREAD   0         /* open for reading (file_open) */
@@ -52,6 +53,8 @@
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */
+#define BST_TARGET_AUDIT   0x2    /* complain mode: a denial is counted and reported, then permitted */
+#define BST_TARGET_LEARN   0x4    /* learn mode: everything permitted, each new (exe, op, object) reported once */
 
 /* bst_state.flags */
 #define BST_STATE_FINAL 0x1       /* every continuation stays in this state */
@@ -63,6 +66,9 @@
 /* bst_event.flags */
 #define BST_EV_DENIED    0x1
 #define BST_EV_TRUNCATED 0x2      /* object string longer than BST_EVENT_STR */
+#define BST_EV_AUDIT     0x4      /* audit mode: errno_ would have been returned; permitted */
+#define BST_EV_LEARN     0x8      /* learn mode: first sighting of (exe, op, object) */
+#define BST_EV_INTERP    0x10     /* learn mode: the ELF interpreter opened for exe_dev/exe_ino's execve */
 
 /* Rule ids with a fixed meaning in every generation (not in the rules map). */
 #define BST_RULE_NONE   0xffffffffu
@@ -75,6 +81,7 @@
 #define BST_CNT_NO_MEMORY     4   /* task storage unavailable: denied */
 #define BST_CNT_MANAGER       5   /* decisions skipped for the service manager */
 #define BST_CNT_EXEC_TRANSITION 6 /* execs into a binary with its own policy */
+#define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_NR_COUNTERS       8
 
 /* targets: cgroup id (u64) -> bst_target */
@@ -140,6 +147,16 @@ struct bst_rule {
 	__u32 op;
 };
 
+/* seen (learn mode, LRU): what was already reported -> first ts_ns */
+struct bst_seen_key {
+	__u32 gen;
+	__u32 op;
+	__u32 exe_dev;
+	__u32 pad;
+	__u64 exe_ino;
+	__u64 hash;           /* FNV-1a 64 of the object string */
+};
+
 /* events ring buffer record (fixed size) */
 struct bst_event {
 	__u64 ts_ns;          /* bpf_ktime_get_boot_ns() */
@@ -156,7 +173,8 @@ struct bst_event {
 	__s32 errno_;         /* errno returned, 0 when permitted */
 	__u32 flags;          /* BST_EV_* */
 	__u32 str_len;        /* length of the full object string */
-	__u32 pad;
+	__u32 exe_dev;        /* executable of the task (kernel dev_t), 0 if none */
+	__u64 exe_ino;
 	char comm[16];
 	char str[BST_EVENT_STR];
 };
@@ -167,7 +185,8 @@ _Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
 _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");
 _Static_assert(sizeof(struct bst_trans_key) == 16, "bst_trans_key size");
-_Static_assert(sizeof(struct bst_event) == 344, "bst_event size");
+_Static_assert(sizeof(struct bst_seen_key) == 32, "bst_seen_key size");
+_Static_assert(sizeof(struct bst_event) == 352, "bst_event size");
 #endif
 
 #endif /* __BPFSYSTRACE_H */

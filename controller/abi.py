@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 1
+BST_ABI_VERSION = 2
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
@@ -19,6 +19,7 @@ BST_MAX_RULES = 65536
 BST_PATH_MAX = 4096
 BST_EVENT_STR = 256
 BST_RINGBUF_SIZE = 1 << 20
+BST_MAX_SEEN = 65536
 
 BST_OP_FSREAD = 0
 BST_OP_FSWRITE = 1
@@ -43,11 +44,16 @@ BST_OP_SETGID = 19
 BST_NR_OPS = 20
 
 BST_TARGET_MANAGER = 0x1
+BST_TARGET_AUDIT = 0x2
+BST_TARGET_LEARN = 0x4
 BST_STATE_FINAL = 0x1
 BST_RULE_LOG = 0x1
 BST_RULE_IMPLICIT = 0x2
 BST_EV_DENIED = 0x1
 BST_EV_TRUNCATED = 0x2
+BST_EV_AUDIT = 0x4
+BST_EV_LEARN = 0x8
+BST_EV_INTERP = 0x10
 BST_RULE_NONE = 0xFFFFFFFF
 
 BST_CNT_LOST_EVENTS = 0
@@ -57,6 +63,7 @@ BST_CNT_MAP_MISSING = 3
 BST_CNT_NO_MEMORY = 4
 BST_CNT_MANAGER = 5
 BST_CNT_EXEC_TRANSITION = 6
+BST_CNT_LEARN_SEEN = 7
 BST_NR_COUNTERS = 8
 
 u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
@@ -105,11 +112,16 @@ class BstRule(_Struct):
     _fields_ = [("errno_", s32), ("flags", u32), ("policy", u32), ("op", u32)]
 
 
+class BstSeenKey(_Struct):
+    _fields_ = [("gen", u32), ("op", u32), ("exe_dev", u32), ("pad", u32),
+                ("exe_ino", u64), ("hash", u64)]
+
+
 class BstEvent(_Struct):
     _fields_ = [("ts_ns", u64), ("cgroup_id", u64), ("target_id", u64),
                 ("pid", u32), ("tid", u32), ("ppid", u32), ("uid", u32),
                 ("gen", u32), ("policy", u32), ("rule", u32), ("op", u32),
-                ("errno_", s32), ("flags", u32), ("str_len", u32), ("pad", u32),
+                ("errno_", s32), ("flags", u32), ("str_len", u32), ("exe_dev", u32), ("exe_ino", u64),
                 ("comm", C.c_char * 16), ("str", C.c_char * BST_EVENT_STR)]
 
 
@@ -124,5 +136,6 @@ STRUCTS = {
     "bst_trans_key": BstTransKey,
     "bst_rule_key": BstRuleKey,
     "bst_rule": BstRule,
+    "bst_seen_key": BstSeenKey,
     "bst_event": BstEvent,
 }

@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from . import pipeline
+from . import abi, pipeline
 from .compile.records import Records
 from .errors import KernelError, TargetError, UsageError
 from .kernel import loader, maps, system
@@ -51,6 +51,9 @@ class Attachment:
     last_error: str = ""
     # decisions counted by generations that reloads replaced: "policy\top\taction" -> count
     carried: dict = field(default_factory=dict)
+    # enforce: deny what the policy denies; audit: count and report it, permit it;
+    # learn: permit everything, report each new (executable, operation, object) once
+    mode: str = "enforce"
 
     @property
     def path(self) -> str:
@@ -173,14 +176,20 @@ def _compile(policy_paths, default, fp):
     return _compiled[key]
 
 
+MODES = ("enforce", "audit", "learn")
+_MODE_FLAGS = {"enforce": 0, "audit": abi.BST_TARGET_AUDIT, "learn": abi.BST_TARGET_LEARN}
+
+
 def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
-           manager: str = "auto", progress=lambda msg: None) -> Attachment:
+           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce") -> Attachment:
     """Parse, check, compile, load and swap in. Returns only when enforcing.
 
     On a cgroup that is already attached this is a reload: the new generation
     replaces the old one with one map update, or, if anything fails before
     that, the old one stays in force untouched.
     """
+    if mode not in MODES:
+        raise UsageError(f"--mode {mode}: not one of {', '.join(MODES)}")
     sources = [os.path.abspath(p) for p in policy_paths]
     default_spec = default if default in ("deny", "permit") else os.path.abspath(default)
     progress("checking policies")
@@ -211,7 +220,8 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
             _check_nesting(k, cgpath, cgid)
             old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
             meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
-                              mgr_path, time.time(), sources, default_spec, manager, fp)
+                              mgr_path, time.time(), sources, default_spec, manager, fp,
+                              mode=mode)
             if old is not None:
                 meta.attached_at = old.attached_at
                 meta.reloads, meta.reload_failures = old.reloads + 1, old.reload_failures
@@ -220,7 +230,8 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
             mine = _written.get(cgid)
             previous = (old.gen, mine[1], mine[2]) if (old and mine and old.nonce
                                                         and mine[0] == old.nonce) else None
-            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, previous)
+            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, previous,
+                                         _MODE_FLAGS[mode])
             meta.gen, meta.nonce = gen, uuid.uuid4().hex
             _written[cgid] = (meta.nonce, recs, exe_ids)
             if old is not None:
@@ -239,7 +250,8 @@ def reload(meta: Attachment) -> Attachment:
         raise TargetError(f"{meta.cgroup} was attached by an older bpfsystrace that did not "
                           f"record its policy paths; attach it again once")
     try:
-        return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec)
+        return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec,
+                      mode=meta.mode)
     except Exception as e:
         with locked():
             cur = load_attachment(meta.cgroup_id) or meta
@@ -270,14 +282,25 @@ def retarget(meta: Attachment, new_id: int) -> Attachment:
 
 
 def decisions(meta: Attachment, hits: dict[int, int]) -> dict[tuple[str, str, str], int]:
-    """Rule hits of one generation summed by (policy, operation, action)."""
+    """Rule hits of one generation summed by (policy, operation, action).
+
+    action is what happened: permit, deny, or in audit mode audit_deny (the
+    rule denies; the kernel permitted and reported it). In learn mode every
+    decision is permitted."""
     out: dict[tuple[str, str, str], int] = {}
     for rid, n in hits.items():
         if rid < len(meta.rules) and n:
             r = meta.rules[rid]
-            key = (meta.policy_name(r["policy"]), r["op"], "deny" if r["errno"] else "permit")
+            key = (meta.policy_name(r["policy"]), r["op"], rule_action(meta, r))
             out[key] = out.get(key, 0) + n
     return out
+
+
+def rule_action(meta: Attachment, rule: dict) -> str:
+    """What a hit of `rule` did under meta's mode: permit, deny or audit_deny."""
+    if not rule["errno"] or meta.mode == "learn":
+        return "permit"
+    return "audit_deny" if meta.mode == "audit" else "deny"
 
 
 def detach(cgroup: str | None = None, everything: bool = False) -> list[str]:

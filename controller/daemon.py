@@ -49,6 +49,7 @@ class Spec:
     default: str = "deny"
     manager: str = "auto"
     create: bool = False     # make the cgroup if missing, so nothing ever runs in it unconfined
+    mode: str = "enforce"    # or audit: report denials, permit them
 
 
 @dataclass
@@ -93,7 +94,7 @@ def read_config(path: str) -> Options:
             if opts.log_format not in ("text", "json"):
                 raise UsageError(f"{where}: log-format = {opts.log_format}: text or json")
         elif section.startswith("attach "):
-            _no_unknown(sec, {"cgroup", "policy", "default", "manager", "create"}, where)
+            _no_unknown(sec, {"cgroup", "policy", "default", "manager", "create", "mode"}, where)
             if "cgroup" not in sec or "policy" not in sec:
                 raise UsageError(f"{where}: needs 'cgroup =' and 'policy =' (one or more "
                                  f"files or directories, one per line)")
@@ -105,8 +106,11 @@ def read_config(path: str) -> Options:
             create = sec.get("create", "yes").lower()
             if create not in _BOOL:
                 raise UsageError(f"{where}: create = {create}: say yes or no")
+            mode = sec.get("mode", "enforce")
+            if mode not in ("enforce", "audit"):
+                raise UsageError(f"{where}: mode = {mode}: enforce or audit")
             opts.specs.append(Spec(section[7:].strip(), sec["cgroup"], pols, default,
-                                   sec.get("manager", "auto"), _BOOL[create]))
+                                   sec.get("manager", "auto"), _BOOL[create], mode))
         else:
             raise UsageError(f"{path}: unknown section [{section}] (expected [daemon] or "
                              f"[attach NAME])")
@@ -260,14 +264,16 @@ class Daemon:
                 log.info("[attach %s] adopted %s (generation %d): already enforcing these "
                          "policies", spec.name, cgpath, meta.gen)
                 return
-        meta = attachments.attach(cgpath, spec.policies, spec.default, spec.manager)
-        log.info("[attach %s] enforcing on %s (generation %d)", spec.name, meta.cgroup, meta.gen)
+        meta = attachments.attach(cgpath, spec.policies, spec.default, spec.manager,
+                                  mode=spec.mode)
+        log.info("[attach %s] " + ("auditing" if spec.mode == "audit" else "enforcing") + " on %s (generation %d)", spec.name, meta.cgroup, meta.gen)
 
     @staticmethod
     def _same(meta, spec) -> bool:
         default = spec.default if spec.default in ("deny", "permit") else os.path.abspath(spec.default)
         return (meta.sources == [os.path.abspath(p) for p in spec.policies]
-                and meta.default_spec == default and meta.manager_spec == spec.manager)
+                and meta.default_spec == default and meta.manager_spec == spec.manager
+                and meta.mode == spec.mode)
 
     def _is_live(self, cgid: int, gen: int) -> bool:
         k = loader.open_kernel()

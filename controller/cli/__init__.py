@@ -12,10 +12,10 @@ import signal
 import sys
 
 from .. import errors
-from . import attach, check, doctor, log, service
+from . import attach, check, doctor, learn, log, service
 
 COMMANDS = (attach.Attach, attach.Detach, attach.Status, service.Reload, service.Daemon, log.Log,
-            check.Check, check.Explain, check.Fmt, doctor.Doctor)
+            learn.Learn, learn.Suggest, check.Check, check.Explain, check.Fmt, doctor.Doctor)
 
 EPILOG = """\
 typical use:
@@ -27,6 +27,9 @@ typical use:
   bpfsystrace reload --all                           re-read changed policy files, swap atomically
   bpfsystrace daemon --config /etc/bpfsystrace/bpfsystrace.conf   follow, reload, syslog, metrics
   bpfsystrace log --follow                           denials as systrace logged them
+  bpfsystrace learn --cgroup web.slice --duration 300 -o policies/   write policies by watching
+  bpfsystrace attach --cgroup web.slice --policy policies/ --mode audit   report, do not deny
+  bpfsystrace suggest --from events.json -o policies/ --merge   rules for the audit denials
   bpfsystrace detach --cgroup named.slice
 
 exit codes: 0 ok, 1 policy rejected, 2 usage or target error, 3 host cannot enforce,

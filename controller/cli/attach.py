@@ -37,7 +37,8 @@ service manager can fork, move the child into the cgroup and exec the daemon."""
 examples:
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
   bpfsystrace attach --cgroup system.slice/named.service --policy /etc/systrace/ --default permit
-  bpfsystrace attach --cgroup named.slice --policy policies/ --foreground --log-format json""")
+  bpfsystrace attach --cgroup named.slice --policy policies/ --foreground --log-format json
+  bpfsystrace attach --cgroup named.slice --policy policies/ --mode audit   # report, do not deny""")
         p.add_argument("--cgroup", required=True, metavar="CGROUP",
                        help="cgroup v2 path relative to the cgroup2 mount (named.slice, "
                             "system.slice/named.service) or absolute")
@@ -49,6 +50,10 @@ examples:
         p.add_argument("--manager", default="auto", metavar="auto|none|PATH",
                        help="service manager binary whose forked children may prepare a service "
                             "inside the cgroup before exec'ing it (auto: PID 1 if it is systemd)")
+        p.add_argument("--mode", choices=("enforce", "audit"), default="enforce",
+                       help="enforce (default): deny what the policies deny; audit (complain "
+                            "mode): decide and count as usual, report every denial as "
+                            "'audit deny' but permit it (see 'bpfsystrace suggest')")
         p.add_argument("--foreground", action="store_true",
                        help="stay running as the controller service for this attachment "
                             "(like 'bpfsystrace daemon': follow the cgroup, reload on changes and "
@@ -61,9 +66,11 @@ def run_attach(args) -> int:
     if args.foreground:
         return service.run_foreground(args)
     meta = attachments.attach(args.cgroup, args.policy, args.default, args.manager,
-                              progress=lambda m: _say(m + " ...") if args.verbose else None)
+                              progress=lambda m: _say(m + " ...") if args.verbose else None,
+                              mode=args.mode)
     n = len(meta.policies)
-    _say(f"enforcing on {meta.cgroup} (generation {meta.gen}): {n} polic{'y' if n == 1 else 'ies'}"
+    verb = "auditing (denials are reported, not enforced)" if meta.mode == "audit" else "enforcing"
+    _say(f"{verb} on {meta.cgroup} (generation {meta.gen}): {n} polic{'y' if n == 1 else 'ies'}"
          f", default {meta.default}")
     return EXIT_OK
 
@@ -109,7 +116,8 @@ def run_status(args) -> int:
           "the kernel buffer, cgroups recreated are not followed, files are not reloaded)")
     if counters and any(counters):
         names = ("lost events", "path errors", "too long", "inconsistent maps",
-                 "no memory", "service manager passes", "exec transitions")
+                 "no memory", "service manager passes", "exec transitions",
+                 "learn repeats")
         print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters) if c))
     return EXIT_OK
 
@@ -122,19 +130,21 @@ def _print_target(t, show_rules: bool) -> None:
         return
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.attached_at))
     gone = "" if t.exists else "  [cgroup directory is gone]"
-    print(f"{m.cgroup} (id {t.cgroup_id}), generation {t.gen}, attached {when}{gone}")
+    mode = "" if m.mode == "enforce" else f", mode {m.mode}"
+    print(f"{m.cgroup} (id {t.cgroup_id}), generation {t.gen}{mode}, attached {when}{gone}")
     names = [p["binary"] for p in m.policies] + [f"default ({m.default})"]
     for idx, name in enumerate(names):
         allowed = denied = 0
         for rid, hits in t.hits.items():
             if rid < len(m.rules) and m.rules[rid]["policy"] == idx:
-                if m.rules[rid]["errno"]:
+                if attachments.rule_action(m, m.rules[rid]) != "permit":
                     denied += hits
                 else:
                     allowed += hits
+        verdict = "would be denied (audit mode: permitted)" if m.mode == "audit" else "denied"
         src = f" ({m.policies[idx]['file']})" if idx < len(m.policies) else ""
         missing = " [binary not found]" if idx < len(m.policies) and not m.policies[idx]["identity"] else ""
-        print(f"  {name}{src}{missing}: {allowed} allowed, {denied} denied")
+        print(f"  {name}{src}{missing}: {allowed} allowed, {denied} {verdict}")
         if show_rules:
             for rid, r in enumerate(m.rules):
                 if r["policy"] == idx:

@@ -91,7 +91,8 @@ def run_daemon(args) -> int:
 
 def run_foreground(args) -> int:
     """attach --foreground: the daemon, for this one attachment."""
-    spec = daemon.Spec(args.cgroup, args.cgroup, args.policy, args.default, args.manager)
+    spec = daemon.Spec(args.cgroup, args.cgroup, args.policy, args.default, args.manager,
+                       mode=getattr(args, "mode", "enforce"))
     opts = options_from(args, daemon.Options(specs=[spec]))
     if opts.log_file is None:
         opts.log_file = "-"

@@ -43,6 +43,7 @@ MAPS = {
     "rules": (abi.BstRuleKey, abi.BstRule, False),
     "rule_hits": (abi.BstRuleKey, C.c_uint64, True),
     "counters": (C.c_uint32, C.c_uint64, True),
+    "seen": (abi.BstSeenKey, C.c_uint64, False),
 }
 PINNED_EXTRA = ("events", "task_store", "rodata")
 

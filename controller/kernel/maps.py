@@ -57,7 +57,8 @@ def _explain_full(e: KernelError) -> KernelError:
 
 def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
             manager: tuple[int, int] | None,
-            previous: tuple[int, Records, dict] | None = None) -> tuple[int, dict[int, int]]:
+            previous: tuple[int, Records, dict] | None = None,
+            mode_flags: int = 0) -> tuple[int, dict[int, int]]:
     """Write a generation for cgroup `cgid` and swap it in.
 
     Returns its gen and the rule hits of the generation it replaced (read after
@@ -66,8 +67,11 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     may be missed). `previous` = (gen, records, exe_ids) that the generation in
     force was written from, when the caller knows it for certain: its records
     are then deleted key by key instead of by a scan of every map.
+    `mode_flags`: BST_TARGET_AUDIT or BST_TARGET_LEARN (0: enforce).
     """
     gen = _free_gen(k)
+    if mode_flags & abi.BST_TARGET_LEARN:
+        forget_seen(k, gen)      # a generation number used before must report afresh
     try:
         _write(k, recs, exe_ids, gen)
     except KernelError as e:
@@ -76,7 +80,7 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     except BaseException:
         prune(k, keep=set(live_gens(k).values()))
         raise
-    flags = abi.BST_TARGET_MANAGER if manager else 0
+    flags = (abi.BST_TARGET_MANAGER if manager else 0) | mode_flags
     mdev, mino = manager or (0, 0)
     target = abi.BstTarget(gen, recs.default_policy, flags, mdev, mino)
     old = k.targets.lookup(C.c_uint64(cgid))
@@ -136,6 +140,13 @@ def prune(k, keep: set[int]) -> int:
         m.delete_many(stale)
         removed += len(stale)
     return removed
+
+
+def forget_seen(k, gen: int) -> int:
+    """Learn mode's record of what was reported, for one generation: delete it."""
+    stale = [key for key in k.seen.keys() if key.gen == gen]
+    k.seen.delete_many(stale)
+    return len(stale)
 
 
 def remove_target(k, cgid: int) -> bool:

@@ -1,7 +1,9 @@
 """Kernel events (abi.BstEvent records) -> Event values, and their log text.
 
 An event is emitted for every denial and every permitted match of a rule
-marked `log`. `systrace_line()` renders it in systrace's syslog format,
+marked `log`; in audit mode for every denial the kernel did not make (flag
+audit: `errno` is what it would have returned), and in learn mode once per
+new (executable, operation, object). `systrace_line()` renders it in systrace's syslog format,
 adapted honestly to Linux: the operation name stands where systrace printed
 the system call number, and the errno and the deciding rule are added.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import errno as _errno
 import pwd
+import time
 from dataclasses import dataclass
 
 from .. import abi
@@ -32,10 +35,29 @@ class Event:
     errno: int
     obj: str
     truncated: bool
+    audit: bool = False      # audit mode: would have been denied with `errno`; permitted
+    learn: bool = False      # learn mode: first sighting of (exe, op, obj)
+    interp: bool = False     # learn mode: ELF interpreter read for the execve of exe
+    exe_dev: int = 0         # the task's executable (kernel dev_t, inode)
+    exe_ino: int = 0
 
     @property
     def denied(self) -> bool:
-        return self.errno != 0
+        return self.errno != 0 and not self.audit
+
+    @property
+    def action(self) -> str:
+        """deny, permit, audit_deny (audit mode) or learn."""
+        if self.learn:
+            return "learn"
+        if self.audit:
+            return "audit_deny"
+        return "deny" if self.errno else "permit"
+
+
+def wall_time(ts_ns: int) -> float:
+    """An event's bpf_ktime_get_boot_ns() as a Unix time (this boot only)."""
+    return time.time() - (time.clock_gettime(time.CLOCK_BOOTTIME) - ts_ns / 1e9)
 
 
 def decode(data: bytes) -> Event:
@@ -44,7 +66,9 @@ def decode(data: bytes) -> Event:
     return Event(ev.ts_ns, ev.pid, ev.tid, ev.ppid, ev.uid,
                  ev.comm.decode(errors="replace"), ev.cgroup_id, ev.target_id, ev.gen,
                  ev.policy, ev.rule, op.name if op else f"op{ev.op}", ev.errno_,
-                 _object(ev), bool(ev.flags & abi.BST_EV_TRUNCATED))
+                 _object(ev), bool(ev.flags & abi.BST_EV_TRUNCATED),
+                 bool(ev.flags & abi.BST_EV_AUDIT), bool(ev.flags & abi.BST_EV_LEARN),
+                 bool(ev.flags & abi.BST_EV_INTERP), ev.exe_dev, ev.exe_ino)
 
 
 def _object(ev) -> str:
@@ -79,8 +103,8 @@ def systrace_line(ev: Event, meta) -> str:
         where = ", rule: none (not decidable in the kernel: denied)"
     op = syscalls.OPERATIONS.get(ev.op)
     arg = op.arg if op else "filename"
-    verdict = "deny" if ev.denied else "permit"
-    err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.denied else ""
+    verdict = {"audit_deny": "audit deny", "learn": "learn"}.get(ev.action, ev.action)
+    err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.errno else ""
     more = "..." if ev.truncated else ""
     obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
                      else "<unknown: the kernel could not render it>")

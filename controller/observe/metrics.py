@@ -35,7 +35,8 @@ class KernelCollector:
     def collect(self):
         decisions = CounterMetricFamily(
             "bpfsystrace_decisions", "Decisions of the LSM programs by attached cgroup, policy, "
-            "operation and action (exact kernel counts, kept across reloads)",
+            "operation and action: permit, deny, or audit_deny (audit mode: the policy denies, "
+            "the kernel permitted) (exact kernel counts, kept across reloads)",
             labels=["cgroup", "policy", "operation", "action"])
         rule_hits = CounterMetricFamily(
             "bpfsystrace_rule_hits", "Decisions per rule of the policy generation in force "
@@ -75,7 +76,7 @@ class KernelCollector:
             for rid, r in enumerate(m.rules):
                 rule_hits.add_metric(
                     [m.cgroup, m.policy_name(r["policy"]), r["op"],
-                     "deny" if r["errno"] else "permit",
+                     attachments.rule_action(m, r),
                      "implicit" if r["implicit"] else (r["where"] or f"rule {rid}")],
                     t.hits.get(rid, 0))
             reloads.add_metric([m.cgroup], m.reloads)

@@ -30,7 +30,8 @@ DEFAULT_SYSLOG_SOCKET = "/dev/log"
 def event_dict(ev: events.Event, meta) -> dict:
     """The JSON form of an event: every field, plus the rule and policy it names."""
     out = {f: getattr(ev, f) for f in ev.__slots__}
-    out["action"] = "deny" if ev.denied else "permit"
+    out["action"] = ev.action            # deny, permit, audit_deny, learn
+    out["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(events.wall_time(ev.ts_ns)))
     out["line"] = events.systrace_line(ev, meta)
     if meta is not None and meta.gen == ev.gen:
         out["cgroup"] = meta.cgroup

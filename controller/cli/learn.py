@@ -1,0 +1,290 @@
+"""learn, suggest: write policies from what processes did (systrace -A, aa-logprof)."""
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import re
+import shlex
+import signal
+import sys
+import tempfile
+import time
+
+from .. import abi, attachments, learn, learning
+from ..errors import EXIT_OK, PolicyError, TargetError, UsageError
+from ..kernel import libbpf, loader, maps, system
+from ..observe import events
+
+
+def _say(msg: str) -> None:
+    print(f"bpfsystrace: {msg}", file=sys.stderr, flush=True)
+
+
+def _writer_options(p) -> None:
+    p.add_argument("--collapse", type=int, default=0, metavar="N",
+                   help="more than N objects of one operation in one directory become one "
+                        "rule 'match \"DIR/*\"' (default 0: never)")
+    p.add_argument("--no-ephemeral", dest="ephemeral", action="store_false",
+                   help="keep binds to port 0 as observed instead of 'match \"inet-*:0\"'")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--merge", action="store_true",
+                   help="add what is new to the policy files already in DIR (hand-written "
+                        "rules stay as they are, in their order; new rules follow them)")
+    g.add_argument("--force", action="store_true", help="replace existing files in DIR")
+
+
+class Learn:
+    @staticmethod
+    def add_parser(sub):
+        p = sub.add_parser(
+            "learn", help="watch a cgroup and write a policy per executable (systrace -A)",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            description="""\
+Attach to the cgroup in learn mode: every file open, bind, connect and exec of
+its processes (and of its descendant cgroups) is permitted, and each distinct
+(executable, operation, object) is reported once by the kernel (repeats are
+only counted, so a busy daemon does not flood the event buffer). When the
+duration is over (or on Ctrl-C / SIGTERM) the cgroup is detached and one
+systrace policy per executable is written to DIR, named as systrace names them
+(/usr/sbin/named -> DIR/usr_sbin_named). Review them, then
+'bpfsystrace attach --mode audit' and finally enforce (docs/learning.md).
+
+The cgroup must not be attached. While learning, this command is the reader
+of the kernel's event buffer: do not run 'bpfsystrace log' or the daemon's
+event logging at the same time, or events would be missed.""",
+            epilog="""\
+examples:
+  bpfsystrace learn --cgroup named.slice --duration 600 -o policies/
+  bpfsystrace learn --cgroup web.slice --collapse 8 -o policies/ --merge""")
+        p.add_argument("--cgroup", required=True, metavar="CGROUP")
+        p.add_argument("-o", "--output", required=True, metavar="DIR",
+                       help="directory for the policy files")
+        p.add_argument("--duration", type=float, metavar="S",
+                       help="learn for S seconds (default: until Ctrl-C or SIGTERM)")
+        p.add_argument("--manager", default="auto", metavar="auto|none|PATH",
+                       help="as for attach: the service manager's children are not watched")
+        p.add_argument("--progress", type=float, default=2.0, metavar="S",
+                       help="seconds between progress lines (default 2; 0: none)")
+        _writer_options(p)
+        p.set_defaults(run=run_learn)
+
+
+def run_learn(args) -> int:
+    cgpath = system.resolve_cgroup(args.cgroup)
+    cgid = system.cgroup_id(cgpath)
+    targets, _ = attachments.status()
+    if any(t.cgroup_id == cgid for t in targets):
+        raise TargetError(f"{cgpath} is attached: detach it before learning on it")
+    if args.merge:
+        learning.existing_policies(args.output)      # unreadable policies fail now, not after
+    started = time.time()
+    meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
+    _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
+         + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop"))
+    obs, other = learning.Observer(), [0]
+
+    def on_event(data: bytes) -> None:
+        ev = events.decode(data)
+        if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
+            obs.add(ev)
+        else:
+            other[0] += 1
+
+    stop = [False]
+
+    def on_signal(_sig, _frame):
+        stop[0] = True
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    k = rb = None
+    try:
+        k = loader.open_kernel()
+        rb = libbpf.RingBuffer(k.events_fd, on_event)
+        base = maps.counters(k)[abi.BST_CNT_LEARN_SEEN]
+        last = time.monotonic()
+        while not stop[0] and (not args.duration or time.time() - started < args.duration):
+            rb.poll(200)
+            if args.progress and time.monotonic() - last >= args.progress:
+                last = time.monotonic()
+                repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
+                _progress(obs, repeats, args)
+        repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
+        attachments.detach(args.cgroup)
+        while rb.poll(0) > 0:        # what was reported before the detach
+            pass
+    finally:
+        # never leave a permit-everything attachment behind
+        if any(t.cgroup_id == meta.cgroup_id and t.meta and t.meta.mode == "learn"
+               for t in attachments.status()[0]):
+            attachments.detach(args.cgroup)
+        if rb is not None:
+            rb.close()
+        if k is not None:
+            k.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+    seconds = time.time() - started
+    _say(f"stopped after {seconds:.0f} s: {obs.events + repeats} events seen, "
+         f"{obs.events} distinct" + (f"; {other[0]} events of other attachments were consumed"
+                                     if other[0] else ""))
+    command = "bpfsystrace " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "bpfsystrace learn"
+    comment = learn.header(command, meta.cgroup, started, seconds, obs.events)
+    _write(args, obs, comment)
+    return EXIT_OK
+
+
+def _progress(obs, repeats: int, args) -> None:
+    rules = obs.rule_count(args.collapse, args.ephemeral)
+    _say(f"learning: {obs.events + repeats} events seen ({obs.events} distinct), "
+         f"{len(obs.by_exe)} executables, {rules} rules so far")
+
+
+def _write(args, obs, comment) -> None:
+    observed, unnamed = obs.policies()
+    for u in unnamed:
+        _say(f"note: no policy written for an executable whose path could not be found "
+             f"(it exec'd or exited before it was read, e.g. a launcher's child before its "
+             f"exec): {u}")
+    for t in obs.truncated[:10]:
+        _say(f"warning: object longer than {abi.BST_EVENT_STR - 1} bytes not learned: {t}")
+    if not observed:
+        _say("nothing observed: no policy written")
+        return
+    try:
+        written = learning.write_policies(args.output, observed, args.merge, args.force,
+                                          args.collapse, args.ephemeral, comment)
+    except (UsageError, PolicyError, OSError) as e:
+        # what was learned is not lost: write it where nothing can conflict
+        spare = tempfile.mkdtemp(prefix="bpfsystrace-learned-")
+        learning.write_policies(spare, observed, False, True, args.collapse, args.ephemeral,
+                                comment)
+        _say(f"cannot write to {args.output}; the learned policies are in {spare}")
+        raise e
+    for w in written:
+        how = "merged into" if w.merged else "wrote"
+        _say(f"{how} {w.path}: {w.binary}, {w.added} new rule{'s' * (w.added != 1)}")
+        for op, obj, where in w.denied_by_hand:
+            _say(f"  kept denied by the rule at {where}: {op} {obj}")
+
+
+class Suggest:
+    @staticmethod
+    def add_parser(sub):
+        p = sub.add_parser(
+            "suggest", help="turn audit-mode denials into the rules that would permit them",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            description="""\
+Read audit denials ('attach --mode audit': what the policy would have denied)
+and write the permit rules that would allow them, per policy, as learn does.
+Events come from JSON event logs (--from: the daemon's '--log-file F
+--log-format json', or 'bpfsystrace log --json > F'); without --from, the
+kernel's event buffer is drained (whoever reads it first gets the events).
+Without -o the rules are printed; with -o DIR --merge they are appended to the
+policy files in DIR (hand-written rules stay first, and what a written rule
+denies is reported, never overridden).""",
+            epilog="""\
+examples:
+  bpfsystrace suggest --from /var/log/bpfsystrace/events.json --since 2h
+  bpfsystrace suggest --from events.json --cgroup named.slice -o /etc/systrace --merge""")
+        p.add_argument("--from", dest="sources", action="append", metavar="FILE",
+                       help="JSON event log (repeatable); default: drain the kernel buffer")
+        p.add_argument("--since", metavar="TIME",
+                       help="only events since TIME: 2026-11-29T04:00:00 (UTC), or 30s, 10m, 2h, 1d ago")
+        p.add_argument("--cgroup", metavar="CGROUP", help="only events of this attachment")
+        p.add_argument("--denied", action="store_true",
+                       help="also use enforced denials, not only audit-mode ones")
+        p.add_argument("-o", "--output", metavar="DIR", help="write policy files to DIR")
+        _writer_options(p)
+        p.set_defaults(run=run_suggest)
+
+
+def parse_since(text: str | None, now: float | None = None) -> float:
+    if not text:
+        return 0.0
+    now = time.time() if now is None else now
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text.strip())
+    if m:
+        return now - float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return float(calendar.timegm(time.strptime(text.strip(), fmt)))
+        except ValueError:
+            continue
+    raise UsageError(f"--since {text}: use 2026-11-29T04:00:00 (UTC) or 30s, 10m, 2h, 1d")
+
+
+def _records(args):
+    """(time, cgroup, policy name, op, obj, action) of every event of interest."""
+    if args.sources:
+        for path in args.sources:
+            try:
+                f = open(path)
+            except OSError as e:
+                raise UsageError(f"--from {path}: {e.strerror}") from None
+            with f:
+                for line in f:
+                    try:
+                        d = json.loads(line)
+                        t = calendar.timegm(time.strptime(d["time"], "%Y-%m-%dT%H:%M:%SZ"))
+                        yield (t, d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
+                               d["action"], d.get("truncated", False))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+        return
+    k = loader.open_kernel()
+    out, metas = [], {}
+
+    def on_event(data):
+        ev = events.decode(data)
+        if ev.target_id not in metas:
+            metas[ev.target_id] = attachments.load_attachment(ev.target_id)
+        m = metas[ev.target_id]
+        name = m.policy_name(ev.policy) if m and m.gen == ev.gen else None
+        out.append((events.wall_time(ev.ts_ns), m.cgroup if m else None, name, ev.op, ev.obj,
+                    ev.action, ev.truncated))
+    rb = libbpf.RingBuffer(k.events_fd, on_event)
+    try:
+        while rb.poll(100) > 0:
+            pass
+    finally:
+        rb.close()
+        k.close()
+    yield from out
+
+
+def run_suggest(args) -> int:
+    since = parse_since(args.since)
+    cgpath = system.resolve_cgroup(args.cgroup) if args.cgroup else None
+    actions = {"audit_deny"} | ({"deny"} if args.denied else set())
+    observed: dict[str, set] = {}
+    skipped, n = [], 0
+    for t, cg, name, op, obj, action, trunc in _records(args):
+        if action not in actions or t < since or (cgpath and cg != cgpath) or trunc:
+            continue
+        n += 1
+        if not name or name.startswith("default (") or name.startswith("generation "):
+            skipped.append(f"{op} {obj}")
+            continue
+        observed.setdefault(name, set()).add((op, obj))
+    if skipped:
+        _say(f"{len(skipped)} denials under the default policy (processes without a policy "
+             f"of their own) have no policy to go to: " + "; ".join(sorted(set(skipped))[:10]))
+    if not observed:
+        _say(f"no audit denials to turn into rules ({n} events matched)")
+        return EXIT_OK
+    comment = learn.header("bpfsystrace " + shlex.join(sys.argv[1:]), cgpath or "(any)",
+                           time.time(), 0, n, what="suggested")
+    comment[0] = comment[0].replace(" (0 s)", "")
+    if args.output:
+        for w in learning.write_policies(args.output, observed, args.merge, args.force,
+                                         args.collapse, args.ephemeral, comment):
+            how = "merged into" if w.merged else "wrote"
+            _say(f"{how} {w.path}: {w.binary}, {w.added} new rule{'s' * (w.added != 1)}")
+            for op, obj, where in w.denied_by_hand:
+                _say(f"  kept denied by the rule at {where}: {op} {obj}")
+        return EXIT_OK
+    for binary in sorted(observed):
+        rules = learn.generalise(observed[binary], args.collapse, args.ephemeral)
+        sys.stdout.write(learn.policy_text(binary, rules, comment))
+    return EXIT_OK

@@ -1,0 +1,168 @@
+"""Observed operations -> permit rules -> systrace policy text (learn, suggest).
+
+Pure functions, no kernel: what `bpfsystrace learn` watched (or what
+`bpfsystrace suggest` found in audit denials) is a set of (operation, object)
+pairs per executable. generalise() turns them into rules, policy_text() into a
+new policy file, merge_text() appends to an existing one without touching a
+byte of what is there. Every output passes `bpfsystrace check`.
+
+Generalisation (all of it visible in the rule text, none of it silent):
+* `/proc/<pid>/...` becomes `re "^/proc/[0-9]+/...$"`: /proc/self resolves to
+  the pid, which differs in every run.
+* `--collapse N`: more than N objects of one operation in one directory become
+  `match "DIR/*"` (fnmatch's `*` also matches `/`, so the subtree is covered).
+* A bind to port 0 (the kernel picks the port) becomes `match "inet-*:0"`
+  (any address, kernel-chosen port) unless ephemeral generalisation is off.
+Rules are sorted by operation (fsread, fswrite, bind, connect, execve) and then
+by object, so learning the same workload twice gives the same file.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+
+from . import explain
+from .model import syscalls
+from .policy.printer import quote
+
+_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
+_PROC_PID = re.compile(r"^/proc/[0-9]+(?=/|$)")
+_ENV_VAR = re.compile(r"\$(HOME|USER|CWD)")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LearnedRule:
+    opnum: int          # abi.BST_OP_*: the sort key
+    value: str
+    pred: str           # eq | match | re
+    op: str             # systrace name: fsread, fswrite, bind, connect, execve
+
+    def text(self) -> str:
+        o = syscalls.OPERATIONS[self.op]
+        if o.parts == 2:                 # rename, link: "from\0to"
+            first, second = self.value.split("\0", 1)
+            return (f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "
+                    f"{o.arg}[1] {self.pred} {quote(second)} then permit")
+        return f"native-{self.op}: {o.arg} {self.pred} {quote(self.value)} then permit"
+
+    def covers(self, obj: str) -> bool:
+        if self.pred == "eq":
+            return obj == self.value
+        if self.pred == "re":
+            return re.search(self.value, obj) is not None
+        return explain.fnmatch(self.value, obj)
+
+
+def re_escape(s: str) -> str:
+    """POSIX ERE escaping (Python's re.escape escapes more than ERE knows)."""
+    return re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", s)
+
+
+def glob_escape(s: str) -> str:
+    return _GLOB_SPECIAL.sub(r"\\\1", s)
+
+
+def policy_filename(binary: str) -> str:
+    """systrace's file name for a binary's policy: /usr/sbin/named -> usr_sbin_named."""
+    return binary.strip("/").replace("/", "_")
+
+
+def _rule(op: str, pred: str, value: str) -> LearnedRule:
+    if _ENV_VAR.search(value) and pred != "re":   # the checker expands $HOME etc. in strings
+        value = _ENV_VAR.sub(lambda m: "[$]" + m.group(1),
+                             glob_escape(value) if pred == "eq" else value)
+        pred = "match"
+    return LearnedRule(syscalls.OPERATIONS[op].op, value, pred, op)
+
+
+def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[LearnedRule]:
+    """{(op, obj)} -> sorted permit rules covering every observation."""
+    by_op: dict[str, set[str]] = {}
+    for op, obj in observed:
+        by_op.setdefault(op, set()).add(obj)
+    rules: set[LearnedRule] = set()
+    for op, objs in by_op.items():
+        exact: set[str] = set()
+        for obj in objs:
+            if syscalls.OPERATIONS[op].parts == 2:
+                exact.add(obj)           # two filenames: kept exactly, never collapsed
+            elif syscalls.OPERATIONS[op].arg == "filename" and _PROC_PID.match(obj):
+                rules.add(_rule(op, "re", "^/proc/[0-9]+" + re_escape(_PROC_PID.sub("", obj))
+                                + "$"))
+            elif op == "bind" and ephemeral and obj.startswith("inet-") and obj.endswith("]:0"):
+                rules.add(_rule(op, "match", "inet-*:0"))
+            else:
+                exact.add(obj)
+        if collapse > 0 and syscalls.OPERATIONS[op].arg == "filename":
+            by_dir: dict[str, list[str]] = {}
+            for obj in exact:
+                if obj.startswith("/") and "\0" not in obj:
+                    by_dir.setdefault(os.path.dirname(obj), []).append(obj)
+            for d, members in by_dir.items():
+                if len(members) > collapse and d != "/":
+                    rules.add(_rule(op, "match", glob_escape(d) + "/*"))
+        for obj in exact:
+            rules.add(_rule(op, "eq", obj))
+    # drop what a broader rule of the same operation covers
+    broad = [r for r in rules if r.pred == "match"]
+    keep = [r for r in rules if not any(b is not r and b.op == r.op and b.covers(r.value)
+                                        and (r.pred == "eq" or len(b.value) < len(r.value))
+                                        for b in broad)]
+    return sorted(keep)
+
+
+def header(command: str, cgroup: str, started: float, seconds: float, events: int,
+           what: str = "learned") -> list[str]:
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
+    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup {cgroup}",
+            f"# command: {command}",
+            f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
+            "# none was judged: review them (bpfsystrace check, explain) before enforcing."]
+
+
+def policy_text(binary: str, rules: list[LearnedRule], comment: list[str]) -> str:
+    path = binary if all(c not in binary for c in ' ,"()[]') else quote(binary)
+    lines = comment + [f"Policy: {path}, Emulation: native"]
+    lines += ["\tnative-" + r.text()[len("native-"):] for r in rules]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class MergeResult:
+    text: str
+    added: list[LearnedRule]
+    denied_by_hand: list[tuple[str, str, str]]   # (op, obj, rule coord) kept denied
+
+
+def new_observations(policy, observed):
+    """Split observations into (not decided by any rule, denied by a written rule)."""
+    fresh, denied = set(), []
+    for op, obj in observed:
+        d = explain.decide(policy, syscalls.OPERATIONS[op].op, obj)
+        if d.rule is None:
+            fresh.add((op, obj))
+        elif not d.permitted:
+            denied.append((op, obj, str(d.rule.coord)))
+    return fresh, sorted(denied)
+
+
+def merge_text(text: str, policy, observed, collapse: int, ephemeral: bool,
+               comment: str) -> MergeResult:
+    """Append rules for what `policy` (parsed from `text`) leaves undecided.
+
+    Existing lines stay byte for byte; the new rules follow the policy's last
+    rule (first match wins, so hand-written rules keep precedence). Objects a
+    written rule denies are reported, never overridden."""
+    fresh, denied = new_observations(policy, observed)
+    rules = generalise(fresh, collapse, ephemeral)
+    if not rules:
+        return MergeResult(text, [], denied)
+    last = max([r.coord.line for r in policy.rules] + [policy.coord.line])
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    new = [f"\t# {comment}\n"] + ["\t" + r.text() + "\n" for r in rules]
+    lines[last:last] = new
+    return MergeResult("".join(lines), rules, denied)
