@@ -87,6 +87,30 @@ def all_attachments() -> list[Attachment]:
     return out
 
 
+def retired() -> maps.Retired:
+    """Replaced generations still in their grace period (call with locked() held)."""
+    return maps.Retired(os.path.join(RUN_DIR, "retired.json"))
+
+
+def reap(k=None) -> int:
+    """Delete replaced generations whose grace period is over (the daemon's tick)."""
+    try:
+        if os.path.getsize(os.path.join(RUN_DIR, "retired.json")) <= 2:
+            return 0
+    except OSError:
+        return 0
+    with locked():
+        if not loader.is_loaded():
+            return 0
+        own = k is None
+        k = loader.open_kernel() if own else k
+        try:
+            return maps.reap(k, retired())
+        finally:
+            if own:
+                k.close()
+
+
 @contextlib.contextmanager
 def locked():
     """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon)."""
@@ -230,7 +254,7 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
             mine = _written.get(cgid)
             previous = (old.gen, mine[1], mine[2]) if (old and mine and old.nonce
                                                         and mine[0] == old.nonce) else None
-            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, previous,
+            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, retired(), previous,
                                          _MODE_FLAGS[mode])
             meta.gen, meta.nonce = gen, uuid.uuid4().hex
             _written[cgid] = (meta.nonce, recs, exe_ids)
@@ -313,6 +337,7 @@ def _detach(cgroup, everything):
     if not loader.is_loaded():
         if everything:
             loader.unload()
+            retired().clear()
             return []
         raise TargetError("nothing is attached")
     k = loader.open_kernel()
@@ -322,9 +347,10 @@ def _detach(cgroup, everything):
             ids = list(maps.live_gens(k))
         else:
             ids = [_attached_id(k, system.resolve_cgroup(cgroup))]
+        ret = retired()
         for cgid in ids:
             meta = load_attachment(cgid)
-            maps.remove_target(k, cgid)
+            maps.remove_target(k, cgid, ret)
             removed.append(meta.cgroup if meta else f"cgroup id {cgid}")
             try:
                 os.unlink(os.path.join(RUN_DIR, f"{cgid}.json"))
@@ -334,7 +360,8 @@ def _detach(cgroup, everything):
     finally:
         k.close()
     if not left:
-        loader.unload()
+        loader.unload()          # the maps go with the programs, retired generations too
+        retired().clear()
     return removed
 
 

@@ -325,6 +325,10 @@ class Daemon:
         self._reload_all(forced=False)
         self._check_lost()
         self._check_events_map()
+        try:
+            attachments.reap(self.kernel)     # replaced generations past their grace period
+        except BpfsystraceError as e:
+            log.error("removing replaced policy generations: %s", e.render())
 
     def _ensure_logged(self, spec: Spec) -> None:
         try:

@@ -6,11 +6,21 @@ at it with a single update of `targets`; until that update the kernel keeps
 deciding with the old generation, after it with the new one. Nothing is
 edited in place under load. A failure before the swap removes what was
 written, so no half-applied policy is ever in force.
+
+A replaced (or detached) generation is not deleted at the swap: a sleepable
+hook that read the target's gen just before it may still be walking that
+generation's states, and deleting them under it would fail closed with a
+decision neither policy gives. It is *retired* instead (Retired): its records
+and its number stay for GRACE_S seconds, and reap() deletes it afterwards, at
+the next install or removal, or from the daemon's tick.
 """
 from __future__ import annotations
 
 import ctypes as C
+import json
 import logging
+import os
+import time
 
 from .. import abi
 from ..compile.records import Records
@@ -31,8 +41,93 @@ def live_gens(k) -> dict[int, int]:
     return out
 
 
-def _free_gen(k) -> int:
-    used = set(live_gens(k).values())
+GRACE_S = 2.0   # how long a replaced generation stays readable (decisions in flight)
+
+
+def _now() -> float:
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+class Retired:
+    """Generations replaced less than GRACE_S ago: kept, and their numbers reserved.
+
+    Shared by every process that writes the maps (attach, reload, detach, the
+    daemon) through a small JSON file beside their common lock; callers hold
+    that lock. Each entry is gen -> CLOCK_BOOTTIME of its retirement.
+    """
+
+    # in this process: (gen, retired at) -> (records, exe_ids) it was written from,
+    # so that reap() deletes it key by key instead of scanning every map
+    _exact: dict[tuple[int, float], tuple[Records, dict]] = {}
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            with open(path) as f:
+                self.gens = {int(g): float(t) for g, t in json.load(f).items()}
+        except (OSError, ValueError, AttributeError):
+            self.gens = {}
+
+    def add(self, gen: int, written: tuple[Records, dict] | None = None) -> None:
+        t = self.gens[gen] = _now()
+        if written is not None:
+            Retired._exact[(gen, t)] = written
+        self.save()
+
+    def expired(self, now: float | None = None) -> list[int]:
+        now = _now() if now is None else now
+        return [g for g, t in self.gens.items() if now - t >= GRACE_S]
+
+    def forget(self, gens) -> None:
+        for g in gens:
+            t = self.gens.pop(g, None)
+            Retired._exact.pop((g, t), None)
+        self.save()
+
+    def clear(self) -> None:
+        self.forget(list(self.gens))
+
+    def save(self) -> None:
+        if not self.gens and not os.path.exists(self.path):
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({str(g): t for g, t in self.gens.items()}, f)
+        os.replace(tmp, self.path)
+
+
+def _keep(k, retired: Retired) -> set[int]:
+    """Generations whose records must stay: in force, or retired and not yet reaped."""
+    return set(live_gens(k).values()) | set(retired.gens)
+
+
+def reap(k, retired: Retired) -> int:
+    """Delete retired generations older than GRACE_S; returns how many."""
+    done = retired.expired()
+    if not done:
+        return 0
+    scan = False
+    for gen in done:
+        written = Retired._exact.get((gen, retired.gens[gen]))
+        if written is None:
+            scan = True
+            continue
+        by_map: dict[str, list] = {}
+        for name, key, _ in _entries(k, written[0], written[1], gen):
+            by_map.setdefault(name, []).append(key)
+        try:
+            for name, keys in by_map.items():
+                getattr(k, name).delete_many(keys)
+        except KernelError:
+            scan = True          # something else removed part of it: sweep instead
+    retired.forget(done)
+    if scan:
+        prune(k, keep=_keep(k, retired))
+    return len(done)
+
+
+def _free_gen(k, retired: Retired) -> int:
+    used = set(live_gens(k).values()) | set(retired.gens)
     for gen in range(1, 1 << 20):
         if gen not in used:
             return gen
@@ -57,28 +152,35 @@ def _explain_full(e: KernelError) -> KernelError:
 
 def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
             manager: tuple[int, int] | None,
-            previous: tuple[int, Records, dict] | None = None,
+            retired: Retired, previous: tuple[int, Records, dict] | None = None,
             mode_flags: int = 0) -> tuple[int, dict[int, int]]:
     """Write a generation for cgroup `cgid` and swap it in.
 
-    Returns its gen and the rule hits of the generation it replaced (read after
-    the swap, before that generation's records are removed, so that counters
-    can carry over; decisions still in flight on other CPUs during the swap
-    may be missed). `previous` = (gen, records, exe_ids) that the generation in
-    force was written from, when the caller knows it for certain: its records
-    are then deleted key by key instead of by a scan of every map.
+    Returns its gen and the rule hits of the generation it replaced (read just
+    after the swap, so that counters can carry over; decisions still in flight
+    on other CPUs during the swap may be missed). The replaced generation is
+    retired, not deleted (see the module's doc). `previous` = (gen, records,
+    exe_ids) that the generation in force was written from, when the caller
+    knows it for certain: it is then deleted key by key instead of by a scan.
     `mode_flags`: BST_TARGET_AUDIT or BST_TARGET_LEARN (0: enforce).
     """
-    gen = _free_gen(k)
+    reap(k, retired)
+    gen = _free_gen(k, retired)
+    retired.add(gen)     # reserved while written: if this process dies half-way, reap() sweeps it
+
+    def undo():
+        retired.forget([gen])
+        prune(k, keep=_keep(k, retired))
+
     if mode_flags & abi.BST_TARGET_LEARN:
         forget_seen(k, gen)      # a generation number used before must report afresh
     try:
         _write(k, recs, exe_ids, gen)
     except KernelError as e:
-        prune(k, keep=set(live_gens(k).values()))
+        undo()
         raise _explain_full(e) from None
     except BaseException:
-        prune(k, keep=set(live_gens(k).values()))
+        undo()
         raise
     flags = (abi.BST_TARGET_MANAGER if manager else 0) | mode_flags
     mdev, mino = manager or (0, 0)
@@ -87,25 +189,22 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     try:
         k.targets.update(C.c_uint64(cgid), target)     # the swap
     except BaseException:
-        prune(k, keep=set(live_gens(k).values()))
+        undo()
         raise
+    retired.forget([gen])
     if old is None:
         return gen, {}
+    written = None
     if previous is not None and previous[0] == old.gen:
-        _, prev_recs, prev_exes = previous
+        written = previous[1], previous[2]
         old_hits = {}
-        for rid in range(len(prev_recs.rules)):
+        for rid in range(len(written[0].rules)):
             val = k.rule_hits.lookup(abi.BstRuleKey(old.gen, rid))
             if val is not None:
                 old_hits[rid] = sum(val)
-        by_map: dict[str, list] = {}
-        for name, key, _ in _entries(k, prev_recs, prev_exes, old.gen):
-            by_map.setdefault(name, []).append(key)
-        for name, keys in by_map.items():
-            getattr(k, name).delete_many(keys)
-        return gen, old_hits
-    old_hits = rule_hits(k, old.gen)
-    prune(k, keep=set(live_gens(k).values()))        # the old generation, crash leftovers
+    else:
+        old_hits = rule_hits(k, old.gen)
+    retired.add(old.gen, written)
     return gen, old_hits
 
 
@@ -149,12 +248,15 @@ def forget_seen(k, gen: int) -> int:
     return len(stale)
 
 
-def remove_target(k, cgid: int) -> bool:
+def remove_target(k, cgid: int, retired: Retired) -> bool:
+    """Stop deciding for `cgid`; its generation is retired (reaped after GRACE_S)."""
     old = k.targets.lookup(C.c_uint64(cgid))
     if old is None:
         return False
     k.targets.delete(C.c_uint64(cgid))
-    prune(k, keep=set(live_gens(k).values()))
+    if old.gen not in live_gens(k).values():
+        retired.add(old.gen)
+    reap(k, retired)
     return True
 
 

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from bpfsystrace import attachments
+from bpfsystrace import abi, attachments
 from bpfsystrace.kernel import loader, maps
 
 from tests.kernel.conftest import churn_results
@@ -54,6 +54,9 @@ def test_reload_1000_times_under_load(workdir, churn_bin, make_cgroup_module):
         files.append(path)
     cg = make_cgroup_module("bst-reload.slice")
     first = attachments.attach(cg.path, [files[0]], manager="none")
+    k = loader.open_kernel()
+    missing_before = maps.counters(k)[abi.BST_CNT_MAP_MISSING]
+    k.close()
     actions = {f"open:{d}/a:r": {"OK", "EPERM"}, f"open:{d}/b:r": {"OK", "EACCES"},
                f"open:{d}/both:r": {"OK"}, f"open:{d}/never:r": {"EXDEV"},
                f"open:{d}/other:r": {"EPERM"},          # implicit deny in both
@@ -80,12 +83,23 @@ def test_reload_1000_times_under_load(workdir, churn_bin, make_cgroup_module):
     # both policies were really in force while it ran
     assert set(res[f"open:{d}/a:r"]) == {"OK", "EPERM"}
     assert set(res[f"bind4:127.0.0.1:{p2}"]) == {"OK", "EACCES"}
-    # one generation left in the maps: the swaps did not leak records
     k = loader.open_kernel()
     try:
         assert maps.live_gens(k)[cg_id(cg)] == meta.gen
-        stale = {key.gen for name in maps.GEN_MAPS for key in getattr(k, name).keys()}
-        assert stale == set(maps.live_gens(k).values())
+        # nothing failed closed: no decision found a generation's records missing
+        assert maps.counters(k)[abi.BST_CNT_MAP_MISSING] == missing_before
+        # replaced generations stay readable for their grace period, then go:
+        # one generation left in the maps, the swaps did not leak records
+        with attachments.locked():
+            retired = set(attachments.retired().gens)
+        stored = {key.gen for name in maps.GEN_MAPS for key in getattr(k, name).keys()}
+        assert stored == set(maps.live_gens(k).values()) | retired
+        time.sleep(maps.GRACE_S)
+        attachments.reap(k)
+        stored = {key.gen for name in maps.GEN_MAPS for key in getattr(k, name).keys()}
+        assert stored == set(maps.live_gens(k).values())
+        with attachments.locked():
+            assert not attachments.retired().gens
     finally:
         k.close()
     final = attachments.load_attachment(cg_id(cg))
