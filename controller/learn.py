@@ -105,12 +105,18 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
                     rules.add(_rule(op, "match", glob_escape(d) + "/*"))
         for obj in exact:
             rules.add(_rule(op, "eq", obj))
-    # drop what a broader rule of the same operation covers
+    # drop what a broader rule of the same operation covers; fsread rules also
+    # decide stat (systrace's alias), so a stat of what is read needs no rule
     broad = [r for r in rules if r.pred == "match"]
-    keep = [r for r in rules if not any(b is not r and b.op == r.op and b.covers(r.value)
-                                        and (r.pred == "eq" or len(b.value) < len(r.value))
-                                        for b in broad)]
-    return sorted(keep)
+    reads = {(r.pred, r.value) for r in rules if r.op == "fsread"}
+
+    def covered(r):
+        if r.op == "stat" and (r.pred, r.value) in reads:
+            return True
+        return any(b is not r and (b.op == r.op or (b.op, r.op) == ("fsread", "stat"))
+                   and b.covers(r.value) and (r.pred == "eq" or len(b.value) < len(r.value))
+                   for b in broad)
+    return sorted(r for r in rules if not covered(r))
 
 
 def header(command: str, cgroup: str, started: float, seconds: float, events: int,

@@ -216,17 +216,20 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     codes = run_workload(wl, pages=("index.html", "other.html"))
     assert codes == {"index.html": 200, "other.html": 200}        # permitted, only reported
     st = cli("status").stdout
-    assert "1 would be denied (audit mode: permitted)" in st, st
+    # httpd stats the page, then opens it: both would be denied (fsread also decides stat)
+    assert "2 would be denied (audit mode: permitted)" in st, st
     log = os.path.join(wl["d"], "events.json")
     out = cli("log", "--json", check=0).stdout
     with open(log, "w") as f:
         f.write(out)
     evs = [json.loads(line) for line in out.splitlines()]
     audit = [e for e in evs if e["action"] == "audit_deny"]
-    assert [(e["op"], e["obj"]) for e in audit] == [("fsread", f"{wl['docroot']}/other.html")], evs
+    other = f"{wl['docroot']}/other.html"
+    assert [(e["op"], e["obj"]) for e in audit] == [("stat", other), ("fsread", other)], evs
     assert audit[0]["line"].startswith("audit deny user: root"), audit[0]
     shown = cli("suggest", "--from", log, "--since", "1h", check=0).stdout
-    assert f'native-fsread: filename eq "{wl["docroot"]}/other.html" then permit' in shown, shown
+    assert f'native-fsread: filename eq "{other}" then permit' in shown, shown
+    assert "native-stat" not in shown, shown            # the fsread rule decides stat too
     before = open(os.path.join(wl["policies"], "usr_bin_busybox")).read()
     res = cli("suggest", "--from", log, "--cgroup", CG, "-o", wl["policies"], "--merge", check=0)
     after = open(os.path.join(wl["policies"], "usr_bin_busybox")).read()
@@ -239,5 +242,6 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     assert codes["index.html"] == 200 and codes["other.html"] == 200, codes
     assert codes["third.html"] != 200, codes
     evs = drain_events()
+    # its stat is denied first (httpd then answers 404 without opening it)
     assert [(e["op"], e["obj"]) for e in evs if e["action"] == "deny"] == \
-        [("fsread", f"{wl['docroot']}/third.html")], evs
+        [("stat", f"{wl['docroot']}/third.html")], evs

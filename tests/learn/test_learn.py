@@ -175,3 +175,16 @@ def test_learned_rename_link_and_setuid_rules_check_and_permit_what_was_seen():
     assert not fresh and not denied
     fresh, _ = learn.new_observations(pol, {("rename", "/var/spool/a.tmp\0/etc/passwd")})
     assert fresh
+
+
+def test_stat_of_what_is_read_needs_no_rule_of_its_own():
+    obs = {("stat", "/srv/a"), ("fsread", "/srv/a"), ("stat", "/srv/only-stat"),
+           ("fsread", "/srv/x/1"), ("fsread", "/srv/x/2"), ("fsread", "/srv/x/4"),
+           ("stat", "/srv/x/3")}
+    texts = [r.text() for r in learn.generalise(obs, collapse=2)]
+    assert texts == ['native-fsread: filename eq "/srv/a" then permit',
+                     'native-fsread: filename match "/srv/x/*" then permit',
+                     'native-stat: filename eq "/srv/only-stat" then permit']
+    (pol,) = checked(learn.policy_text("/usr/bin/srv", learn.generalise(obs, 2), ["# t"]))
+    fresh, denied = learn.new_observations(pol, obs)
+    assert not fresh and not denied
