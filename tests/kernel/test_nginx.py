@@ -86,11 +86,8 @@ def counts():
     return int(m.group(1)), int(m.group(2))
 
 
-def test_nginx_serves_files_and_a_file_outside_the_policy_is_403(nginx_env):
+def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
     cli("log", check=0)
-    with open("/var/log/nginx/error.log") as f:
-        f.seek(0, os.SEEK_END)
-        err_start = f.tell()
     proc, out = start(nginx_env)
     try:
         deadline = time.monotonic() + 180
@@ -109,23 +106,22 @@ def test_nginx_serves_files_and_a_file_outside_the_policy_is_403(nginx_env):
         _, denied = counts()
         log = cli("log", check=0).stdout
         assert (denied, log) == (0, ""), cli("status", "--rules").stdout
-        status, _ = get("/bst-test-secret.html")                  # symlink to /etc
-        assert status == 403, cli("log", check=0).stdout
+        # a symlink to /etc: Debian's site has `try_files $uri $uri/ =404`,
+        # whose stat of the target is denied (EACCES), so nginx answers 404
+        # without ever opening it
+        status, _ = get("/bst-test-secret.html")
+        assert status == 404, cli("log", check=0).stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         out.close()
     lines = cli("log", check=0).stdout.splitlines()
-    assert len(lines) == 1, lines
-    assert (f"policy: {NGINX}, filters: ") in lines[0]
-    assert (f"syscall: native-fsread, filename: {SECRET}, errno: EACCES, rule: {POLICY}:") \
-        in lines[0]
-    assert counts()[1] == 1
-    with open("/var/log/nginx/error.log") as f:
-        f.seek(err_start)
-        errors = f.read()
-    assert ('open() "/var/www/html/bst-test-secret.html" failed (13: Permission denied)'
-            in errors), errors
+    assert lines, "no denial logged"
+    for line in lines:                    # try_files stats $uri (and $uri/ for a directory)
+        assert (f"policy: {NGINX}, filters: ") in line
+        assert (f"syscall: native-stat, filename: {SECRET}, errno: EACCES, rule: {POLICY}:") \
+            in line, lines
+    assert counts()[1] == len(lines)      # each denial counted and logged
 
 
 def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
