@@ -63,7 +63,7 @@ class Attachment:
         os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(self.__dict__, f, separators=(",", ":"))
+            f.write(json.dumps(self.__dict__, separators=(",", ":")))   # dumps: the C encoder
         os.replace(tmp, self.path)
 
     def policy_name(self, idx: int) -> str:

@@ -85,6 +85,7 @@ def lib():
     _sig("bpf_map_get_next_key", i, i, p, p)
     _sig("bpf_map_lookup_batch", i, i, p, p, p, p, C.POINTER(u32), p)
     _sig("bpf_map_delete_batch", i, i, p, C.POINTER(u32), p)
+    _sig("bpf_map_update_batch", i, i, p, p, C.POINTER(u32), p)
     _sig("libbpf_num_possible_cpus", i)
     _sig("ring_buffer__new", p, i, SAMPLE_FN, p, p)
     _sig("ring_buffer__poll", i, p, i)
@@ -190,6 +191,29 @@ class Map:
                     return self._keys_one_by_one()
                 check(ret, "iterate map", self.name)
             tok_in.value, first = tok_out.value, False
+
+    def update_many(self, items) -> None:
+        """Write (key, value) pairs: one bpf(BPF_MAP_UPDATE_BATCH) per BATCH
+        where the kernel has it, else one update each. Per-CPU values are
+        arrays of `_ncpu` elements, as for update()."""
+        items = list(items)
+        if not items:
+            return
+        ksz = C.sizeof(self.key_type)
+        vsz = C.sizeof(items[0][1])
+        for start in range(0, len(items), self.BATCH):
+            chunk = items[start:start + self.BATCH]
+            kbuf = (C.c_uint8 * (ksz * len(chunk)))()
+            vbuf = (C.c_uint8 * (vsz * len(chunk)))()
+            for i, (k, v) in enumerate(chunk):
+                C.memmove(C.byref(kbuf, i * ksz), C.byref(k), ksz)
+                C.memmove(C.byref(vbuf, i * vsz), C.byref(v), vsz)
+            count = C.c_uint32(len(chunk))
+            ret = lib().bpf_map_update_batch(self.fd, kbuf, vbuf, C.byref(count), None)
+            if ret < 0:
+                done = count.value if -ret not in (22, 95, 524) else 0   # EINVAL/EOPNOTSUPP/ENOTSUPP
+                for k, v in chunk[done:]:        # the rest one by one: update() says what failed
+                    self.update(k, v)
 
     def delete_many(self, keys) -> None:
         """Delete the given keys (one batch syscall when the kernel has it)."""

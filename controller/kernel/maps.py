@@ -92,7 +92,7 @@ class Retired:
             return
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({str(g): t for g, t in self.gens.items()}, f)
+            f.write(json.dumps({str(g): t for g, t in self.gens.items()}))
         os.replace(tmp, self.path)
 
 
@@ -226,8 +226,11 @@ def _entries(k, recs: Records, exe_ids, gen: int):
 
 
 def _write(k, recs: Records, exe_ids, gen: int) -> None:
+    by_map: dict[str, list] = {}
     for name, key, value in _entries(k, recs, exe_ids, gen):
-        getattr(k, name).update(key, value)
+        by_map.setdefault(name, []).append((key, value))
+    for name, items in by_map.items():      # one batch syscall per map (BPF_MAP_UPDATE_BATCH)
+        getattr(k, name).update_many(items)
 
 
 def prune(k, keep: set[int]) -> int:
