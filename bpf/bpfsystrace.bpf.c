@@ -22,6 +22,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define EPERM 1
+#define ESRCH 3
 #define ENOMEM 12
 #define ENAMETOOLONG 36
 #define S_IFMT 00170000
@@ -137,6 +138,7 @@ struct {
 
 #include "render.bpf.h"
 #include "path.bpf.h"
+#include "names.bpf.h"
 
 /* Who is deciding: scalars only, so global functions can take it. */
 struct subject {
@@ -975,4 +977,204 @@ int BPF_PROG(bst_task_fix_setgid, struct cred *new, const struct cred *old, int 
 		return ret;
 	return ids_hook(new->gid.val, old->gid.val, new->egid.val, old->egid.val, new->sgid.val,
 			old->sgid.val, new->fsgid.val, BST_OP_SETGID);
+}
+
+/* ---- socket, listen, accept ---- */
+
+/* socket(2) and socketpair(2): "sockdom\0socktype" (AF_INET\0SOCK_DGRAM).
+ * The kernel's own sockets (kern: created by the kernel on its behalf,
+ * e.g. for NFS or a tunnel) are never decided. */
+SEC("lsm/socket_create")
+int BPF_PROG(bst_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int r;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	r = path_begin(&s, &ts);
+	if (r <= 0)
+		return r;
+	r = bst_put_socket(ts, family, type);
+	if (r < 0)
+		return deny_unrendered(&s, ts, BST_OP_SOCKET, -EPERM);
+	return bst_decide(&s, ts, r, s.policy, BST_OP_SOCKET);
+}
+
+/* The address a socket is bound to, rendered as bind(2)'s (render.bpf.h):
+ * inet-[addr]:port, a unix path or @name. An unbound inet socket (listen
+ * binds it to an ephemeral port after this hook) renders with port 0, an
+ * unbound unix socket as "". The socket is ts->paths[0] (a global function
+ * takes no kernel pointers). Global: verified once. */
+__noinline int bst_sock_local(struct bst_task *ts)
+{
+	struct unix_address *ua;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family, port;
+	int len = 2;
+
+	if (!ts)
+		return -1;
+	sock = (struct socket *)ts->paths[0];
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return -1;
+	__builtin_memset(ts->sa, 0, sizeof(ts->sa));
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	ts->sa[0] = family & 0xff;
+	ts->sa[1] = family >> 8;
+	if (family == AF_INET || family == AF_INET6) {
+		port = BPF_CORE_READ(sk, __sk_common.skc_num);    /* host order */
+		ts->sa[2] = port >> 8;
+		ts->sa[3] = port & 0xff;
+	}
+	if (family == AF_INET) {
+		bpf_core_read(&ts->sa[4], 4, &sk->__sk_common.skc_rcv_saddr);
+		len = 16;
+	} else if (family == AF_INET6) {
+		bpf_core_read(&ts->sa[8], 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		len = 28;
+	} else if (family == AF_UNIX) {
+		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		if (ua) {
+			len = BPF_CORE_READ(ua, len);
+			if (len < 2 || len > 110)
+				return -1;
+			bpf_probe_read_kernel(ts->sa, len & 0x7f,
+					      (void *)ua + bpf_core_field_offset(struct unix_address, name));
+		}
+	}
+	return bst_render(ts, len);
+}
+
+static __always_inline int sock_local_hook(struct socket *sock, __u32 op)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int r = path_begin(&s, &ts);
+
+	if (r <= 0)
+		return r;
+	ts->paths[0] = (__u64)sock;
+	r = bst_sock_local(ts);
+	if (r < 0)
+		return deny_unrendered(&s, ts, op, -EPERM);
+	return bst_decide(&s, ts, r, s.policy, op);
+}
+
+SEC("lsm/socket_listen")
+int BPF_PROG(bst_socket_listen, struct socket *sock, int backlog, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_local_hook(sock, BST_OP_LISTEN);
+}
+
+/* accept(2), accept4(2): the listening socket's address */
+SEC("lsm/socket_accept")
+int BPF_PROG(bst_socket_accept, struct socket *sock, struct socket *newsock, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_local_hook(sock, BST_OP_ACCEPT);
+}
+
+/* ---- setgroups (task_fix_setgroups, Linux 6.0+): each group id of the new list ---- */
+
+struct groups_ctx {
+	struct subject s;
+	struct bst_task *ts;
+	__u64 gi;             /* struct group_info * */
+	int err;
+};
+
+static long group_one(__u32 i, void *data)
+{
+	struct groups_ctx *c = data;
+	struct group_info *gi = (struct group_info *)c->gi;
+	__u32 gid = 0;
+
+	if (bpf_probe_read_kernel(&gid, sizeof(gid), &gi->gid[i])) {
+		c->err = -EPERM;              /* unreadable: fail closed */
+		return 1;
+	}
+	c->err = id_decide(&c->s, c->ts, gid, BST_OP_SETGROUPS);
+	return c->err ? 1 : 0;
+}
+
+/* An empty list (setgroups(0, NULL)) is decided once on the empty string:
+ * `native-setgroups: permit` allows it, a rule on a gid does not. */
+SEC("lsm/task_fix_setgroups")
+int BPF_PROG(bst_task_fix_setgroups, struct cred *new, const struct cred *old, int ret)
+{
+	struct groups_ctx c = {};
+	struct group_info *gi;
+	int r, n;
+
+	if (ret)
+		return ret;
+	r = path_begin(&c.s, &c.ts);
+	if (r <= 0)
+		return r;
+	gi = BPF_CORE_READ(new, group_info);
+	n = gi ? BPF_CORE_READ(gi, ngroups) : 0;
+	if (n <= 0) {
+		c.ts->buf[0] = 0;
+		return bst_decide(&c.s, c.ts, 0, c.s.policy, BST_OP_SETGROUPS);
+	}
+	c.gi = (__u64)gi;
+	bpf_loop(n > 65536 ? 65536 : n, group_one, &c, 0);
+	return c.err;
+}
+
+/* ---- kill: "pidname\0signame" ---- */
+
+/* kill(2), tkill, tgkill, rt_(tg)sigqueueinfo, pidfd_send_signal, and each
+ * target of kill(0|-pgrp|-1): pidname is the target's executable path (as
+ * the sender sees it), "<unknown>" without one (a kernel thread, an exiting
+ * task). Not decided: signals the kernel sends (SEND_SIG_PRIV, si_code > 0),
+ * on another's behalf (cred: USB async I/O), and those a process sends to
+ * itself or its own threads (raise, abort, glibc's setxid and cancellation
+ * signals): they give it nothing it does not have. */
+SEC("lsm/task_kill")
+int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	struct file *exe;
+	int r, m;
+
+	if (ret)
+		return ret;
+	if (cred || (__u64)info == 1 || ((__u64)info > 1 && BPF_CORE_READ(info, si_code) > 0))
+		return 0;
+	if (BPF_CORE_READ(p, tgid) == BPF_CORE_READ(cur, tgid))
+		return 0;
+	r = path_begin(&s, &ts);
+	if (r <= 0)
+		return r;
+	exe = BPF_CORE_READ(p, mm, exe_file);
+	if (exe) {
+		ts->paths[0] = (__u64)BPF_CORE_READ(exe, f_path.dentry);
+		ts->paths[1] = (__u64)BPF_CORE_READ(exe, f_path.mnt);
+		r = bst_dentry_path(ts, 0, 0);
+		if (r < 0)
+			return deny_unrendered(&s, ts, BST_OP_KILL, r);
+	} else {
+		r = PUT_NAME(ts, 0, "<unknown>");
+	}
+	m = bst_put_signame(ts, r + 1, sig);
+	if (m < 0)
+		return deny_unrendered(&s, ts, BST_OP_KILL, -EPERM);
+	r = bst_decide(&s, ts, r + 1 + m, s.policy, BST_OP_KILL);
+	/* kill_pid_info() takes ESRCH from the permission check for "the task
+	 * vanished meanwhile" and looks it up again, forever: deny[esrch] on a
+	 * signal returns EPERM instead (docs/policy-language.md). */
+	return r == -ESRCH ? -EPERM : r;
 }

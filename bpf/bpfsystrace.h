@@ -14,7 +14,7 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 2
+#define BST_ABI_VERSION 3         /* 3: socket, listen, accept, setgroups, kill */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -49,7 +49,12 @@
 #define BST_OP_SENDTO   17        /* socket_sendmsg with a destination address */
 #define BST_OP_SETUID   18        /* task_fix_setuid: each id that changes, in decimal */
 #define BST_OP_SETGID   19        /* task_fix_setgid */
-#define BST_NR_OPS      20
+#define BST_OP_SOCKET   20        /* socket_create: "sockdom\0socktype" (AF_INET\0SOCK_DGRAM) */
+#define BST_OP_LISTEN   21        /* socket_listen: the socket's bound address, as bind renders it */
+#define BST_OP_ACCEPT   22        /* socket_accept: the listening socket's bound address */
+#define BST_OP_SETGROUPS 23       /* task_fix_setgroups (6.0+): each group id of the new list */
+#define BST_OP_KILL     24        /* task_kill: "pidname\0signame" (target's executable, SIGTERM) */
+#define BST_NR_OPS      25
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */

@@ -139,10 +139,14 @@ def decide(policy: Policy | None, op: int, value: str, default: str = "deny") ->
     """First matching enforced rule for `op` on `value` (None policy: the default)."""
     if policy is None:
         return Decision(None, 0 if default == "permit" else _errno.EPERM, default != "permit")
-    parts = value.split("\0") if syscalls.BY_OP[op].parts == 2 else [value]
+    o = syscalls.BY_OP[op]
+    parts = value.split("\0", 1) if o.parts == 2 else [value]
+
+    def part(a):
+        i = o.part(a.arg, a.index)     # rules_for() holds only atoms the operation sees
+        return parts[i] if i is not None and i < len(parts) else ""
     for rule in policy.rules_for(op):
-        if evaluate(rule.expr, lambda a: atom_holds(a, parts[a.index] if a.index < len(parts)
-                                                     else "")):
+        if evaluate(rule.expr, lambda a: atom_holds(a, part(a))):
             return Decision(rule, rule.errno, rule.log or rule.errno != 0)
     return Decision(None, _errno.EPERM, True)
 

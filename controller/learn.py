@@ -41,10 +41,10 @@ class LearnedRule:
 
     def text(self) -> str:
         o = syscalls.OPERATIONS[self.op]
-        if o.parts == 2:                 # rename, link: "from\0to"
+        if o.parts == 2:                 # rename, link: "from\0to"; socket, kill
             first, second = self.value.split("\0", 1)
             return (f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "
-                    f"{o.arg}[1] {self.pred} {quote(second)} then permit")
+                    f"{o.second} {self.pred} {quote(second)} then permit")
         return f"native-{self.op}: {o.arg} {self.pred} {quote(self.value)} then permit"
 
     def covers(self, obj: str) -> bool:

@@ -8,6 +8,7 @@ import time
 from .. import attachments, daemon
 from . import service
 from ..errors import EXIT_OK
+from ..kernel import probe
 
 
 def _say(msg: str) -> None:
@@ -72,6 +73,9 @@ def run_attach(args) -> int:
     verb = "auditing (denials are reported, not enforced)" if meta.mode == "audit" else "enforcing"
     _say(f"{verb} on {meta.cgroup} (generation {meta.gen}): {n} polic{'y' if n == 1 else 'ies'}"
          f", default {meta.default}")
+    for op, hook in sorted(probe.missing_hooks().items()):
+        _say(f"warning: this kernel has no {hook} hook: {op} is NOT enforced here "
+             f"(every {op} call is permitted; Linux 6.0 or later enforces it)")
     return EXIT_OK
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import sys
 
 from .. import explain, pipeline
+from ..model import syscalls
 from ..errors import EXIT_OK, UsageError
+from ..kernel import probe
 
 
 class Check:
@@ -46,6 +48,12 @@ def run_check(args) -> int:
                     from ..model.syscalls import BY_OP
                     ntrans = sum(len(s.trans) for s in d.states)
                     print(f"  {BY_OP[op].name:<8} {len(d.states):>6} states {ntrans:>7} transitions")
+    for op, hook in sorted(probe.missing_hooks().items()):
+        rules = sum(1 for p in policies for r in p.rules if r.enforced and
+                    syscalls.OPERATIONS[op].op in r.ops)
+        print(f"warning: the running kernel has no {hook} hook (Linux < 6.0): {op} is not "
+              f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
+              f"{op} call is permitted)", file=sys.stderr)
     if args.stats:
         print(f"compiled in {recs.seconds * 1000:.1f} ms: {len(recs.states)} states, "
               f"{len(recs.trans)} transitions, {len(recs.rules)} rules")

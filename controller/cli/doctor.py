@@ -19,8 +19,8 @@ class Doctor:
 def run(args) -> int:
     results = probe.checks(try_load=not args.no_load)
     for c in results:
-        print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<20} {c.detail}")
-        if not c.ok and c.fix:
+        print(f"{('warn' if c.warn else 'ok  ') if c.ok else 'FAIL'}  {c.name:<20} {c.detail}")
+        if (not c.ok or c.warn) and c.fix:
             print(f"      fix: {c.fix}")
     ok = all(c.ok for c in results)
     print("this host can enforce bpfsystrace policies" if ok else

@@ -64,13 +64,15 @@ def positive(expr: Expr) -> Expr:
     return expr
 
 
-def build(exprs: list[Expr], max_states: int = 100_000, parts: int = 1) -> DFA:
+def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
     """DFA deciding the first of `exprs` that holds (len(exprs): none).
 
-    parts=2: the object string is "first\\0second" (rename, link; paths hold no
-    NUL); an atom on arg[0] holds for the part before the NUL and one on arg[1]
-    for the part after it: L·\\0·Σ* and Σ*·\\0·L. With exactly one NUL in the
-    string, L cannot reach across it, so each atom sees exactly its part.
+    part (two-string operations): atom -> 0 or 1. The object string is
+    "first\\0second" (rename, link: filename and filename[1]; socket: sockdom
+    and socktype; kill: pidname and signame; none of them holds a NUL); an
+    atom on part 0 holds for the text before the NUL and one on part 1 for the
+    text after it: L·\\0·Σ* and Σ*·\\0·L. With exactly one NUL in the string,
+    L cannot reach across it, so each atom sees exactly its part.
 
     Raises nfa.PatternError for an untranslatable pattern and
     StateBudgetExceeded when more than max_states states would be needed."""
@@ -83,9 +85,9 @@ def build(exprs: list[Expr], max_states: int = 100_000, parts: int = 1) -> DFA:
     start = nfa.state()
     for a, i in index.items():
         s, e = atom_fragment(nfa, a.op, a.value)
-        if parts == 2:
+        if part is not None:
             sep = nfa.literal(b"\0")
-            s, e = (nfa.concat((s, e), sep, nfa.any_star()) if a.index == 0
+            s, e = (nfa.concat((s, e), sep, nfa.any_star()) if part(a) == 0
                     else nfa.concat(nfa.any_star(), sep, (s, e)))
         nfa.epsilon(start, s)
         nfa.accept[e] = i

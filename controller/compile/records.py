@@ -115,7 +115,9 @@ def _rules_for(pol, default, op):
 def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
     exprs = [Const(True) if r is None else r.expr for r in rules]
     try:
-        d = dfa_mod.build(exprs, MAX_STATES_PER_DFA, syscalls.BY_OP[op].parts)
+        o = syscalls.BY_OP[op]
+        d = dfa_mod.build(exprs, MAX_STATES_PER_DFA,
+                          (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None)
     except dfa_mod.StateBudgetExceeded as e:
         heavy = [r for r in rules if r is not None and any(a.op in ("match", "re", "sub", "nsub")
                                                              for a in atoms(r.expr))]

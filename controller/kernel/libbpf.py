@@ -87,6 +87,7 @@ def lib():
     _sig("bpf_map_delete_batch", i, i, p, C.POINTER(u32), p)
     _sig("bpf_map_update_batch", i, i, p, p, C.POINTER(u32), p)
     _sig("libbpf_num_possible_cpus", i)
+    _sig("bpf_obj_get_info_by_fd", i, i, p, C.POINTER(u32))
     _sig("ring_buffer__new", p, i, SAMPLE_FN, p, p)
     _sig("ring_buffer__poll", i, p, i)
     _sig("ring_buffer__free", None, p)
@@ -122,6 +123,14 @@ def obj_get(path: str) -> int:
     if fd < 0:
         _fail("open pinned object", path, fd)
     return fd
+
+
+def map_value_size(fd: int) -> int:
+    """value_size of a map (struct bpf_map_info: type, id, key_size, value_size, ...)."""
+    info = (C.c_uint32 * 64)()
+    size = C.c_uint32(C.sizeof(info))
+    check(lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "get map info", str(fd))
+    return info[3]
 
 
 def num_possible_cpus() -> int:

@@ -32,7 +32,11 @@ PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_
             "bst_path_unlink", "bst_path_mkdir", "bst_path_rmdir", "bst_path_mknod",
             "bst_path_truncate", "bst_path_symlink", "bst_path_chmod", "bst_path_chown",
             "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
-            "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid")
+            "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
+            "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill")
+# Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
+# the load there; probe.missing_hooks() and check/doctor/attach say so.
+OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
 # name -> (key type, value type, per-CPU)
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),
@@ -90,6 +94,13 @@ def is_loaded() -> bool:
     return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in PROGRAMS)
 
 
+def skipped_programs() -> dict[str, str]:
+    """{program: operation} of the optional programs this kernel cannot run."""
+    from . import probe
+    missing = probe.missing_hooks()
+    return {p: op for p, op in OPTIONAL_PROGRAMS.items() if op in missing}
+
+
 def _open_pinned() -> Kernel:
     maps = {}
     try:
@@ -110,9 +121,10 @@ def _open_pinned() -> Kernel:
 
 
 def _check_abi_pinned(fd: int) -> None:
-    m = libbpf.Map(fd, "rodata", C.c_uint32, C.c_uint8 * 4)
+    # the whole value: .rodata holds more than the version (format strings)
+    m = libbpf.Map(fd, "rodata", C.c_uint32, C.c_uint8 * max(4, libbpf.map_value_size(fd)))
     val = m.lookup(C.c_uint32(0))
-    version = struct.unpack("<I", bytes(val))[0] if val is not None else None
+    version = struct.unpack("<I", bytes(val)[:4])[0] if val is not None else None
     if version != abi.BST_ABI_VERSION:
         raise KernelError("adopt pinned programs", PIN_ROOT, errno.EPROTO,
                           f"the loaded programs speak ABI {version}, this bpfsystrace speaks "
@@ -150,6 +162,17 @@ def _load_and_pin(path: str) -> None:
     links = []
     try:
         _check_abi_object(b, obj, path)
+        skipped = skipped_programs()
+        prog = b.bpf_object__next_program(obj, None)
+        while prog:
+            name = b.bpf_program__name(prog).decode()
+            if name in skipped:
+                # the hook does not exist here: load everything else, and
+                # say loudly what is not enforced (never fail open silently)
+                b.bpf_program__set_autoload(prog, False)
+                log.warning("this kernel has no LSM hook for %s: %s is NOT enforced "
+                            "(Linux 6.0 or later enforces it)", skipped[name], skipped[name])
+            prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:
             _explain_load_failure(-ret, path)
@@ -158,12 +181,20 @@ def _load_and_pin(path: str) -> None:
         m = b.bpf_object__next_map(obj, None)
         while m:
             name = b.bpf_map__name(m).decode()
+            if ".rodata." in name:
+                # constant strings (.rodata.str1.1): only the programs use them, and
+                # bpffs refuses names with a dot; the programs' links keep them alive
+                m = b.bpf_object__next_map(obj, m)
+                continue
             pin = "rodata" if name.endswith(".rodata") else name
             libbpf.check(b.bpf_map__pin(m, os.path.join(MAP_DIR, pin).encode()), "pin map", name)
             m = b.bpf_object__next_map(obj, m)
         prog = b.bpf_object__next_program(obj, None)
         while prog:
             name = b.bpf_program__name(prog).decode()
+            if name in skipped:
+                prog = b.bpf_object__next_program(obj, prog)
+                continue
             link = b.bpf_program__attach(prog)
             if not link:
                 err = C.get_errno()

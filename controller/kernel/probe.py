@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import BpfsystraceError
+from ..model.syscalls import OPTIONAL_HOOKS
 from . import system
 
 
@@ -20,6 +21,35 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False       # ok, but something is not enforced here
+
+
+VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
+
+
+def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
+    """{operation: LSM hook} for the optional hooks (syscalls.OPTIONAL_HOOKS)
+    that the running kernel does not have. Every LSM hook has a BPF stub
+    function `bpf_lsm_<hook>`, named in the kernel's BTF string table. An
+    unreadable BTF says nothing ({}): loading needs it and fails on its own."""
+    try:
+        with open(btf_path or VMLINUX_BTF, "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    return {op: hook for op, hook in OPTIONAL_HOOKS.items()
+            if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data}
+
+
+def hooks_check() -> Check:
+    missing = missing_hooks()
+    if not missing:
+        return Check("optional LSM hooks", True,
+                     "present: " + ", ".join(sorted(OPTIONAL_HOOKS.values())))
+    return Check("optional LSM hooks", True,
+                 "; ".join(f"no {hook} hook in this kernel: {op} is NOT enforced here"
+                           for op, hook in sorted(missing.items())),
+                 "use Linux 6.0 or later to enforce setgroups", warn=True)
 
 
 def active_lsms() -> list[str] | None:
@@ -63,6 +93,8 @@ def checks(try_load: bool = True) -> list[Check]:
         out.append(Check("cgroup v2", True, system.cgroup2_root()))
     except BpfsystraceError as e:
         out.append(Check("cgroup v2", False, str(e), "mount -t cgroup2 none /sys/fs/cgroup"))
+    if btf:
+        out.append(hooks_check())
     if try_load and all(c.ok for c in out):
         out.append(_try_load())
     return out

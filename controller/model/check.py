@@ -75,6 +75,11 @@ class _Checker:
         if act.kind == "ask":
             err, err_name = _errno.EPERM, "eperm"
         ops = syscalls.ops_of(node.syscall)
+        esrch = err == _errno.ESRCH and any(o.name == "kill" for o in ops)
+        if esrch:
+            # the kernel takes ESRCH from a signal's permission check for "the
+            # target vanished" and looks it up again, forever (kill_pid_info)
+            err, err_name = _errno.EPERM, "eperm"
         op = ops[0] if ops else None          # every op of one name renders the same arguments
         why_not = approx = None
         resolved = []
@@ -86,6 +91,9 @@ class _Checker:
             approx = self._approximations(node, expr, op)
             if resolved:
                 approx = "; ".join(filter(None, [approx] + resolved))
+            if esrch:
+                approx = "; ".join(filter(None, [approx, "deny[esrch] on a signal is enforced as "
+                                                 "deny[eperm] (the kernel retries ESRCH)"]))
         enforced_expr = self._fail_closed(expr, op, act.kind)
         if node.predicate is not None and act.kind == "permit":
             enforced_expr = Const(False)     # never permit on an unevaluated predicate
@@ -96,8 +104,13 @@ class _Checker:
         notes = []
         if node.action.kind == "ask":
             notes.append("'ask' cannot prompt from the kernel: enforced as deny")
-        if node.action.modifier:
-            notes.append(f"permit[{node.action.modifier}] is enforced as permit")
+        if node.action.modifier == "inherit":
+            notes.append("permit[inherit] is enforced as permit: the new program runs under "
+                         "its own policy or the attachment's default, not this one (with "
+                         "--default permit it is unconfined)")
+        elif node.action.modifier:
+            notes.append(f"permit[{node.action.modifier}] is enforced as permit: the new "
+                         f"program stays confined, by its own policy or the default")
         if node.as_user or node.as_group:
             notes.append("'as user:group' cannot change credentials from an LSM: ignored")
         if node.predicate is not None:

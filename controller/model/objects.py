@@ -22,3 +22,26 @@ def unix(path: str) -> str:
 
 def family(number: int) -> str:
     return f"family({number})"
+
+
+# systrace's translators (print_sockdom, print_socktype, print_signame), as
+# bpf/names.bpf.h renders them; Linux names signals 1-31 that systrace's table left out.
+SOCK_DOMAINS = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"}
+SOCK_TYPES = {1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM", 5: "SOCK_SEQPACKET"}
+SIGNALS = ("HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD "
+           "CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split()
+
+
+def socket_args(domain: int, type_: int) -> str:
+    """socket's object: "sockdom\\0socktype"."""
+    return (SOCK_DOMAINS.get(domain, f"AF_UNKNOWN({domain})") + "\0"
+            + SOCK_TYPES.get(type_, f"SOCK_UNKNOWN({type_})"))
+
+
+def signame(sig: int) -> str:
+    return "SIG" + SIGNALS[sig - 1] if 1 <= sig <= len(SIGNALS) else f"<unknown>: {sig}"
+
+
+def kill(pidname: str, sig: int) -> str:
+    """kill's object: "pidname\\0signame" (pidname: the target's executable path)."""
+    return f"{pidname}\0{signame(sig)}"

@@ -19,10 +19,25 @@ class Operation:
     name: str          # systrace name used in logs (native-NAME)
     arg: str           # the argument whose string the kernel renders
     hooks: tuple[str, ...]
-    parts: int = 1     # 2: the kernel renders "arg\0arg[1]" (rename, link)
+    second: str = ""   # a second argument: the kernel renders "arg\0second" in one
+                       # string, e.g. filename[1] (rename, link), socktype (socket)
+
+    @property
+    def parts(self) -> int:
+        return 2 if self.second else 1
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The argument of each part, as rules and logs name it."""
+        return (self.arg, self.second) if self.second else (self.arg,)
+
+    def part(self, arg: str, index: int) -> int | None:
+        """Which part of the object string `arg[index]` is (None: not rendered)."""
+        label = arg if index == 0 else f"{arg}[{index}]"
+        return self.labels.index(label) if label in self.labels else None
 
     def sees(self, arg: str, index: int) -> bool:
-        return arg == self.arg and index < self.parts
+        return self.part(arg, index) is not None
 
 
 _A = abi
@@ -41,13 +56,23 @@ OPERATIONS = {
     "chmod": Operation(_A.BST_OP_CHMOD, "chmod", "filename", ("path_chmod",)),
     "chown": Operation(_A.BST_OP_CHOWN, "chown", "filename", ("path_chown",)),
     "chroot": Operation(_A.BST_OP_CHROOT, "chroot", "filename", ("path_chroot",)),
-    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), parts=2),
-    "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), parts=2),
+    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",),
+                        "filename[1]"),
+    "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), "filename[1]"),
     "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
     "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg",)),
     "setuid": Operation(_A.BST_OP_SETUID, "setuid", "uid", ("task_fix_setuid",)),
     "setgid": Operation(_A.BST_OP_SETGID, "setgid", "gid", ("task_fix_setgid",)),
+    "socket": Operation(_A.BST_OP_SOCKET, "socket", "sockdom", ("socket_create",), "socktype"),
+    "listen": Operation(_A.BST_OP_LISTEN, "listen", "sockaddr", ("socket_listen",)),
+    "accept": Operation(_A.BST_OP_ACCEPT, "accept", "sockaddr", ("socket_accept",)),
+    "setgroups": Operation(_A.BST_OP_SETGROUPS, "setgroups", "gid", ("task_fix_setgroups",)),
+    "kill": Operation(_A.BST_OP_KILL, "kill", "pidname", ("task_kill",), "signame"),
 }
+
+# Operations whose hook a running kernel may lack (added after 5.15): the
+# loader leaves their program out there, and check/doctor/attach say so.
+OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups"}
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
 
@@ -74,6 +99,11 @@ NAMES: dict[str, tuple[int, ...]] = {
         "chmod": ("chmod",), "fchmod": ("chmod",), "fchmodat": ("chmod",),
         "chown": ("chown",), "fchown": ("chown",), "lchown": ("chown",), "fchownat": ("chown",),
         "chroot": ("chroot",),
+        "socket": ("socket",), "socketpair": ("socket",),
+        "listen": ("listen",), "accept": ("accept",), "accept4": ("accept",),
+        "setgroups": ("setgroups",),
+        **{n: ("kill",) for n in ("kill", "tkill", "tgkill", "rt_sigqueueinfo",
+                                  "rt_tgsigqueueinfo", "pidfd_send_signal")},
         "rename": ("rename",), "renameat": ("rename",), "renameat2": ("rename",),
         "link": ("link",), "linkat": ("link",),
     }.items()
@@ -114,10 +144,6 @@ WHY_NOT = {
                   "the path cannot be rendered",
     "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
     "fchdir": "fchdir(2) has no LSM hook",
-    "setgroups": "task_fix_setgroups exists only from Linux 6.0 and is not used yet",
-    **{n: "socket_create/listen/accept are not used yet: enforcing them would deny the "
-          "sockets of every policy without such rules" for n in ("socket", "listen", "accept")},
-    "kill": "task_kill is not used yet (pidname needs the target's policy name)",
     "utimes": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
     "utimensat": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
     "futimes": "futimes reaches only inode_setattr (no mount): the path cannot be rendered",

@@ -72,7 +72,7 @@ def decode(data: bytes) -> Event:
 
 
 def _object(ev) -> str:
-    """The object string; rename and link carry two, "first\\0second"."""
+    """The object string; rename, link, socket and kill carry two, "first\\0second"."""
     n = min(ev.str_len, abi.BST_EVENT_STR - 1)
     raw = abi.C.string_at(abi.C.addressof(ev) + abi.BstEvent.str.offset, n)   # past the NUL
     op = syscalls.BY_OP.get(ev.op)
@@ -106,11 +106,14 @@ def systrace_line(ev: Event, meta) -> str:
     verdict = {"audit_deny": "audit deny", "learn": "learn"}.get(ev.action, ev.action)
     err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.errno else ""
     more = "..." if ev.truncated else ""
-    obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
-                     else "<unknown: the kernel could not render it>")
+    if not ev.obj and ev.op == "setgroups" and ev.rule != abi.BST_RULE_NONE:
+        obj = "<empty list>"         # setgroups(0, NULL): decided on ""
+    else:
+        obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
+                         else "<unknown: the kernel could not render it>")
     if op is not None and op.parts == 2:
         first, _, second = obj.partition("\0")
-        obj = f"{first}, {arg}[1]: {second}"
+        obj = f"{first}, {op.second}: {second}"
     return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
             f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
             f"{arg}: {obj}{more}{err}{where}")

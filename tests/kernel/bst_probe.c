@@ -30,6 +30,15 @@
  *   cgmove:CGROUP.PROCS       write our pid into a cgroup.procs file
  *   fork:-                    fork; the child does the remaining actions, the parent waits
  *   setuid:N  setgid:N  seteuid:N  setfsuid:N (setfsuid reports OK when the id is now N)
+ *   socket:DOMAIN:TYPE        socket(2) with numeric domain and type, and close
+ *   socketpair:-              socketpair(AF_UNIX, SOCK_STREAM)
+ *   listen4:ADDR:PORT         TCP socket, bind, listen (the first failing step's errno)
+ *   listenu:PATH              AF_UNIX stream socket, bind to PATH, listen
+ *   accept4:ADDR:PORT         listen there, connect to it, accept
+ *   setgroups:G1,G2|-         setgroups(2) with those ids (-: an empty list)
+ *   kill:PID:SIG              kill(2); PID "self" is our own pid
+ *   sigchld:-                 fork a child that exits: OK when the kernel's SIGCHLD arrived
+ *   unsharenet:-              unshare(CLONE_NEWNET): the kernel creates its own sockets
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -47,6 +56,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/fsuid.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -298,6 +310,157 @@ static int do_cgmove(const char *procs)
 	return n;
 }
 
+static int inet4(char *spec, struct sockaddr_in *in)
+{
+	char *port = strrchr(spec, ':');
+
+	if (!port)
+		return errno = EINVAL, 0;
+	*port = 0;
+	memset(in, 0, sizeof(*in));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(atoi(port + 1));
+	inet_pton(AF_INET, spec, &in->sin_addr);
+	*port = ':';
+	return 1;
+}
+
+static int close_keep_errno(int fd, int ok)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return ok;
+}
+
+/* listen on ADDR:PORT (TCP) or PATH (unix); returns the listening fd or -1 */
+static int do_listen(char *spec, int unix_path)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len = sizeof(struct sockaddr_in);
+	int one = 1, fd;
+
+	if (unix_path) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		un->sun_family = AF_UNIX;
+		strncpy(un->sun_path, spec, sizeof(un->sun_path) - 1);
+		len = sizeof(*un);
+		unlink(spec);
+	} else if (!inet4(spec, (struct sockaddr_in *)&ss)) {
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4))
+		return close_keep_errno(fd, -1);
+	return fd;
+}
+
+static int do_accept(char *spec)
+{
+	struct sockaddr_in in;
+	int lfd = do_listen(spec, 0), cfd, afd;
+
+	if (lfd < 0 || !inet4(spec, &in))
+		return 0;
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&in, sizeof(in)))
+		return close_keep_errno(lfd, close_keep_errno(cfd, 0));
+	afd = accept(lfd, NULL, NULL);
+	close_keep_errno(cfd, 0);
+	close_keep_errno(afd, 0);
+	return close_keep_errno(lfd, afd >= 0);
+}
+
+static int do_setgroups(char *spec)
+{
+	gid_t g[16];
+	int n = 0;
+	char *copy = strdup(spec);
+
+	for (char *tok = strtok(copy, ","); tok && n < 16 && strcmp(tok, "-"); tok = strtok(NULL, ","))
+		g[n++] = atoi(tok);
+	free(copy);
+	return setgroups(n, g) == 0;
+}
+
+static int do_kill(char *spec)
+{
+	char *sig = strrchr(spec, ':');
+	pid_t pid;
+
+	if (!sig)
+		return errno = EINVAL, 0;
+	*sig = 0;
+	pid = !strcmp(spec, "self") ? getpid() : atoi(spec);
+	*sig = ':';
+	return kill(pid, atoi(sig + 1)) == 0;
+}
+
+static volatile sig_atomic_t got_chld;
+
+static void on_chld(int sig)
+{
+	(void)sig;
+	got_chld = 1;
+}
+
+static int do_sigchld(void)
+{
+	pid_t pid;
+
+	signal(SIGCHLD, on_chld);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return 0;
+	while (!got_chld)
+		usleep(1000);
+	waitpid(pid, NULL, 0);
+	return 1;
+}
+
+static int sock_action(const char *a, char *arg, int *ok)
+{
+	if (!strncmp(a, "socket:", 7)) {
+		char *t = strchr(arg, ':');
+		int fd = t ? socket(atoi(arg), atoi(t + 1), 0) : -1;
+
+		*ok = close_keep_errno(fd, fd >= 0);
+	} else if (!strncmp(a, "socketpair:", 11)) {
+		int sv[2] = {-1, -1};
+
+		*ok = socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0;
+		close_keep_errno(sv[0], 0);
+		close_keep_errno(sv[1], 0);
+	} else if (!strncmp(a, "listen4:", 8)) {
+		int fd = do_listen(arg, 0);
+
+		*ok = close_keep_errno(fd, fd >= 0);
+	} else if (!strncmp(a, "listenu:", 8)) {
+		int fd = do_listen(arg, 1);
+
+		*ok = close_keep_errno(fd, fd >= 0);
+	} else if (!strncmp(a, "accept4:", 8))
+		*ok = do_accept(arg);
+	else if (!strncmp(a, "setgroups:", 10))
+		*ok = do_setgroups(arg);
+	else if (!strncmp(a, "kill:", 5))
+		*ok = do_kill(arg);
+	else if (!strncmp(a, "sigchld:", 8))
+		*ok = do_sigchld();
+	else if (!strncmp(a, "unsharenet:", 11))
+		*ok = unshare(CLONE_NEWNET) == 0;
+	else
+		return 0;
+	return 1;
+}
+
 /* "A:B" -> two strings (the action's text is kept intact) */
 static int two(char *arg, int (*fn)(const char *, const char *))
 {
@@ -420,7 +583,7 @@ int main(int argc, char **argv)
 			ok = do_inet(arg, AF_INET6, 1);
 		else if (!strncmp(a, "connectu:", 9))
 			ok = do_unix(arg);
-		else if (path_action(a, arg, &ok))
+		else if (path_action(a, arg, &ok) || sock_action(a, arg, &ok))
 			;
 		else if (!strncmp(a, "chdir:", 6))
 			ok = chdir(arg) == 0;

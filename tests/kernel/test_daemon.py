@@ -34,6 +34,7 @@ Policy: {probe}, Emulation: native
 	native-fsread: filename eq "{d}/allowed" then permit
 	native-fsread: filename match "{d}/log-*" then permit log
 	native-bind: sockaddr eq "inet-[127.0.0.1]:0" then permit
+	native-socket: permit
 """
 POLICY_MORE = POLICY + '\tnative-fsread: filename eq "{d}/secret" then permit\n'
 CHURN_POLICY = """\
@@ -205,7 +206,7 @@ def test_denials_reach_syslog_as_systrace_lines_and_json(svc):
     pid = svc.procs["daemon"].pid
     assert line.startswith(f"authpriv.warning bpfsystrace[{pid}]: deny user: root, "
                            f"prog: bst_probe, pid: "), line
-    assert f"policy: {svc.probe}, filters: 3, syscall: native-fsread, filename: {d}/secret, " \
+    assert f"policy: {svc.probe}, filters: 4, syscall: native-fsread, filename: {d}/secret, " \
            f"errno: EPERM, rule: no rule matched" in line
     permit = wait_for(lambda: [ln for ln in svc.syslog().splitlines()
                                if f"filename: {d}/log-me" in ln], 10, "the log rule in syslog")[0]

@@ -147,7 +147,7 @@ def sock_rule(rng):
 
 
 def policy_text(rng, probe, paths, root):
-    lines = [f"Policy: {probe}, Emulation: native\n"]
+    lines = [f"Policy: {probe}, Emulation: native\n", "\tnative-socket: permit\n"]
     for _ in range(rng.randint(1, 8)):
         action = rng.choice(["permit", "permit", "deny[eacces]", "deny[enoent]", "deny"])
         lines.append(f"\tnative-fsread: {expr(rng, paths, root)} then {action}\n")

@@ -33,6 +33,7 @@ Policy: {probe}, Emulation: native
 	native-connect: sockaddr eq "inet-[::1]:{port6}" then permit
 	native-connect: sockaddr eq "{d}/sock" then permit
 	native-mmap: permit
+	native-socket: permit
 """
 
 
@@ -121,9 +122,9 @@ def test_denials_are_logged_in_systrace_format(env):
     probe = env["probe"]
     assert len(lines) == 2, lines                         # the permitted open is not logged
     assert lines[0].startswith("deny user: root, prog: bst_probe, pid: ")
-    assert (f"policy: {probe}, filters: 11, syscall: native-fsread, filename: {d}/secret-file, "
+    assert (f"policy: {probe}, filters: 12, syscall: native-fsread, filename: {d}/secret-file, "
             f"errno: EACCES, rule: {env['policy']}:5:2") in lines[0]
-    assert (f"policy: {probe}, filters: 11, syscall: native-bind, "
+    assert (f"policy: {probe}, filters: 12, syscall: native-bind, "
             f"sockaddr: inet-[127.0.0.1]:5454, errno: EPERM, rule: no rule matched") in lines[1]
 
 
@@ -208,8 +209,8 @@ def test_status_counts_exact_decisions(env):
     out = cli("status", check=0).stdout
     block = _block(out, "bst-count.slice")
     line = next(ln for ln in block if ln.strip().startswith(env["probe"] + " "))
-    # allowed: read, read+write (2 decisions); denied: other, bind, secret
-    assert line.strip().endswith("3 allowed, 3 denied"), out
+    # allowed: read, read+write (2 decisions), bind's socket; denied: other, bind, secret
+    assert line.strip().endswith("4 allowed, 3 denied"), out
     assert any("every other process in the cgroup gets the default (deny)" in ln for ln in block)
     cli("detach", "--cgroup", "bst-count.slice", check=0)
 

@@ -15,6 +15,7 @@ from tests.kernel.conftest import probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
+	native-socket: permit
 	native-fsread: filename match "{d}/pub/*" then permit
 	native-chroot: filename eq "{d}/jail" then permit
 	native-bind: sockaddr eq "inet-[::1]:5454" then permit

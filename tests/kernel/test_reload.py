@@ -20,6 +20,7 @@ RELOADS = int(os.environ.get("BPFSYSTRACE_TEST_RELOADS", "1000"))
 
 POLICY_A = """\
 Policy: {churn}, Emulation: native
+	native-socket: permit
 	native-fsread: filename eq "{d}/a" then permit
 	native-fsread: filename eq "{d}/b" then deny[eacces]
 	native-fsread: filename eq "{d}/both" then permit
@@ -29,6 +30,7 @@ Policy: {churn}, Emulation: native
 """
 POLICY_B = """\
 Policy: {churn}, Emulation: native
+	native-socket: permit
 	native-fsread: filename eq "{d}/never" then deny[exdev]
 	native-fsread: filename eq "{d}/b" then permit
 	native-fsread: filename eq "{d}/a" then deny[eperm]

@@ -29,7 +29,7 @@ def confined(workdir, probe_bin, make_cgroup_module):
                     for a in ADDRESSES)
     rules += '\tnative-connect: sockaddr eq "inet-[127.0.0.1]:7" then permit\n'
     with open(pol, "w") as f:
-        f.write(f"Policy: {probe_bin}, Emulation: native\n{rules}")
+        f.write(f"Policy: {probe_bin}, Emulation: native\n\tnative-socket: permit\n{rules}")
     cg = make_cgroup_module("bst-sockaddr.slice")
     cli("attach", "--cgroup", "bst-sockaddr.slice", "--policy", pol, check=0)
     yield cg, probe_bin

@@ -15,6 +15,7 @@ from tests.kernel.conftest import probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
+	native-socket: permit
 	native-fsread: filename eq "{d}/pub" then permit
 	native-fsread: filename match "{d}/pub/*" then permit
 	native-stat: filename eq "{d}/statonly" then permit

@@ -1,0 +1,34 @@
+"""A kernel without task_fix_setgroups (Linux < 6.0): setgroups is not
+enforced there, and check, doctor and the loader say so."""
+from bpfsystrace.kernel import loader, probe
+
+
+def _btf(tmp_path, names):
+    p = tmp_path / "vmlinux"
+    p.write_bytes(b"\0".join([b"junk"] + [n.encode() for n in names] + [b""]))
+    return str(p)
+
+
+def test_missing_hook_is_found_in_btf(tmp_path):
+    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups"])) == {}
+    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setuid"])) == \
+        {"setgroups": "task_fix_setgroups"}
+    assert probe.missing_hooks(str(tmp_path / "absent")) == {}
+
+
+def test_check_doctor_and_loader_say_setgroups_is_not_enforced(run_cli, tmp_path, monkeypatch):
+    btf = _btf(tmp_path, ["bpf_lsm_file_open"])
+    monkeypatch.setattr(probe, "VMLINUX_BTF", btf)
+    c = probe.hooks_check()
+    assert c.ok and c.warn and "setgroups is NOT enforced here" in c.detail
+    assert loader.skipped_programs() == {"bst_task_fix_setgroups": "setgroups"}
+    pol = tmp_path / "usr_bin_x"
+    pol.write_text('Policy: /usr/bin/x, Emulation: native\n\tnative-setgroups: permit\n')
+    from bpfsystrace.cli import main
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["check", str(pol)]) == 0
+    assert "no task_fix_setgroups hook (Linux < 6.0): setgroups is not enforced" in err.getvalue()
+    assert "1 setgroups rule(s)" in err.getvalue()
