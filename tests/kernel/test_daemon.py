@@ -244,7 +244,8 @@ def test_reload_on_policy_change_bad_policy_and_sighup(svc):
         f.write("\tnative-fsread: filename eq \n")
     wait_for(lambda: "refused, the previous policies stay in force" in svc.daemon_log(), 10,
              "the refused reload in the daemon's log")
-    assert f"{svc.policy}:6:" in svc.daemon_log()
+    broken_line = len(POLICY_MORE.splitlines()) + 1
+    assert f"{svc.policy}:{broken_line}:" in svc.daemon_log()
     assert svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "OK"}
     meta = attachments.load_attachment(os.stat(svc.cgroup()).st_ino)
     assert (meta.gen, meta.reload_failures) == (gen, 1)

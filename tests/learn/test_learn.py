@@ -163,13 +163,18 @@ def test_observer_names_executables_by_identity_and_keeps_interpreter_reads():
 
 def test_learned_rename_link_and_setuid_rules_check_and_permit_what_was_seen():
     obs = {("rename", "/var/spool/a.tmp\0/var/spool/a"), ("link", "/srv/x\0/srv/y"),
-           ("unlink", "/var/spool/a"), ("setuid", "70"), ("stat", "/etc/hosts")}
+           ("unlink", "/var/spool/a"), ("setuid", "70"), ("stat", "/etc/hosts"),
+           ("socket", "AF_INET\0SOCK_DGRAM"), ("kill", "/usr/sbin/nginx\0SIGHUP")}
     rules = learn.generalise(obs, collapse=1)
     texts = [r.text() for r in rules]
     assert ('native-rename: filename eq "/var/spool/a.tmp" and filename[1] eq "/var/spool/a" '
             'then permit') in texts
     assert 'native-link: filename eq "/srv/x" and filename[1] eq "/srv/y" then permit' in texts
     assert 'native-setuid: uid eq "70" then permit' in texts
+    assert ('native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then permit'
+            in texts)
+    assert ('native-kill: pidname eq "/usr/sbin/nginx" and signame eq "SIGHUP" then permit'
+            in texts)
     (pol,) = checked(learn.policy_text("/usr/bin/srv", rules, ["# t"]))
     fresh, denied = learn.new_observations(pol, obs)
     assert not fresh and not denied
