@@ -9,7 +9,8 @@ pinned in bpffs. The daemon adds what the kernel cannot do alone:
   is removed and created again (systemd does this on every service restart)
   the new cgroup gets the same policy generation within one tick (0.2 s);
 * policies are reloaded atomically on SIGHUP and when a policy file changes
-  (checked every second, as systrace rereads changed policies); a policy that
+  (checked every second, as systrace rereads changed policies; reloaded once the
+  files stayed unchanged for one check); a policy that
   does not compile leaves the old one in force, and says why;
 * the kernel's event ring buffer is drained to syslog and the log file;
   lost events are counted by the kernel and reported here;
@@ -154,6 +155,7 @@ class Daemon:
         self.meta_stamp: dict[int, float] = {}
         self.gone: set[int] = set()           # attachments whose cgroup is missing (logged once)
         self.bad_fp: dict[int, str] = {}      # fingerprints that failed to reload (logged once)
+        self.settling: dict[int, str] = {}    # changed fingerprints waiting one check to settle
         self.lost_seen = None
         self.rb = None
         self.rb_ino = None
@@ -350,7 +352,15 @@ class Daemon:
             except (BpfsystraceError, OSError) as e:
                 fp = f"unreadable: {e}"
             if not forced and (fp == meta.fingerprint or self.bad_fp.get(meta.cgroup_id) == fp):
+                self.settling.pop(meta.cgroup_id, None)
                 continue
+            if not forced and self.settling.get(meta.cgroup_id) != fp:
+                # changed since the last check: reload once the files have stayed the
+                # same for one more check, so that a file being written is not read
+                # half-way (and reloaded again when the writer finishes)
+                self.settling[meta.cgroup_id] = fp
+                continue
+            self.settling.pop(meta.cgroup_id, None)
             why = "SIGHUP" if forced else "policy files changed"
             try:
                 new = attachments.reload(meta)
