@@ -94,30 +94,41 @@ static int do_open(char *spec)
 	return fd >= 0;
 }
 
-static int do_inet(char *spec, int family, int connecting)
+/* "ADDR:PORT" -> a sockaddr of `family` in *ss; its length, 0 if spec has no port. */
+static socklen_t inet_sockaddr(char *spec, int family, struct sockaddr_storage *ss)
 {
 	char *port = strrchr(spec, ':');
-	struct sockaddr_storage ss = {0};
 	socklen_t len;
-	int fd, ret, one = 1;
 
 	if (!port)
-		return errno = EINVAL, 0;
+		return 0;
 	*port = 0;
 	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 		in->sin_family = AF_INET;
 		in->sin_port = htons(atoi(port + 1));
 		inet_pton(AF_INET, spec, &in->sin_addr);
 		len = sizeof(*in);
 	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(atoi(port + 1));
 		inet_pton(AF_INET6, spec, &in6->sin6_addr);
 		len = sizeof(*in6);
 	}
 	*port = ':';
+	return len;
+}
+
+static int do_inet(char *spec, int family, int connecting)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, ret, one = 1;
+
+	len = inet_sockaddr(spec, family, &ss);
+	if (!len)
+		return errno = EINVAL, 0;
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return 0;
@@ -156,28 +167,13 @@ static void do_exec(char *spec)
 
 static int do_udp(char *spec, int family, int connecting)
 {
-	char *port = strrchr(spec, ':');
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	int fd, ret;
 
-	if (!port)
+	len = inet_sockaddr(spec, family, &ss);
+	if (!len)
 		return errno = EINVAL, 0;
-	*port = 0;
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(atoi(port + 1));
-		inet_pton(AF_INET, spec, &in->sin_addr);
-		len = sizeof(*in);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(atoi(port + 1));
-		inet_pton(AF_INET6, spec, &in6->sin6_addr);
-		len = sizeof(*in6);
-	}
-	*port = ':';
 	fd = socket(family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return 0;
