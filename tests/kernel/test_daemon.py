@@ -252,6 +252,9 @@ def test_reload_on_policy_change_bad_policy_and_sighup(svc):
     svc.write_policy(POLICY)
     wait_for(lambda: svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "EPERM"}, 10,
              "the fixed policy to be in force")
+    # the kernel swaps before the daemon records the reload: wait for the record
+    wait_for(lambda: attachments.load_attachment(os.stat(svc.cgroup()).st_ino).gen != gen, 10,
+             "the fixed policy's reload to be recorded")
     before = attachments.load_attachment(os.stat(svc.cgroup()).st_ino).reloads
     svc.procs["daemon"].send_signal(signal.SIGHUP)
     assert [svc.notify_state(), svc.notify_state()] == ["RELOADING=1", "READY=1"]
