@@ -6,15 +6,13 @@ on disk when denied, and systrace-format log lines.
 One attach and one probe run carry most cases (the guest is slow); the
 actions run in order, so later ones see what earlier ones did.
 """
-import errno
 import os
 
 import pytest
 
-from bpfsystrace import explain, pipeline
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import assert_reference_agrees, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -115,11 +113,7 @@ def test_denied_operations_change_nothing_on_disk(env):
 
 
 def test_kernel_agrees_with_the_reference_evaluator(env):
-    (policy,), _ = pipeline.load_policies([env["policy"]])
-    for action, op, obj, result in cases(env["d"]):
-        dec = explain.decide(policy, explain.op_by_name(op), obj)
-        ref = "OK" if dec.permitted else errno.errorcode[dec.errno]
-        assert ref == result, (action, dec.describe())
+    assert_reference_agrees(env["policy"], cases(env["d"]))
 
 
 def test_denials_are_logged_with_both_filenames(env):

@@ -3,18 +3,16 @@ setgroups (task_fix_setgroups) and kill (task_kill), decided like the other
 operations: the policy's errno, a logged event for each denial. The kernel's
 own sockets and signals, and signals a process sends itself, are not
 decided; a process outside the cgroup is untouched."""
-import errno
 import os
 import shutil
 import subprocess
 
 import pytest
 
-from bpfsystrace import explain, pipeline
 from bpfsystrace.model import objects
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import assert_reference_agrees, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -104,13 +102,7 @@ def test_permitted_signal_was_delivered(env):
 
 
 def test_kernel_agrees_with_the_reference_evaluator(env):
-    (policy,), _ = pipeline.load_policies([env["policy"]])
-    for action, op, obj, result in env["cases"]:
-        if op is None:
-            continue
-        dec = explain.decide(policy, explain.op_by_name(op), obj)
-        ref = "OK" if dec.permitted else errno.errorcode[dec.errno]
-        assert ref == result, (action, dec.describe())
+    assert_reference_agrees(env["policy"], env["cases"])
 
 
 def test_outside_the_cgroup_nothing_is_decided(env):

@@ -2,16 +2,14 @@
 (socket_sendmsg) is decided by the sendto, sendmsg and connect rules, so UDP
 and unix datagrams cannot go around the connect rules.
 """
-import errno
 import os
 import socket
 
 import pytest
 
-from bpfsystrace import explain, pipeline
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import assert_reference_agrees, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -87,13 +85,7 @@ def test_stat_and_datagrams_get_the_policy_errno(env):
 
 
 def test_kernel_agrees_with_the_reference_evaluator(env):
-    (policy,), _ = pipeline.load_policies([env["policy"]])
-    for action, op, obj, result in env["cases"]:
-        if op is None:
-            continue
-        dec = explain.decide(policy, explain.op_by_name(op), obj)
-        ref = "OK" if dec.permitted else errno.errorcode[dec.errno]
-        assert ref == result, (action, dec.describe())
+    assert_reference_agrees(env["policy"], env["cases"])
 
 
 def test_denials_are_logged(env):
