@@ -115,6 +115,7 @@ struct {
 #define EXEC_ARMED 1          /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
 
 struct bst_task {
+	__u32 rule_flags;     /* bst_rule.flags of bst_decide's last rule */
 	__u32 exec_phase;
 	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
 	__u32 exec_gen;
@@ -136,6 +137,33 @@ struct {
 	__type(value, struct bst_task);
 } task_store SEC(".maps");
 
+/* Bindings (kernel-only): a task whose policy is not its executable's. An
+ * execve that matched permit[inherit] or permit[detach] binds the new program
+ * at commit, and the fork hook copies the binding to every child and thread,
+ * so no descendant runs under another policy. A small storage of its own, so
+ * the copy at fork is a small allocation. */
+#define BIND_NONE 0
+#define BIND_INHERIT 1        /* decided by the policy of executable (dev, ino), or the default */
+#define BIND_DETACH 2         /* not confined */
+
+struct bst_bind {
+	__u32 mode;           /* BIND_* in force */
+	__u32 dev;            /* BIND_INHERIT: the executable whose policy applies */
+	__u64 ino;
+	__u64 attach_id;      /* bst_target.attach_id it was made under (else: ignored) */
+	__u32 pend_mode;      /* what the execve in progress binds at commit */
+	__u32 pend_dev;
+	__u64 pend_ino;
+	__u64 pend_attach;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bst_bind);
+} binds SEC(".maps");
+
 #include "render.bpf.h"
 #include "path.bpf.h"
 #include "names.bpf.h"
@@ -143,7 +171,10 @@ struct {
 /* Who is deciding: scalars only, so global functions can take it. */
 struct subject {
 	__u64 target_id;
+	__u64 attach_id;
 	__u64 manager_ino;
+	__u64 pol_ino;        /* the executable whose policy applies (an inherit binding's) */
+	__u32 pol_dev;
 	__u32 gen;
 	__u32 policy;         /* the policy of the task's executable, or the default */
 	__u32 default_policy;
@@ -202,9 +233,10 @@ static __always_inline int find_subject(struct subject *s)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct find_ctx f = {};
 	struct bst_target *t;
+	struct bst_bind *b;
 	struct inode *exe;
-	__u32 dev, policy;
-	__u64 ino;
+	__u32 dev = 0, policy;
+	__u64 ino = 0;
 
 	bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
 	if (!f.target_id)
@@ -213,6 +245,7 @@ static __always_inline int find_subject(struct subject *s)
 	if (!t)
 		return 0;
 	s->target_id = f.target_id;
+	s->attach_id = t->attach_id;
 	s->gen = t->gen;
 	s->default_policy = t->default_policy;
 	s->policy = t->default_policy;
@@ -221,11 +254,27 @@ static __always_inline int find_subject(struct subject *s)
 	s->manager_ino = t->manager_ino;
 	s->manager = 0;
 	exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	if (!exe)
-		return 1;
-	inode_id(exe, &dev, &ino);
+	if (exe)
+		inode_id(exe, &dev, &ino);
 	s->exe_dev = dev;
 	s->exe_ino = ino;
+	b = bpf_task_storage_get(&binds, task, 0, 0);
+	if (b && b->mode != BIND_NONE && b->attach_id == s->attach_id) {
+		/* An execve by permit[detach] left confinement; one by
+		 * permit[inherit] runs under its caller's policy. */
+		if (b->mode == BIND_DETACH)
+			return 0;
+		s->pol_dev = b->dev;
+		s->pol_ino = b->ino;
+		policy = exe_policy(s->gen, b->dev, b->ino);
+		if (policy != BST_RULE_NONE)
+			s->policy = policy;
+		return 1;
+	}
+	if (!exe)
+		return 1;
+	s->pol_dev = dev;
+	s->pol_ino = ino;
 	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		s->manager = 1;
 		return 1;
@@ -372,30 +421,26 @@ __noinline int bst_learn(struct subject *s, struct bst_task *ts, struct decision
 	return 0;
 }
 
-/* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): walk the
- * DFA, count the rule's hit, emit an event for denials and `log` rules.
- * Returns 0 to permit or -errno. Global: verified once per program. */
-__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
-			  __u32 op)
+/* The rule that (s->gen, policy)'s DFA for `op` ends on for the string
+ * ts->buf[0..len), or BST_RULE_NONE when the maps do not describe it. No side
+ * effects. Global: verified once per program. */
+__noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
+			   __u32 op)
 {
 	struct bst_policy_op_key pk = {};
 	struct walk_ctx w = {};
 	struct bst_state_key sk = {};
-	struct bst_rule_key rk = {};
 	struct bst_policy_op *po;
 	struct bst_state *st;
-	struct bst_rule *r;
-	__u64 *hits;
-	int err;
 
 	if (!s || !ts)
-		return -EPERM;
+		return BST_RULE_NONE;
 	pk.gen = s->gen;
 	pk.policy = policy;
 	pk.op = op;
 	po = bpf_map_lookup_elem(&policy_ops, &pk);
 	if (!po)
-		goto broken;
+		return BST_RULE_NONE;
 	w.ts = ts;
 	w.gen = s->gen;
 	w.state = po->start;
@@ -403,17 +448,35 @@ __noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u
 		len = BST_PATH_MAX;
 	bpf_loop(len, walk_byte, &w, 0);
 	if (w.broken)
-		goto broken;
+		return BST_RULE_NONE;
 	sk.gen = s->gen;
 	sk.state = w.state;
 	st = bpf_map_lookup_elem(&states, &sk);
-	if (!st)
-		goto broken;
+	return st ? st->rule : BST_RULE_NONE;
+}
+
+/* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): find the
+ * rule, count its hit, emit an event for denials and `log` rules, and leave
+ * its flags in ts->rule_flags. Returns 0 to permit or -errno. Global. */
+__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
+			  __u32 op)
+{
+	struct bst_rule_key rk = {};
+	struct bst_rule *r;
+	__u64 *hits;
+	int err;
+
+	if (!s || !ts)
+		return -EPERM;
+	ts->rule_flags = 0;
+	if (len > BST_PATH_MAX)
+		len = BST_PATH_MAX;
 	rk.gen = s->gen;
-	rk.rule = st->rule;
+	rk.rule = bst_match(s, ts, len, policy, op);
 	r = bpf_map_lookup_elem(&rules, &rk);
 	if (!r)
 		goto broken;
+	ts->rule_flags = r->flags;
 	hits = bpf_map_lookup_elem(&rule_hits, &rk);
 	if (hits)
 		__sync_fetch_and_add(hits, 1);
@@ -469,13 +532,64 @@ static __always_inline int deny_unrendered(struct subject *s, struct bst_task *t
 	return -err;
 }
 
+/* Does the caller's policy run the program it executes under permit[inherit]
+ * or permit[detach]? The rule's BST_RULE_INHERIT/DETACH, 0 otherwise (without
+ * counting or logging: the caller's verdict does not decide a transition). */
+static __always_inline __u32 exec_binding(struct subject *s, struct bst_task *ts, __u32 len,
+					  __u32 policy)
+{
+	struct bst_rule_key rk = { .gen = s->gen };
+	struct bst_rule *r;
+
+	rk.rule = bst_match(s, ts, len, policy, BST_OP_EXECVE);
+	r = bpf_map_lookup_elem(&rules, &rk);
+	if (!r || r->errno_ > 0)
+		return 0;
+	return r->flags & (BST_RULE_INHERIT | BST_RULE_DETACH);
+}
+
+/* The binary's open of a permitted execve: note the binding its rule asks for
+ * (ts->rule_flags), which bprm_committed_creds puts in force if the execve
+ * succeeds. Fails closed when the binding cannot be stored. */
+static __always_inline int exec_bind(struct subject *s, struct bst_task *ts, __u32 len)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 mode = BIND_NONE;
+	struct bst_bind *b;
+
+	if (ts->rule_flags & BST_RULE_DETACH)
+		mode = BIND_DETACH;
+	else if (ts->rule_flags & BST_RULE_INHERIT)
+		mode = BIND_INHERIT;
+	if (mode == BIND_NONE) {
+		b = bpf_task_storage_get(&binds, task, 0, 0);
+		if (b)
+			b->pend_mode = BIND_NONE;
+		return 0;
+	}
+	b = bpf_task_storage_get(&binds, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!b) {
+		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM, 0 };
+
+		count(BST_CNT_NO_MEMORY);
+		bst_emit(s, ts, &d);
+		return -EPERM;
+	}
+	b->pend_mode = mode;
+	b->pend_dev = s->pol_dev;
+	b->pend_ino = s->pol_ino;
+	b->pend_attach = s->attach_id;
+	return 0;
+}
+
 /* An execve: the binary's own open, or (after bprm_check) its interpreter. */
 static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, __u32 len,
 				       struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u32 dev, policy;
+	__u32 dev, policy, caller;
 	__u64 ino;
+	int err;
 
 	inode_id(inode, &dev, &ino);
 	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
@@ -501,15 +615,24 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		n.exe_ino = ts->exec_ino;
 		bst_learn(&n, ts, &d);
 	}
+	/* The manager's child is decided by the default policy when it execs. */
+	caller = s->manager ? s->default_policy : s->policy;
+	if (ts->exec_phase == EXEC_ARMED)
+		return bst_decide(s, ts, len, caller, BST_OP_EXECVE);
 	policy = exe_policy(s->gen, dev, ino);
-	if (policy != BST_RULE_NONE && ts->exec_phase != EXEC_ARMED) {
+	if (policy != BST_RULE_NONE && !exec_binding(s, ts, len, caller)) {
 		/* Executing a binary that has its own policy is a transition into
-		 * that policy, permitted whatever the caller's policy says. */
+		 * that policy, permitted whatever the caller's policy says (unless
+		 * the caller's rule for it keeps or drops confinement). */
 		count(BST_CNT_EXEC_TRANSITION);
+		ts->rule_flags = 0;
+		exec_bind(s, ts, len);      /* no binding: clears a stale one */
 		return 0;
 	}
-	/* The manager's child is decided by the default policy when it execs. */
-	return bst_decide(s, ts, len, s->manager ? s->default_policy : s->policy, BST_OP_EXECVE);
+	err = bst_decide(s, ts, len, caller, BST_OP_EXECVE);
+	if (err)
+		return err;
+	return exec_bind(s, ts, len);
 }
 
 SEC("lsm.s/file_open")
@@ -620,12 +743,14 @@ int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int si
 }
 
 /* The binary of an execve passed its open: later FMODE_EXEC opens in this
- * execve are its interpreter's, decided by the binary's own policy if it has one. */
+ * execve are its interpreter's, decided by the policy the binary will run
+ * under if it has one (its own, or its caller's for permit[inherit]). */
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	struct subject s = {};
 	struct bst_task *ts;
+	struct bst_bind *b;
 	__u32 dev;
 	__u64 ino;
 
@@ -642,6 +767,10 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 	ts->exec_phase = EXEC_ARMED;
 	ts->exec_gen = s.gen;
 	ts->exec_policy = exe_policy(s.gen, dev, ino);
+	b = bpf_task_storage_get(&binds, bpf_get_current_task_btf(), 0, 0);
+	if (b && b->pend_mode == BIND_INHERIT)
+		/* the program will run under the caller's policy: so is its interpreter read */
+		ts->exec_policy = s.manager ? s.default_policy : s.policy;
 	ts->exec_dev = dev;
 	ts->exec_ino = ino;
 	return 0;
@@ -655,22 +784,70 @@ int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t g
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts;
+	struct bst_bind *b;
 
 	if (ret)
 		return ret;
+	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		return 0;
 	ts = bpf_task_storage_get(&task_store, task, 0, 0);
-	if (ts && !BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+	if (ts)
 		ts->exec_phase = EXEC_IDLE;
+	b = bpf_task_storage_get(&binds, task, 0, 0);
+	if (b)
+		b->pend_mode = BIND_NONE;
 	return 0;
 }
 
+/* The execve succeeded: the new program runs under the binding its rule asked
+ * for; a plain execve ends an inherit binding (the new program's own policy
+ * applies again), while a detached program never comes back (as in systrace). */
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
 {
-	struct bst_task *ts = bpf_task_storage_get(&task_store, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_task *ts = bpf_task_storage_get(&task_store, task, 0, 0);
+	struct bst_bind *b = bpf_task_storage_get(&binds, task, 0, 0);
 
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
+	if (!b)
+		return 0;
+	if (b->pend_mode != BIND_NONE) {
+		b->mode = b->pend_mode;
+		b->dev = b->pend_dev;
+		b->ino = b->pend_ino;
+		b->attach_id = b->pend_attach;
+		count(b->mode == BIND_DETACH ? BST_CNT_EXEC_DETACH : BST_CNT_EXEC_INHERIT);
+	} else if (b->mode == BIND_INHERIT) {
+		b->mode = BIND_NONE;
+	}
+	b->pend_mode = BIND_NONE;
+	return 0;
+}
+
+/* fork, clone, threads: a bound task's children are bound alike, before they
+ * can run. No memory for the copy fails the fork (fail closed). */
+SEC("lsm/task_alloc")
+int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct bst_bind *parent, *child;
+
+	if (ret)
+		return ret;
+	parent = bpf_task_storage_get(&binds, bpf_get_current_task_btf(), 0, 0);
+	if (!parent || parent->mode == BIND_NONE)
+		return 0;
+	child = bpf_task_storage_get(&binds, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!child) {
+		count(BST_CNT_NO_MEMORY);
+		return -ENOMEM;
+	}
+	child->mode = parent->mode;
+	child->dev = parent->dev;
+	child->ino = parent->ino;
+	child->attach_id = parent->attach_id;
+	child->pend_mode = BIND_NONE;
 	return 0;
 }
 

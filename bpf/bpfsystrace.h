@@ -14,7 +14,7 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 3         /* 3: socket, listen, accept, setgroups, kill */
+#define BST_ABI_VERSION 4         /* 4: permit[inherit] / permit[detach] on execve */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -67,6 +67,8 @@
 /* bst_rule.flags */
 #define BST_RULE_LOG     0x1      /* `log`: emit an event even when permitted */
 #define BST_RULE_IMPLICIT 0x2     /* no rule matched (systrace's default deny) */
+#define BST_RULE_INHERIT 0x4      /* execve permit[inherit]: the new program keeps the caller's policy */
+#define BST_RULE_DETACH  0x8      /* execve permit[detach]: the new program is no longer confined */
 
 /* bst_event.flags */
 #define BST_EV_DENIED    0x1
@@ -87,7 +89,9 @@
 #define BST_CNT_MANAGER       5   /* decisions skipped for the service manager */
 #define BST_CNT_EXEC_TRANSITION 6 /* execs into a binary with its own policy */
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
-#define BST_NR_COUNTERS       8
+#define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
+#define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
+#define BST_NR_COUNTERS       10
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {
@@ -96,6 +100,8 @@ struct bst_target {
 	__u32 flags;          /* BST_TARGET_* */
 	__u32 manager_dev;    /* kernel dev_t of the service manager binary */
 	__u64 manager_ino;
+	__u64 attach_id;      /* random, kept by reloads: a binding (inherit/detach) made under
+			       * one attachment means nothing to a later one */
 };
 
 /* exes: which policy an executable runs under in one generation */
@@ -185,7 +191,7 @@ struct bst_event {
 };
 
 #ifndef __cplusplus
-_Static_assert(sizeof(struct bst_target) == 24, "bst_target size");
+_Static_assert(sizeof(struct bst_target) == 32, "bst_target size");
 _Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
 _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 3
+BST_ABI_VERSION = 4
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
@@ -54,6 +54,8 @@ BST_TARGET_LEARN = 0x4
 BST_STATE_FINAL = 0x1
 BST_RULE_LOG = 0x1
 BST_RULE_IMPLICIT = 0x2
+BST_RULE_INHERIT = 0x4
+BST_RULE_DETACH = 0x8
 BST_EV_DENIED = 0x1
 BST_EV_TRUNCATED = 0x2
 BST_EV_AUDIT = 0x4
@@ -69,7 +71,9 @@ BST_CNT_NO_MEMORY = 4
 BST_CNT_MANAGER = 5
 BST_CNT_EXEC_TRANSITION = 6
 BST_CNT_LEARN_SEEN = 7
-BST_NR_COUNTERS = 8
+BST_CNT_EXEC_INHERIT = 8
+BST_CNT_EXEC_DETACH = 9
+BST_NR_COUNTERS = 10
 
 u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
 
@@ -82,7 +86,7 @@ class _Struct(C.Structure):
 
 class BstTarget(_Struct):
     _fields_ = [("gen", u32), ("default_policy", u32), ("flags", u32),
-                ("manager_dev", u32), ("manager_ino", u64)]
+                ("manager_dev", u32), ("manager_ino", u64), ("attach_id", u64)]
 
 
 class BstExeKey(_Struct):

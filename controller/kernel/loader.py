@@ -33,7 +33,8 @@ PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_
             "bst_path_truncate", "bst_path_symlink", "bst_path_chmod", "bst_path_chown",
             "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
             "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
-            "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill")
+            "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill",
+            "bst_task_alloc")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
@@ -49,7 +50,7 @@ MAPS = {
     "counters": (C.c_uint32, C.c_uint64, True),
     "seen": (abi.BstSeenKey, C.c_uint64, False),
 }
-PINNED_EXTRA = ("events", "task_store", "rodata")
+PINNED_EXTRA = ("events", "task_store", "binds", "rodata")
 
 UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
                     "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "

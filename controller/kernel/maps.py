@@ -184,8 +184,10 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
         raise
     flags = (abi.BST_TARGET_MANAGER if manager else 0) | mode_flags
     mdev, mino = manager or (0, 0)
-    target = abi.BstTarget(gen, recs.default_policy, flags, mdev, mino)
     old = k.targets.lookup(C.c_uint64(cgid))
+    # a reload keeps the attachment's id: inherit/detach bindings made under it stay valid
+    attach_id = old.attach_id if old is not None else int.from_bytes(os.urandom(8), "little") or 1
+    target = abi.BstTarget(gen, recs.default_policy, flags, mdev, mino, attach_id)
     try:
         k.targets.update(C.c_uint64(cgid), target)     # the swap
     except BaseException:
