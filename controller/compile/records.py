@@ -21,6 +21,7 @@ from .nfa import NFA, PatternError, atom_fragment
 DEFAULT_DENY = "deny"
 DEFAULT_PERMIT = "permit"
 MAX_STATES_PER_DFA = 100_000
+BINDING_FLAGS = {"inherit": abi.BST_RULE_INHERIT, "detach": abi.BST_RULE_DETACH}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class RuleInfo:
     log: bool
     implicit: bool          # "no rule matched" (or a synthetic default rule)
     rule: Rule | None       # the source rule, None when implicit/synthetic
+    binding: str | None     # execve permit[inherit] / permit[detach]
 
     @property
     def action(self) -> str:
@@ -57,7 +59,8 @@ class Records:
 
     def rule_record(self, rule_id: int) -> abi.BstRule:
         info = self.rules[rule_id]
-        flags = (abi.BST_RULE_LOG if info.log else 0) | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
+        flags = ((abi.BST_RULE_LOG if info.log else 0) | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
+                 | BINDING_FLAGS.get(info.binding, 0))
         return abi.BstRule(info.errno, flags, info.policy, info.op)
 
     def decide(self, policy: int, op: int, data: bytes) -> int:
@@ -133,10 +136,11 @@ def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
     base = len(recs.rules)
     for r in rules:
         if r is None:
-            recs.rules.append(RuleInfo(pidx, op, 0, False, True, None))
+            recs.rules.append(RuleInfo(pidx, op, 0, False, True, None, None))
         else:
-            recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r))
-    recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None))   # no rule matched
+            recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r,
+                                       r.binding if op == abi.BST_OP_EXECVE else None))
+    recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))   # no rule matched
     offset = len(recs.states)
     recs.offsets[(pidx, op)] = offset
     recs.rule_base[(pidx, op)] = base

@@ -97,20 +97,18 @@ class _Checker:
         enforced_expr = self._fail_closed(expr, op, act.kind)
         if node.predicate is not None and act.kind == "permit":
             enforced_expr = Const(False)     # never permit on an unevaluated predicate
+        binding = act.modifier if any(o.name == "execve" for o in ops) else None
         return Rule(node.syscall, tuple(o.op for o in ops), enforced_expr,
-                    act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx)
+                    act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx,
+                    binding)
 
     def _approximations(self, node, expr, op) -> str | None:
         notes = []
         if node.action.kind == "ask":
             notes.append("'ask' cannot prompt from the kernel: enforced as deny")
-        if node.action.modifier == "inherit":
-            notes.append("permit[inherit] is enforced as permit: the new program runs under "
-                         "its own policy or the attachment's default, not this one (with "
-                         "--default permit it is unconfined)")
-        elif node.action.modifier:
-            notes.append(f"permit[{node.action.modifier}] is enforced as permit: the new "
-                         f"program stays confined, by its own policy or the default")
+        if node.action.modifier and op.name != "execve":
+            notes.append(f"permit[{node.action.modifier}] only means something on execve: "
+                         f"here it is a plain permit")
         if node.as_user or node.as_group:
             notes.append("'as user:group' cannot change credentials from an LSM: ignored")
         if node.predicate is not None:

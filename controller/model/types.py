@@ -58,6 +58,7 @@ class Rule:
     source: str            # the rule line as written
     why_not: str | None = None   # "not enforceable: ..." reason, None if enforced
     approx: str | None = None    # enforced, but only approximately: why
+    binding: str | None = None   # execve permit[inherit] / permit[detach]: "inherit" | "detach"
 
     @property
     def enforced(self) -> bool:

@@ -59,6 +59,10 @@ class KernelCollector:
             "decide them normally", labels=["reason"])
         transitions = CounterMetricFamily("bpfsystrace_exec_transitions",
                                           "Execs into a binary with its own policy")
+        bindings = CounterMetricFamily("bpfsystrace_exec_bindings",
+                                       "Execs by permit[inherit] (the program keeps its caller's "
+                                       "policy) and permit[detach] (it leaves confinement)",
+                                       labels=["binding"])
         up = GaugeMetricFamily("bpfsystrace_programs_loaded",
                                "1 when the LSM programs are loaded and pinned")
         targets, counters = self._read()
@@ -85,10 +89,12 @@ class KernelCollector:
         if counters:
             lost.add_metric([], counters[abi.BST_CNT_LOST_EVENTS])
             transitions.add_metric([], counters[abi.BST_CNT_EXEC_TRANSITION])
+            bindings.add_metric(["inherit"], counters[abi.BST_CNT_EXEC_INHERIT])
+            bindings.add_metric(["detach"], counters[abi.BST_CNT_EXEC_DETACH])
             for idx, reason in FAIL_CLOSED.items():
                 fail_closed.add_metric([reason], counters[idx])
         yield from (decisions, rule_hits, reloads, failures, generation, attached, lost,
-                    fail_closed, transitions, up)
+                    fail_closed, transitions, bindings, up)
         logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink",
                                      labels=["sink"])
         dropped = CounterMetricFamily("bpfsystrace_events_log_dropped",

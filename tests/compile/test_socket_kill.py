@@ -99,12 +99,25 @@ def test_names_that_became_enforceable():
     assert not syscalls.OPERATIONS["socket"].sees("socktype", 1)
 
 
-def test_exec_modifiers_are_reported_as_plain_permit():
+def test_exec_modifiers_become_rule_flags_on_execve_only():
     pf = policy_mod.parse('Policy: /bin/sh, Emulation: native\n'
                           '\tnative-execve: filename eq "/bin/a" then permit[inherit]\n'
-                          '\tnative-execve: filename eq "/bin/b" then permit[detach]\n', "bin_sh")
+                          '\tnative-execve: filename eq "/bin/b" then permit[detach]\n'
+                          '\tnative-execve: filename eq "/bin/c" then permit\n'
+                          '\tnative-fsread: filename eq "/etc/a" then permit[inherit]\n', "bin_sh")
     (pol,), _ = check_mod.check([pf], env={})
-    inherit, detach = pol.rules
-    assert "permit[inherit] is enforced as permit" in inherit.approx
-    assert "--default permit it is unconfined" in inherit.approx
-    assert "permit[detach] is enforced as permit: the new program stays confined" in detach.approx
+    inherit, detach, plain, fsread = pol.rules
+    assert (inherit.binding, detach.binding, plain.binding) == ("inherit", "detach", None)
+    assert inherit.approx is None and detach.approx is None
+    # on any other call systrace ignores the modifier: check says so
+    assert fsread.binding is None
+    assert "only means something on execve: here it is a plain permit" in fsread.approx
+    recs = records.compile_policies([pol])
+    flags = {}
+    for rid, info in enumerate(recs.rules):
+        if info.rule is not None and info.op == abi.BST_OP_EXECVE:
+            flags[info.rule.source.split()[-1]] = recs.rule_record(rid).flags
+    binding = abi.BST_RULE_INHERIT | abi.BST_RULE_DETACH
+    assert flags["permit[inherit]"] & binding == abi.BST_RULE_INHERIT
+    assert flags["permit[detach]"] & binding == abi.BST_RULE_DETACH
+    assert flags["permit"] & binding == 0
