@@ -11,8 +11,11 @@
  *   connect6:ADDR:PORT
  *   connectu:PATH             AF_UNIX stream connect
  *   exec:PATH[,ARG...]        execv, last action (prints only on failure)
+ *   chain:PATH                execv PATH with the remaining actions as its arguments
+ *                             (exec chains; prints only on failure)
  *   chdir:PATH                chdir (relative paths build deep trees)
  *   sleep:SECONDS
+ *   wait:-                    read a line from stdin (the test's go-ahead)
  *   creat:PATH                open(O_WRONLY|O_CREAT|O_EXCL, 0644) and close
  *   unlink:PATH  mkdir:PATH  rmdir:PATH  mkfifo:PATH  truncate:PATH
  *   chmod:PATH   chown:PATH (to the caller's own uid/gid)  chroot:PATH
@@ -593,11 +596,19 @@ int main(int argc, char **argv)
 			ok = pid == 0;
 			if (ok)
 				continue;         /* the child goes on, silently */
+		} else if (!strncmp(a, "wait:", 5)) {
+			char line[64];
+
+			ok = fgets(line, sizeof(line), stdin) != NULL;
 		} else if (!strncmp(a, "sleep:", 6)) {
 			sleep(atoi(arg));
 			ok = 1;
 		} else if (!strncmp(a, "exec:", 5)) {
 			do_exec(arg);
+			ok = 0;
+		} else if (!strncmp(a, "chain:", 6)) {
+			argv[i] = arg;
+			execv(arg, argv + i);
 			ok = 0;
 		} else
 			return 2;
