@@ -78,11 +78,12 @@ class Retired:
         now = _now() if now is None else now
         return [g for g, t in self.gens.items() if now - t >= GRACE_S]
 
-    def forget(self, gens) -> None:
+    def forget(self, gens, save: bool = True) -> None:
         for g in gens:
             t = self.gens.pop(g, None)
             Retired._exact.pop((g, t), None)
-        self.save()
+        if save:
+            self.save()
 
     def clear(self) -> None:
         self.forget(list(self.gens))
@@ -193,8 +194,9 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     except BaseException:
         undo()
         raise
-    retired.forget([gen])
+    retired.forget([gen], save=False)     # saved with the old generation's retirement below
     if old is None:
+        retired.save()
         return gen, {}
     written = None
     if previous is not None and previous[0] == old.gen:
