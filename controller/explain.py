@@ -173,6 +173,12 @@ def explain(policy: Policy, op_name: str, value: str) -> list[str]:
                                if before else ""))
         if d.log and d.permitted:
             out.append("the rule says 'log': the permitted call is logged")
+        if d.permitted and d.rule.binding == "inherit":
+            out.append(f"permit[inherit]: the program {value} runs under this policy "
+                       f"({policy.binary}'s), not its own, as do its children")
+        elif d.permitted and d.rule.binding == "detach":
+            out.append(f"permit[detach]: the program {value}, its children and what they "
+                       f"execute are no longer confined")
     skipped = [r for r in policy.rules if r.syscall == op_name and not r.enforced]
     if skipped:
         out.append(f"note: {len(skipped)} {op_name} rule(s) are not enforced: {skipped[0].why_not}")

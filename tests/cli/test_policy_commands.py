@@ -49,6 +49,23 @@ def test_explain_names_the_deciding_rule(run_cli):
     assert "not decided by bpfsystrace" in out
 
 
+def test_explain_says_what_an_exec_binding_does(run_cli, tmp_path):
+    pol = tmp_path / "usr_bin_a"
+    pol.write_text('Policy: /usr/bin/a, Emulation: native\n'
+                   '\tnative-execve: filename eq "/usr/bin/b" then permit[inherit]\n'
+                   '\tnative-execve: filename eq "/usr/bin/c" then permit[detach]\n'
+                   '\tnative-execve: filename eq "/usr/bin/d" then permit\n')
+    out = run_cli("explain", str(pol), "execve", "/usr/bin/b", check=0).stdout
+    assert "permit[inherit]: the program /usr/bin/b runs under this policy (/usr/bin/a's)" in out
+    out = run_cli("explain", str(pol), "execve", "/usr/bin/c", check=0).stdout
+    assert "permit[detach]: the program /usr/bin/c, its children and what they execute are no " \
+           "longer confined" in out
+    out = run_cli("explain", str(pol), "execve", "/usr/bin/d", check=0).stdout
+    assert "permit[" not in out.splitlines()[-1]
+    out = run_cli("check", str(pol), check=0).stdout
+    assert "approximately" not in out
+
+
 def test_explain_a_call_nothing_enforces(run_cli):
     out = run_cli("explain", NAMED, "fsreed", "/x", check=0).stdout
     assert "fsreed /x: not decided by bpfsystrace: no LSM hook" in out
