@@ -45,6 +45,8 @@ def policy(work, exe, data, n_rules):
             else:
                 f.write(f'\tnative-fsread: filename eq "/srv/data/file{i:05d}" then permit\n')
         f.write(f'\tnative-fsread: filename inpath "{data}" then permit\n')
+        # socket(2) is decided too (since ABI 3): the bind and connect loops pay for it
+        f.write('\tnative-socket: sockdom eq "AF_INET" and socktype eq "SOCK_STREAM" then permit\n')
         f.write('\tnative-bind: sockaddr eq "inet-[127.0.0.1]:0" then permit\n')
         f.write('\tnative-connect: sockaddr sub "inet-[127.0.0.1]:" then permit\n')
     return path
