@@ -115,7 +115,6 @@ struct {
 #define EXEC_ARMED 1          /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
 
 struct bst_task {
-	__u32 rule_flags;     /* bst_rule.flags of bst_decide's last rule */
 	__u32 exec_phase;
 	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
 	__u32 exec_gen;
@@ -455,61 +454,59 @@ __noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __
 	return st ? st->rule : BST_RULE_NONE;
 }
 
-/* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): find the
- * rule, count its hit, emit an event for denials and `log` rules, and leave
- * its flags in ts->rule_flags. Returns 0 to permit or -errno. Global. */
-__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
-			  __u32 op)
+/* The verdict of rule d->rule (bst_match's answer for d->policy, d->op and
+ * ts->buf[0..d->len)): count its hit, emit an event for denials and `log`
+ * rules. Returns 0 to permit or -errno. Global: verified once per program. */
+__noinline int bst_verdict(struct subject *s, struct bst_task *ts, struct decision *d)
 {
 	struct bst_rule_key rk = {};
 	struct bst_rule *r;
 	__u64 *hits;
 	int err;
 
-	if (!s || !ts)
+	if (!s || !ts || !d)
 		return -EPERM;
-	ts->rule_flags = 0;
-	if (len > BST_PATH_MAX)
-		len = BST_PATH_MAX;
 	rk.gen = s->gen;
-	rk.rule = bst_match(s, ts, len, policy, op);
+	rk.rule = d->rule;
 	r = bpf_map_lookup_elem(&rules, &rk);
-	if (!r)
-		goto broken;
-	ts->rule_flags = r->flags;
+	if (!r) {
+		/* Fail closed: the maps do not describe this decision. */
+		count(BST_CNT_MAP_MISSING);
+		d->rule = BST_RULE_NONE;
+		d->err = EPERM;
+		bst_emit(s, ts, d);
+		return -EPERM;
+	}
 	hits = bpf_map_lookup_elem(&rule_hits, &rk);
 	if (hits)
 		__sync_fetch_and_add(hits, 1);
 	err = r->errno_ > 0 ? r->errno_ : 0;
-	if (s->flags & BST_TARGET_LEARN) {
+	if (s->flags & BST_TARGET_LEARN)
 		/* Learn mode: nothing is denied, each new object reported once. */
-		struct decision d = { len, policy, op, rk.rule, 0, 0 };
-
-		return bst_learn(s, ts, &d);
-	}
+		return bst_learn(s, ts, d);
+	d->err = err;
 	if (err && (s->flags & BST_TARGET_AUDIT)) {
 		/* Audit (complain) mode: counted above and reported, but permitted. */
-		struct decision d = { len, policy, op, rk.rule, err, BST_EV_AUDIT };
-
-		bst_emit(s, ts, &d);
+		d->evflags |= BST_EV_AUDIT;
+		bst_emit(s, ts, d);
 		return 0;
 	}
-	if (err || (r->flags & BST_RULE_LOG)) {
-		struct decision d = { len, policy, op, rk.rule, err, 0 };
-
-		bst_emit(s, ts, &d);
-	}
+	if (err || (r->flags & BST_RULE_LOG))
+		bst_emit(s, ts, d);
 	return -err;
+}
 
-broken:
-	/* Fail closed: the maps do not describe this decision. */
-	count(BST_CNT_MAP_MISSING);
-	{
-		struct decision d = { len, policy, op, BST_RULE_NONE, EPERM, 0 };
+/* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): find the
+ * rule and give its verdict. Returns 0 to permit or -errno. Global. */
+__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
+			  __u32 op)
+{
+	struct decision d = { len, policy, op, BST_RULE_NONE, 0, 0 };
 
-		bst_emit(s, ts, &d);
-	}
-	return -EPERM;
+	if (d.len > BST_PATH_MAX)
+		d.len = BST_PATH_MAX;
+	d.rule = bst_match(s, ts, d.len, policy, op);
+	return bst_verdict(s, ts, &d);
 }
 
 static __always_inline struct bst_task *task_scratch(void)
@@ -532,35 +529,36 @@ static __always_inline int deny_unrendered(struct subject *s, struct bst_task *t
 	return -err;
 }
 
-/* Does the caller's policy run the program it executes under permit[inherit]
- * or permit[detach]? The rule's BST_RULE_INHERIT/DETACH, 0 otherwise (without
- * counting or logging: the caller's verdict does not decide a transition). */
-static __always_inline __u32 exec_binding(struct subject *s, struct bst_task *ts, __u32 len,
-					  __u32 policy)
+/* The policy that decides a task's execve: its own, or for the service
+ * manager's child, the default. */
+static __always_inline __u32 exec_caller_policy(struct subject *s)
 {
-	struct bst_rule_key rk = { .gen = s->gen };
-	struct bst_rule *r;
-
-	rk.rule = bst_match(s, ts, len, policy, BST_OP_EXECVE);
-	r = bpf_map_lookup_elem(&rules, &rk);
-	if (!r || r->errno_ > 0)
-		return 0;
-	return r->flags & (BST_RULE_INHERIT | BST_RULE_DETACH);
+	return s->manager ? s->default_policy : s->policy;
 }
 
-/* The binary's open of a permitted execve: note the binding its rule asks for
- * (ts->rule_flags), which bprm_committed_creds puts in force if the execve
- * succeeds. Fails closed when the binding cannot be stored. */
-static __always_inline int exec_bind(struct subject *s, struct bst_task *ts, __u32 len)
+/* The binding a caller's execve rule asks for: BIND_INHERIT or BIND_DETACH for
+ * a permit[inherit] or permit[detach] rule, BIND_NONE otherwise. */
+static __always_inline __u32 exec_binding(struct subject *s, __u32 rule)
+{
+	struct bst_rule_key rk = { .gen = s->gen, .rule = rule };
+	struct bst_rule *r = bpf_map_lookup_elem(&rules, &rk);
+
+	if (!r || r->errno_ > 0)
+		return BIND_NONE;
+	if (r->flags & BST_RULE_DETACH)
+		return BIND_DETACH;
+	return r->flags & BST_RULE_INHERIT ? BIND_INHERIT : BIND_NONE;
+}
+
+/* The binary's open of a permitted execve: note the binding (BIND_*) its rule
+ * asks for, which bprm_committed_creds puts in force if the execve succeeds.
+ * Fails closed when the binding cannot be stored. */
+static __always_inline int exec_bind(struct subject *s, struct bst_task *ts, __u32 len,
+				     __u32 mode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 mode = BIND_NONE;
 	struct bst_bind *b;
 
-	if (ts->rule_flags & BST_RULE_DETACH)
-		mode = BIND_DETACH;
-	else if (ts->rule_flags & BST_RULE_INHERIT)
-		mode = BIND_INHERIT;
 	if (mode == BIND_NONE) {
 		b = bpf_task_storage_get(&binds, task, 0, 0);
 		if (b)
@@ -587,7 +585,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 				       struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u32 dev, policy, caller;
+	__u32 dev, binding;
 	__u64 ino;
 	int err;
 
@@ -615,24 +613,24 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		n.exe_ino = ts->exec_ino;
 		bst_learn(&n, ts, &d);
 	}
-	/* The manager's child is decided by the default policy when it execs. */
-	caller = s->manager ? s->default_policy : s->policy;
 	if (ts->exec_phase == EXEC_ARMED)
-		return bst_decide(s, ts, len, caller, BST_OP_EXECVE);
-	policy = exe_policy(s->gen, dev, ino);
-	if (policy != BST_RULE_NONE && !exec_binding(s, ts, len, caller)) {
+		return bst_decide(s, ts, len, exec_caller_policy(s), BST_OP_EXECVE);
+	/* The binary's own open: the caller's rule for it, looked up once */
+	struct decision d = { len, exec_caller_policy(s), BST_OP_EXECVE, BST_RULE_NONE, 0, 0 };
+
+	d.rule = bst_match(s, ts, len, d.policy, BST_OP_EXECVE);
+	binding = exec_binding(s, d.rule);
+	if (binding == BIND_NONE && exe_policy(s->gen, dev, ino) != BST_RULE_NONE) {
 		/* Executing a binary that has its own policy is a transition into
 		 * that policy, permitted whatever the caller's policy says (unless
 		 * the caller's rule for it keeps or drops confinement). */
 		count(BST_CNT_EXEC_TRANSITION);
-		ts->rule_flags = 0;
-		exec_bind(s, ts, len);      /* no binding: clears a stale one */
-		return 0;
+		return exec_bind(s, ts, len, BIND_NONE);    /* clears a stale binding */
 	}
-	err = bst_decide(s, ts, len, caller, BST_OP_EXECVE);
+	err = bst_verdict(s, ts, &d);
 	if (err)
 		return err;
-	return exec_bind(s, ts, len);
+	return exec_bind(s, ts, len, binding);
 }
 
 SEC("lsm.s/file_open")
@@ -770,7 +768,7 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 	b = bpf_task_storage_get(&binds, bpf_get_current_task_btf(), 0, 0);
 	if (b && b->pend_mode == BIND_INHERIT)
 		/* the program will run under the caller's policy: so is its interpreter read */
-		ts->exec_policy = s.manager ? s.default_policy : s.policy;
+		ts->exec_policy = exec_caller_policy(&s);
 	ts->exec_dev = dev;
 	ts->exec_ino = ino;
 	return 0;
