@@ -138,8 +138,7 @@ def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
         if r is None:
             recs.rules.append(RuleInfo(pidx, op, 0, False, True, None, None))
         else:
-            recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r,
-                                       r.binding if op == abi.BST_OP_EXECVE else None))
+            recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r, r.binding))
     recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))   # no rule matched
     offset = len(recs.states)
     recs.offsets[(pidx, op)] = offset
