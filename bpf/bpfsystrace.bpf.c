@@ -163,6 +163,8 @@ struct bst_subj {
 	__u64 pol_ino;        /* the executable whose policy applies */
 	__u64 exe_ino;        /* the executable the task runs (events, learn mode) */
 	__u64 pend_ino;       /* permit[inherit] in progress: the caller's policy */
+	__u64 out_cgroup;     /* seen outside every target in this cgroup ... */
+	__u64 out_epoch;      /* ... while epoch[0] had this value (0: not seen outside) */
 	__u32 pol_dev;
 	__u32 exe_dev;
 	__u32 pend_dev;
@@ -177,6 +179,18 @@ struct {
 	__type(key, int);
 	__type(value, struct bst_subj);
 } subjects SEC(".maps");
+
+/* epoch[0]: bumped by the controller after each new target is in `targets`.
+ * A task found outside every target remembers its cgroup and the epoch; until
+ * either changes it is still outside (cgroup2 ancestry never changes, and a
+ * cgroup id is never reused), so an outsider pays one task-storage lookup,
+ * not the walk over its cgroup's ancestors. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} epoch SEC(".maps");
 
 #include "render.bpf.h"
 #include "path.bpf.h"
@@ -280,6 +294,7 @@ static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u
 	r->target_id = target_id;
 	r->attach_id = t->attach_id;
 	r->mode = SUBJ_CONFINED;
+	r->out_cgroup = 0;
 	r->flags &= SUBJ_EXECD;
 	r->pend_mode = BIND_NONE;
 	if (!(r->flags & SUBJ_EXECD)) {
@@ -292,34 +307,68 @@ static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u
 	return r;
 }
 
-/* Is the current task confined, and by what? 1: decide under s; 0: not
- * confined (or detached); -EPERM: inside a target but its record could not be
- * stored (fail closed: without it the task could leave confinement).
+/* The current task's record if it is confined (*tp: the target in force),
+ * else 0: outside every target, or, with *err = -EPERM, inside one but its
+ * record could not be stored (fail closed: without it the task could leave).
  *
- * The task's record decides first. Without a live one: the outermost attached
- * ancestor of its cgroup (level 0, the root, is never a target; nested
- * attachments are refused by the controller, so there is at most one). */
-static __always_inline int find_subject(struct subject *s)
+ * The task's record decides first. Without a live one: the remembered
+ * "outside" (see epoch), else the outermost attached ancestor of its cgroup
+ * (level 0, the root, is never a target; nested attachments are refused by
+ * the controller, so there is at most one). */
+static __always_inline struct bst_subj *subj_current(struct task_struct *task,
+						     struct bst_target **tp, int *err)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_subj *r = bpf_task_storage_get(&subjects, task, 0, 0);
 	struct bst_target *t = live_target(r);
 	struct find_ctx f = {};
-	__u32 policy;
+	__u32 zero = 0;
+	__u64 *ep, cgid;
 
-	if (!t) {
-		bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
-		if (!f.target_id)
-			return 0;
-		t = bpf_map_lookup_elem(&targets, &f.target_id);
-		if (!t)
-			return 0;
-		r = subj_enter(task, f.target_id, t, r);
-		if (!r) {
-			count(BST_CNT_NO_MEMORY);
-			return -EPERM;
-		}
+	*err = 0;
+	if (t) {
+		*tp = t;
+		return r;
 	}
+	cgid = bpf_get_current_cgroup_id();
+	ep = bpf_map_lookup_elem(&epoch, &zero);
+	if (r && ep && r->out_cgroup == cgid && r->out_epoch == *ep)
+		return 0;
+	bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
+	t = f.target_id ? bpf_map_lookup_elem(&targets, &f.target_id) : 0;
+	if (!t) {
+		/* outside: remember it (best effort; without memory, walk again) */
+		if (!r)
+			r = bpf_task_storage_get(&subjects, task, 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (r && ep) {
+			r->out_cgroup = cgid;
+			r->out_epoch = *ep;
+		}
+		return 0;
+	}
+	r = subj_enter(task, f.target_id, t, r);
+	if (!r) {
+		count(BST_CNT_NO_MEMORY);
+		*err = -EPERM;
+		return 0;
+	}
+	*tp = t;
+	return r;
+}
+
+/* Is the current task confined, and by what? 1: decide under s; 0: not
+ * confined (or detached); -EPERM: fail closed (see subj_current). */
+static __always_inline int find_subject(struct subject *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_target *t = 0;
+	struct bst_subj *r;
+	__u32 policy;
+	int err;
+
+	r = subj_current(task, &t, &err);
+	if (!r || !t)
+		return err;
 	if (r->mode == SUBJ_DETACHED)
 		return 0;
 	s->target_id = r->target_id;
@@ -905,25 +954,16 @@ int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct bst_subj *parent, *child;
-	struct bst_target *t;
-	struct find_ctx f = {};
+	struct bst_target *t = 0;
+	int err;
 
 	if (ret)
 		return ret;
-	parent = bpf_task_storage_get(&subjects, cur, 0, 0);
-	if (!live_target(parent)) {
-		bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
-		if (!f.target_id)
-			return 0;
-		t = bpf_map_lookup_elem(&targets, &f.target_id);
-		if (!t)
-			return 0;
-		parent = subj_enter(cur, f.target_id, t, parent);
-		if (!parent) {
-			count(BST_CNT_NO_MEMORY);
-			return -ENOMEM;
-		}
-	}
+	parent = subj_current(cur, &t, &err);
+	if (err)
+		return -ENOMEM;
+	if (!parent || !t)
+		return 0;
 	child = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child) {
 		count(BST_CNT_NO_MEMORY);

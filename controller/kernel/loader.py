@@ -49,6 +49,7 @@ MAPS = {
     "rule_hits": (abi.BstRuleKey, C.c_uint64, True),
     "counters": (C.c_uint32, C.c_uint64, True),
     "seen": (abi.BstSeenKey, C.c_uint64, False),
+    "epoch": (C.c_uint32, C.c_uint64, False),
 }
 PINNED_EXTRA = ("events", "task_store", "subjects", "rodata")
 

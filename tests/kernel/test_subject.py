@@ -157,6 +157,41 @@ def test_status_counts_the_entries(env):
     assert "execs entering a policy" in out, out
 
 
+def _waiting(env, cg, *after):
+    """att in cg: open the secret, wait for the go-ahead, then `after`."""
+    p = subprocess.Popen([env["att"], secret(env), "wait:-", *after], preexec_fn=cg.join(),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    return p, p.stdout.readline()
+
+
+def test_an_outsider_seen_outside_is_confined_once_moved_in(env, make_cgroup_module):
+    """The kernel remembers a task it found outside every target (its cgroup
+    and the attach epoch): moving it into a target must end that."""
+    outside = make_cgroup_module("bst-subject-out.slice")
+    p, first = _waiting(env, outside, secret(env))
+    assert first == secret(env) + " OK\n"                 # outside: not decided
+    with open(os.path.join(env["cg"].path, "cgroup.procs"), "w") as f:
+        f.write(str(p.pid))
+    out, err = p.communicate("go\n", timeout=60)
+    assert out.splitlines() == ["wait:- OK", secret(env) + " EPERM"], (out, err)
+
+
+def test_a_running_process_is_confined_once_its_cgroup_is_attached(env, make_cgroup_module):
+    later = make_cgroup_module("bst-subject-later.slice")
+    child = later.child("leaf")
+    p, first = _waiting(env, child, secret(env), "fork:-", secret(env))
+    assert first == secret(env) + " OK\n"
+    cli("attach", "--cgroup", "bst-subject-later.slice",
+        "--policy", os.path.join(os.path.dirname(env["att"]), "policies"), check=0)
+    try:
+        out, err = p.communicate("go\n", timeout=60)
+        assert out.splitlines() == ["wait:- OK", secret(env) + " EPERM",
+                                    secret(env) + " EPERM"], (out, err)
+    finally:
+        cli("detach", "--cgroup", "bst-subject-later.slice", check=0)
+
+
 def test_detach_ends_it(env):
     p = subprocess.Popen([env["att"], "wait:-", secret(env)], preexec_fn=env["cg"].join(),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
