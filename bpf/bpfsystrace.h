@@ -14,7 +14,7 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 4         /* 4: permit[inherit] / permit[detach] on execve */
+#define BST_ABI_VERSION 5         /* 5: BST_CNT_DISCONNECTED; unix names resolved */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -37,7 +37,7 @@
 #define BST_OP_UNLINK   5         /* path_unlink: the victim's path */
 #define BST_OP_MKDIR    6         /* path_mkdir: the new directory's path */
 #define BST_OP_RMDIR    7         /* path_rmdir */
-#define BST_OP_MKNOD    8         /* path_mknod of a fifo or device (sockets: bind decides) */
+#define BST_OP_MKNOD    8         /* path_mknod of a fifo, device or socket inode (not by bind) */
 #define BST_OP_TRUNCATE 9         /* path_truncate: truncate, ftruncate, O_TRUNC */
 #define BST_OP_SYMLINK  10        /* path_symlink: the new link's path */
 #define BST_OP_CHMOD    11        /* path_chmod */
@@ -91,7 +91,9 @@
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
 #define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_NR_COUNTERS       10
+#define BST_CNT_DISCONNECTED 10  /* a disconnected dentry or a mount outside the task's
+				   * namespace (detached tree): not a name, denied */
+#define BST_NR_COUNTERS       11
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {

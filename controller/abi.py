@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 4
+BST_ABI_VERSION = 5
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
@@ -73,7 +73,8 @@ BST_CNT_EXEC_TRANSITION = 6
 BST_CNT_LEARN_SEEN = 7
 BST_CNT_EXEC_INHERIT = 8
 BST_CNT_EXEC_DETACH = 9
-BST_NR_COUNTERS = 10
+BST_CNT_DISCONNECTED = 10
+BST_NR_COUNTERS = 11
 
 u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
 

@@ -34,7 +34,7 @@ PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_
             "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
             "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
             "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill",
-            "bst_task_alloc")
+            "bst_task_alloc", "bst_unix_stream_connect", "bst_unix_may_send")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
