@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from . import explain
 from .model import syscalls
+from .observe.escape import escape
 from .policy.printer import quote
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
@@ -122,8 +123,9 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
 def header(command: str, cgroup: str, started: float, seconds: float, events: int,
            what: str = "learned") -> list[str]:
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
-    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup {cgroup}",
-            f"# command: {command}",
+    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup "
+            f"{escape(cgroup)}",
+            f"# command: {escape(command)}",
             f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
             "# none was judged: review them (bpfsystrace check, explain) before enforcing."]
 
@@ -169,6 +171,6 @@ def merge_text(text: str, policy, observed, collapse: int, ephemeral: bool,
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    new = [f"\t# {comment}\n"] + ["\t" + r.text() + "\n" for r in rules]
+    new = [f"\t# {escape(comment)}\n"] + ["\t" + r.text() + "\n" for r in rules]
     lines[last:last] = new
     return MergeResult("".join(lines), rules, denied)

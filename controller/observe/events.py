@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .. import abi
 from ..model import syscalls
+from .escape import escape
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ def _user(uid: int) -> str:
 
 
 def systrace_line(ev: Event, meta) -> str:
-    """`deny user: U, prog: P, pid: N(0)[PPID], policy: NAME, filters: N, syscall: ...`."""
+    """`deny user: U, prog: P, pid: N(0)[PPID], policy: NAME, filters: N, syscall: ...`,
+    one line: control characters in names are escaped (escape.py)."""
     policy_name, filters, where = f"generation {ev.gen} policy {ev.policy}", 0, ""
     if meta is not None and meta.gen == ev.gen:
         policy_name = meta.policy_name(ev.policy)
@@ -114,6 +116,6 @@ def systrace_line(ev: Event, meta) -> str:
     if op is not None and op.parts == 2:
         first, _, second = obj.partition("\0")
         obj = f"{first}, {op.second}: {second}"
-    return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
-            f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
-            f"{arg}: {obj}{more}{err}{where}")
+    return escape(f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+                  f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
+                  f"{arg}: {obj}{more}{err}{where}")
