@@ -31,6 +31,7 @@ from .policy.printer import quote
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _PROC_PID = re.compile(r"^/proc/[0-9]+(?=/|$)")
 _ENV_VAR = re.compile(r"\$(HOME|USER|CWD)")
+_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")   # not NUL: two-part separator
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -71,6 +72,15 @@ def policy_filename(binary: str) -> str:
 
 
 def _rule(op: str, pred: str, value: str) -> LearnedRule:
+    if _CONTROL.search(value):
+        # a control character would put a line break inside the policy's
+        # string: each one becomes any-one-character, so the rule stays on
+        # one line and still covers what was seen
+        if pred == "re":
+            value = _CONTROL.sub(".", value)
+        else:
+            value = _CONTROL.sub("?", glob_escape(value) if pred == "eq" else value)
+            pred = "match"
     if _ENV_VAR.search(value) and pred != "re":   # the checker expands $HOME etc. in strings
         value = _ENV_VAR.sub(lambda m: "[$]" + m.group(1),
                              glob_escape(value) if pred == "eq" else value)
