@@ -530,7 +530,8 @@ static __always_inline int deny_unrendered(struct subject *s, struct bst_task *t
 					   long n)
 {
 	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err, 0 };
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err,
+			      n == -ENOTNAME ? BST_EV_NOT_A_NAME : 0 };
 
 	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG :
 	      n == -ENOTNAME ? BST_CNT_DISCONNECTED : BST_CNT_PATH_ERROR);

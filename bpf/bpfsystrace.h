@@ -76,6 +76,7 @@
 #define BST_EV_AUDIT     0x4      /* audit mode: errno_ would have been returned; permitted */
 #define BST_EV_LEARN     0x8      /* learn mode: first sighting of (exe, op, object) */
 #define BST_EV_INTERP    0x10     /* learn mode: the ELF interpreter opened for exe_dev/exe_ino's execve */
+#define BST_EV_NOT_A_NAME 0x20    /* denied: a disconnected dentry or a mount outside the namespace */
 
 /* Rule ids with a fixed meaning in every generation (not in the rules map). */
 #define BST_RULE_NONE   0xffffffffu

@@ -205,6 +205,10 @@ def test_disconnected_and_detached_names_are_denied_and_counted(env):
     }
     assert run(env, want) == want
     assert counter_not_a_name() - before == 5
+    log = cli("log", check=0).stdout.splitlines()
+    marked = [ln for ln in log if "<not a name: a file opened by handle, or in a detached" in ln]
+    assert len(marked) == 5, log
+    assert sum("syscall: native-stat" in ln for ln in marked) == 1, marked
 
 
 def test_af_unspec_is_decided_as_the_inet_address_it_is(env):
