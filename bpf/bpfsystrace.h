@@ -14,7 +14,8 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 5         /* 5: BST_CNT_DISCONNECTED; unix names resolved */
+#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller;
+				   * BST_CNT_DISCONNECTED, unix names resolved */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -92,9 +93,11 @@
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
 #define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_CNT_DISCONNECTED 10  /* a disconnected dentry or a mount outside the task's
-				   * namespace (detached tree): not a name, denied */
-#define BST_NR_COUNTERS       11
+#define BST_CNT_DISCONNECTED  10  /* not a name: a disconnected dentry, a mount outside
+				   * the task's namespace (detached tree): denied */
+#define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own objects: denied */
+#define BST_CNT_EXEC_ENTRY    12  /* execs by which a program entered its policy from outside */
+#define BST_NR_COUNTERS       13
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {
