@@ -54,13 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def version_text() -> str:
     """'bpfsystrace 0.1.0 (kernel ABI 4)': the ABI the BPF object must carry."""
-    from importlib import metadata
-    from .. import abi
-    try:
-        ver = metadata.version("bpfsystrace")
-    except metadata.PackageNotFoundError:
-        ver = "unknown (not installed)"
-    return f"bpfsystrace {ver} (kernel ABI {abi.BST_ABI_VERSION})"
+    from .. import __version__, abi
+    return f"bpfsystrace {__version__} (kernel ABI {abi.BST_ABI_VERSION})"
 
 
 class _Signal(Exception):

@@ -85,6 +85,8 @@ def test_man_pages_and_completion_follow_the_argparse_definitions(tmp_path):
 
 
 def test_debian_packaging_agrees_with_the_project():
+    import bpfsystrace
+    assert bpfsystrace.__version__ == VERSION              # pyproject.toml and the package agree
     changelog = open(os.path.join(ROOT, "debian", "changelog")).readline()
     assert changelog.startswith(f"bpfsystrace ({VERSION})"), changelog
     unit = open(os.path.join(ROOT, "systemd", "bpfsystrace.service")).read()
