@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ctypes as C
 import errno
+import importlib.resources
 import logging
 import os
 import shutil
 import struct
 
 from .. import abi
-from ..errors import KernelError, UnsupportedKernel
+from ..errors import KernelError, MissingObject, UnsupportedKernel
 from . import libbpf, system
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,35 @@ UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
                     "'lsm=...,bpf' on its command line (see docs/install.md)")
 
 
+OBJECT_NAME = "bpfsystrace.bpf.o"
+OBJECT_ENV = "BPFSYSTRACE_BPF_OBJECT"
+
+
+def find_object() -> tuple[str | None, str]:
+    """(path or None, where it was looked for): $BPFSYSTRACE_BPF_OBJECT, else the
+    package's own data (bpfsystrace/data/, put there by the wheel build), else
+    the build tree of a checkout (bpf/.output/, for an editable install)."""
+    env = os.environ.get(OBJECT_ENV)
+    if env:
+        return (env if os.path.isfile(env) else None), f"{OBJECT_ENV}={env}"
+    pkg = os.path.join(str(importlib.resources.files("bpfsystrace")), "data", OBJECT_NAME)
+    tree = os.path.join(os.path.dirname(os.path.dirname(pkg)), "..", "bpf", ".output",
+                        OBJECT_NAME)
+    for cand in (pkg, os.path.normpath(tree)):
+        if os.path.isfile(cand):
+            return cand, cand
+    return None, pkg
+
+
 def object_path() -> str:
-    """The compiled BPF object: $BPFSYSTRACE_BPF_OBJECT, the package, or the build tree."""
-    env = os.environ.get("BPFSYSTRACE_BPF_OBJECT")
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for cand in (env,
-                 os.path.join(here, "data", "bpfsystrace.bpf.o"),
-                 os.path.join(os.path.dirname(here), "bpf", ".output", "bpfsystrace.bpf.o")):
-        if cand and os.path.exists(cand):
-            return cand
-    raise UnsupportedKernel("the BPF object bpfsystrace.bpf.o was not found",
-                            "build it with 'make -C bpf' (needs clang and bpftool)")
+    """The compiled BPF object, or MissingObject saying where it was looked for."""
+    path, where = find_object()
+    if path is None:
+        raise MissingObject(f"{OBJECT_NAME} is not at {where}",
+                            "reinstall bpfsystrace (its wheel and Debian package carry the "
+                            "object), build it in a checkout with 'make -C bpf', or point "
+                            f"{OBJECT_ENV} at a built {OBJECT_NAME}")
+    return path
 
 
 class Kernel:
