@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import abi, pipeline
 from .compile.records import Records
-from .errors import KernelError, TargetError, UsageError
+from .errors import EXIT_POLICY, BpfsystraceError, KernelError, TargetError, UsageError
 from .kernel import loader, maps, system
 from .model import syscalls
 
@@ -70,6 +70,21 @@ class Attachment:
         if 0 <= idx < len(self.policies):
             return self.policies[idx]["binary"]
         return f"default ({self.default})"
+
+
+class DropRefused(BpfsystraceError):
+    """A reload would drop a policy that is in force; the old generation stays."""
+    exit_code = EXIT_POLICY
+
+    def __init__(self, old: Attachment, dropped: list[str]):
+        self.dropped = dropped
+        names = ", ".join(dropped)
+        super().__init__(
+            f"reload would drop the polic{'y' if len(dropped) == 1 else 'ies'} for {names} "
+            f"(in force in generation {old.gen}): the policy files no longer hold "
+            f"{'it' if len(dropped) == 1 else 'them'}, and those programs would fall to the "
+            f"default ({old.default})\nhint: restore the file, or run 'bpfsystrace reload "
+            f"--allow-drop --cgroup {old.cgroup}' if dropping is what you want")
 
 
 def all_attachments() -> list[Attachment]:
@@ -205,16 +220,19 @@ _MODE_FLAGS = {"enforce": 0, "audit": abi.BST_TARGET_AUDIT, "learn": abi.BST_TAR
 
 
 def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
-           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce") -> Attachment:
+           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce",
+           allow_drop: bool = True) -> Attachment:
     """Parse, check, compile, load and swap in. Returns only when enforcing.
 
     On a cgroup that is already attached this is a reload: the new generation
     replaces the old one with one map update, or, if anything fails before
-    that, the old one stays in force untouched.
+    that, the old one stays in force untouched. With allow_drop=False a new
+    generation that lacks a policy of the one in force is refused (DropRefused).
     """
     if mode not in MODES:
         raise UsageError(f"--mode {mode}: not one of {', '.join(MODES)}")
     sources = [os.path.abspath(p) for p in policy_paths]
+    pipeline.check_default(default)
     default_spec = default if default in ("deny", "permit") else os.path.abspath(default)
     progress("checking policies")
     fp = fingerprint(sources, default_spec)
@@ -243,6 +261,8 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
         try:
             _check_nesting(k, cgpath, cgid)
             old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
+            if old is not None and not allow_drop:
+                _refuse_drop(old, policies)
             meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
                               mgr_path, time.time(), sources, default_spec, manager, fp,
                               mode=mode)
@@ -268,14 +288,24 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
     return meta
 
 
-def reload(meta: Attachment) -> Attachment:
-    """Attach `meta`'s sources again; on failure count it in the metadata and re-raise."""
+def _refuse_drop(old: Attachment, policies) -> None:
+    kept = {p.binary for p in policies}
+    dropped = [p["binary"] for p in old.policies if p["binary"] not in kept]
+    if dropped:
+        raise DropRefused(old, dropped)
+
+
+def reload(meta: Attachment, allow_drop: bool = False) -> Attachment:
+    """Attach `meta`'s sources again; on failure count it in the metadata and re-raise.
+
+    A reload that would drop a policy in force (a file removed or truncated) is
+    refused unless allow_drop: an editor's save must not unconfine a program."""
     if not meta.sources:
         raise TargetError(f"{meta.cgroup} was attached by an older bpfsystrace that did not "
                           f"record its policy paths; attach it again once")
     try:
         return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec,
-                      mode=meta.mode)
+                      mode=meta.mode, allow_drop=allow_drop)
     except Exception as e:
         with locked():
             cur = load_attachment(meta.cgroup_id) or meta

@@ -42,12 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bpfsystrace",
         description="Enforce OpenBSD systrace policies on Linux with BPF-LSM programs.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--debug", action="store_true", help="show debug logging and tracebacks")
-    p.add_argument("-v", "--verbose", action="store_true", help="show progress and info messages")
+    _global_options(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)
+    for sp in sub.choices.values():          # `bpfsystrace check --debug` works too
+        _global_options(sp.add_argument_group("global options"), argparse.SUPPRESS)
     return p
+
+
+def _global_options(p, default) -> None:
+    # SUPPRESS: an option given before the subcommand is not reset by the subparser
+    p.add_argument("--debug", action="store_true", default=default,
+                   help="show debug logging and tracebacks")
+    p.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="show progress and info messages")
 
 
 class _Signal(Exception):
@@ -62,6 +71,8 @@ def _on_signal(signum, _frame):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    args.verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.DEBUG if args.debug else
                         logging.INFO if args.verbose else logging.WARNING,
                         format="bpfsystrace: %(levelname)s: %(message)s")
