@@ -128,13 +128,29 @@ def reap(k=None) -> int:
 
 @contextlib.contextmanager
 def locked():
-    """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon)."""
-    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
-    fd = os.open(os.path.join(RUN_DIR, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
+    """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon).
+
+    The lock is RUN_DIR itself (flock of the directory), so no lock file is left
+    behind; an empty RUN_DIR is removed on release (a failed first attach leaves
+    nothing). A directory removed while we waited for it is opened again."""
+    while True:
+        os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+        fd = os.open(RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.fstat(fd).st_ino == os.stat(RUN_DIR).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
         yield
     finally:
+        try:
+            if not os.listdir(RUN_DIR):
+                os.rmdir(RUN_DIR)
+        except OSError:
+            pass
         os.close(fd)
 
 
@@ -367,9 +383,9 @@ def _detach(cgroup, everything):
     if not loader.is_loaded():
         if everything:
             loader.unload()
-            retired().clear()
+            _forget_kernel_files()
             return []
-        raise TargetError("nothing is attached")
+        raise TargetError(f"{system.resolve_cgroup(cgroup)} is not attached (nothing is attached)")
     k = loader.open_kernel()
     removed = []
     try:
@@ -391,8 +407,15 @@ def _detach(cgroup, everything):
         k.close()
     if not left:
         loader.unload()          # the maps go with the programs, retired generations too
-        retired().clear()
+        _forget_kernel_files()
     return removed
+
+
+def _forget_kernel_files() -> None:
+    """What RUN_DIR kept about the unloaded programs (their retired generations, events)."""
+    for name in ("retired.json", "lost-reported"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(RUN_DIR, name))
 
 
 def _attached_id(k, cgpath: str) -> int:
@@ -405,6 +428,24 @@ def _attached_id(k, cgpath: str) -> int:
         if meta and meta.cgroup == cgpath:
             return cgid
     raise TargetError(f"{cgpath} is not attached", )
+
+
+def lost_state(targets: list["TargetStatus"] | None = None) -> list[Attachment]:
+    """Attachments recorded in RUN_DIR whose kernel state is gone (not enforced).
+
+    The pins removed (by hand, or by an attacker outside every target), or a
+    target's entry deleted from the targets map: either way the record says
+    the cgroup is confined and the kernel no longer does it."""
+    if targets is None:
+        targets, _ = status()
+    live = {t.cgroup_id for t in targets}
+    return [m for m in all_attachments() if m.cgroup_id not in live and m.mode != "learn"]
+
+
+def lost_reason() -> str:
+    if not loader.is_loaded():
+        return f"the pinned programs under {loader.PIN_ROOT} are gone"
+    return "its entry in the kernel's targets map is gone"
 
 
 @dataclass

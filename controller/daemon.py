@@ -157,6 +157,8 @@ class Daemon:
         self.bad_fp: dict[int, str] = {}      # fingerprints that failed to reload (logged once)
         self.settling: dict[int, str] = {}    # changed fingerprints waiting one check to settle
         self.lost_seen = None
+        self.lost_alarm = False               # kernel state lost, CRIT logged (once per episode)
+        self.relost_err: dict[int, str] = {}  # re-attach failures (logged once each)
         self.rb = None
         self.rb_ino = None
         self.kernel = None
@@ -232,7 +234,12 @@ class Daemon:
             self.kernel.close()
         for _, s in self.sinks:
             s.close()
-        if self.pidfd is not None:
+        if self.pidfd is not None:        # no stale pid file: unlinked while we hold its lock
+            try:
+                os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
+                os.rmdir(attachments.RUN_DIR)         # only when empty
+            except OSError:
+                pass
             os.close(self.pidfd)
 
     # --- attachments -----------------------------------------------------------------------
@@ -322,6 +329,7 @@ class Daemon:
                         meta.cgroup, old_id, cur, meta.gen)
 
     def _periodic(self) -> None:
+        self._check_kernel_state()
         for spec in list(self.pending.values()):
             self._ensure_logged(spec)
         self._reload_all(forced=False)
@@ -331,6 +339,40 @@ class Daemon:
             attachments.reap(self.kernel)     # replaced generations past their grace period
         except BpfsystraceError as e:
             log.error("removing replaced policy generations: %s", e.render())
+
+    def _check_kernel_state(self) -> None:
+        """Attachments recorded but no longer in the kernel (pins removed): CRIT, re-attach."""
+        try:
+            with attachments.locked():
+                lost = attachments.lost_state()
+                reason = attachments.lost_reason() if lost else ""
+        except BpfsystraceError as e:
+            log.error("cannot read the kernel state: %s", e.render())
+            return
+        if not lost:
+            self.lost_alarm = False
+            return
+        if not self.lost_alarm:
+            self.lost_alarm = True
+            log.critical("kernel state lost: %d attachment(s) recorded in %s are NOT ENFORCED "
+                         "(%s): %s; re-attaching from their policy files", len(lost),
+                         attachments.RUN_DIR, reason, ", ".join(m.cgroup for m in lost))
+            if self.syslog is not None:
+                self.syslog.send(f"CRIT: enforcement lost on {', '.join(m.cgroup for m in lost)}"
+                                 f" ({reason}); re-attaching")
+        for meta in lost:
+            if attachments.load_attachment(meta.cgroup_id) is None or not os.path.isdir(meta.cgroup):
+                continue          # detached meanwhile, or the cgroup is gone (_follow says so)
+            try:
+                new = attachments.reload(meta, allow_drop=True)
+            except BpfsystraceError as e:
+                msg = e.render()
+                if self.relost_err.get(meta.cgroup_id) != msg:
+                    self.relost_err[meta.cgroup_id] = msg
+                    log.critical("cannot re-attach %s: %s", meta.cgroup, msg)
+                continue
+            self.relost_err.pop(meta.cgroup_id, None)
+            log.critical("re-attached %s (generation %d): enforced again", new.cgroup, new.gen)
 
     def _ensure_logged(self, spec: Spec) -> None:
         try:

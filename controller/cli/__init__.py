@@ -94,6 +94,12 @@ def main(argv=None) -> int:
         return errors.EXIT_SIGNAL_BASE + s.signum
     except BrokenPipeError:
         return errors.EXIT_OK
+    except PermissionError as e:      # a file only root may touch (the command did not ask first)
+        logging.getLogger("bpfsystrace").debug("permission", exc_info=args.debug)
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"bpfsystrace: error: {args.command} needs root: permission denied{where}; "
+              f"run it with sudo", file=sys.stderr)
+        return errors.EXIT_USAGE
     except Exception:
         import traceback
         traceback.print_exc()

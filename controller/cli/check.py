@@ -18,7 +18,13 @@ class Check:
             "check", help="validate policies and show what the kernel will enforce",
             description="Parse, check and compile policies. Prints a summary per policy: rules, "
                         "how many the kernel enforces and, for the others, why not. Exit 1 with "
-                        "file:line:col messages when a policy is rejected.")
+                        "file:line:col messages when a policy is rejected (an empty file, one "
+                        "without a 'Policy:' header or a policy without rules is rejected too); "
+                        "warns of policies for programs that do not exist here.",
+            epilog="examples:\n  bpfsystrace check policies/usr_sbin_named\n"
+                   "  bpfsystrace check /etc/systrace/            every file of a directory\n"
+                   "  bpfsystrace check --stats policies/         automaton sizes, compile time",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("paths", nargs="+", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
         p.set_defaults(run=run_check)

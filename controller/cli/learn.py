@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from .. import abi, attachments, learn, learning
-from ..errors import EXIT_OK, PolicyError, TargetError, UsageError
+from ..errors import EXIT_OK, PolicyError, TargetError, UsageError, require_root
 from ..kernel import libbpf, loader, maps, system
 from ..observe import events
 
@@ -57,7 +57,9 @@ event logging at the same time, or events would be missed.""",
 examples:
   bpfsystrace learn --cgroup named.slice --duration 600 -o policies/
   bpfsystrace learn --cgroup web.slice --collapse 8 -o policies/ --merge""")
-        p.add_argument("--cgroup", required=True, metavar="CGROUP")
+        p.add_argument("--cgroup", required=True, metavar="CGROUP",
+                       help="the cgroup to learn on (as for attach: relative to the cgroup2 "
+                            "mount, or absolute); it must not be attached")
         p.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="directory for the policy files")
         p.add_argument("--duration", type=float, metavar="S",
@@ -71,6 +73,7 @@ examples:
 
 
 def run_learn(args) -> int:
+    require_root("learn")
     cgpath = system.resolve_cgroup(args.cgroup)
     cgid = system.cgroup_id(cgpath)
     targets, _ = attachments.status()

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from .. import attachments, daemon
-from ..errors import EXIT_OK, EXIT_POLICY, BpfsystraceError, PolicyError, TargetError
+from ..errors import EXIT_OK, EXIT_POLICY, BpfsystraceError, PolicyError, TargetError, require_root
 from ..kernel import system
 
 
@@ -85,6 +85,7 @@ examples:
 
 
 def run_daemon(args) -> int:
+    require_root("daemon")
     base = daemon.read_config(args.config) if args.config else None
     return daemon.Daemon(options_from(args, base)).run()
 
@@ -124,6 +125,7 @@ class Reload:
 
 
 def run_reload(args) -> int:
+    require_root("reload")
     metas = attachments.all_attachments()
     if not args.all:
         path = system.resolve_cgroup(args.cgroup)

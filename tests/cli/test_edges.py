@@ -117,7 +117,7 @@ def test_default_names_its_valid_values(run_cli):
 
 def test_too_many_exact_rules_name_the_real_cause(run_cli, tmp_path):
     f = tmp_path / "p"
-    rules = "".join(f'\tnative-fsread: filename eq "/srv/f{i}" then permit\n' for i in range(33000))
+    rules = "".join(f'\tnative-fswrite: filename eq "/srv/f{i}" then permit\n' for i in range(11000))
     f.write_text("Policy: /usr/bin/true, Emulation: native\n" + rules)
     proc = no_traceback(run_cli("check", f))
     assert proc.returncode == 1
