@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .model import syscalls
 log = logging.getLogger(__name__)
 
 RUN_DIR = os.environ.get("BPFSYSTRACE_RUN_DIR", "/run/bpfsystrace")
+GENS_KEPT = 32       # generations whose meaning is kept for events still waiting
 
 
 @dataclass
@@ -65,6 +67,20 @@ class Attachment:
         with open(tmp, "w") as f:
             f.write(json.dumps(self.__dict__, separators=(",", ":")))   # dumps: the C encoder
         os.replace(tmp, self.path)
+
+    def save_generation(self) -> None:
+        """Also keep this generation's meaning under gens/GEN.json: events it decided
+        may still wait in the kernel's buffer after a reload replaced it."""
+        d = os.path.join(RUN_DIR, "gens")
+        os.makedirs(d, mode=0o755, exist_ok=True)
+        tmp = os.path.join(d, f".{self.gen}.tmp")
+        with open(tmp, "w") as f:
+            f.write(json.dumps(self.__dict__, separators=(",", ":")))
+        os.replace(tmp, os.path.join(d, f"{self.gen}.json"))
+        names = sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
+        for n in names[:-GENS_KEPT]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(d, n))
 
     def policy_name(self, idx: int) -> str:
         if 0 <= idx < len(self.policies):
@@ -164,6 +180,16 @@ def fingerprint(sources: list[str], default: str) -> str:
             h.update(f.read())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def generation(gen: int) -> Attachment | None:
+    """What generation `gen` meant when it was installed (also a replaced one)."""
+    try:
+        with open(os.path.join(RUN_DIR, "gens", f"{gen}.json")) as f:
+            meta = Attachment(**json.load(f))
+        return meta if meta.gen == gen else None
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def load_attachment(cgid: int) -> Attachment | None:
@@ -299,6 +325,7 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
                     key = f"{pol}\t{op}\t{action}"
                     meta.carried[key] = meta.carried.get(key, 0) + n
             meta.save()
+            meta.save_generation()
         finally:
             k.close()
     return meta
@@ -416,6 +443,7 @@ def _forget_kernel_files() -> None:
     for name in ("retired.json", "lost-reported"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(RUN_DIR, name))
+    shutil.rmtree(os.path.join(RUN_DIR, "gens"), ignore_errors=True)
 
 
 def _attached_id(k, cgpath: str) -> int:

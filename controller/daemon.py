@@ -28,7 +28,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from . import attachments
+from . import attachments, journal
 from .errors import BpfsystraceError, TargetError, UsageError
 from .kernel import libbpf, loader, maps, system
 from .observe import events, metrics, sinks
@@ -151,8 +151,8 @@ class Daemon:
         if opts.log_file:
             self.sinks.append(("file", sinks.LogFile(opts.log_file, opts.log_format)))
         self.pending: dict[str, Spec] = {}
-        self.metas: dict[int, attachments.Attachment] = {}      # target id -> metadata
-        self.meta_stamp: dict[int, float] = {}
+        self.journal: journal.Writer | None = None   # the ring buffer's one consumer
+        self.journal_err = ""
         self.gone: set[int] = set()           # attachments whose cgroup is missing (logged once)
         self.bad_fp: dict[int, str] = {}      # fingerprints that failed to reload (logged once)
         self.settling: dict[int, str] = {}    # changed fingerprints waiting one check to settle
@@ -234,6 +234,8 @@ class Daemon:
             self.kernel.close()
         for _, s in self.sinks:
             s.close()
+        if self.journal is not None:
+            self.journal.close()
         if self.pidfd is not None:        # no stale pid file: unlinked while we hold its lock
             try:
                 os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
@@ -291,18 +293,6 @@ class Daemon:
             return t is not None and t.gen == gen
         finally:
             k.close()
-
-    def _meta(self, cgid: int) -> attachments.Attachment | None:
-        path = os.path.join(attachments.RUN_DIR, f"{cgid}.json")
-        try:
-            stamp = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            self.metas.pop(cgid, None)
-            return None
-        if self.meta_stamp.get(cgid) != stamp:
-            self.metas[cgid] = attachments.load_attachment(cgid)
-            self.meta_stamp[cgid] = stamp
-        return self.metas.get(cgid)
 
     def _follow(self) -> None:
         """Cgroups removed and created again get their policies back."""
@@ -446,21 +436,31 @@ class Daemon:
         except BpfsystraceError as e:
             log.error("cannot open the event ring buffer: %s", e.render())
 
+    def _consumer(self) -> bool:
+        """Hold the journal's consumer role (a `bpfsystrace log` may have it for a moment)."""
+        if self.journal is None:
+            try:
+                self.journal = journal.Writer.acquire()
+                self.journal_err = ""
+            except (BpfsystraceError, OSError) as e:
+                msg = getattr(e, "render", lambda: str(e))()
+                if msg != self.journal_err:
+                    self.journal_err = msg
+                    log.error("cannot open the event journal in %s: %s", journal.DIR, msg)
+        return self.journal is not None
+
     def _drain(self, final: bool = False) -> None:
-        if self.rb is None:
+        if self.rb is None or not self._consumer():
             time.sleep(TICK_S)
             return
         self.rb.poll(0 if final else int(TICK_S * 1000))
+        self.journal.flush()
 
     def _on_event(self, data: bytes) -> None:
         ev = events.decode(data)
-        meta = self._meta(ev.target_id)
-        if meta is not None and meta.gen != ev.gen:   # stale cache, or an event of a replaced gen
-            self.meta_stamp.pop(ev.target_id, None)
-            meta = self._meta(ev.target_id)
-            if meta is not None and meta.gen != ev.gen:
-                meta = None
-        line = events.systrace_line(ev, meta)
+        d = self.journal.write(ev)
+        meta = self.journal.meta(ev.gen)       # the generation that decided, even if replaced
+        line = d["line"]
         if self.syslog is not None:
             self.syslog.send(line)
         for name, sink in self.sinks:
