@@ -349,7 +349,8 @@ class Daemon:
                          attachments.RUN_DIR, reason, ", ".join(m.cgroup for m in lost))
             if self.syslog is not None:
                 self.syslog.send(f"CRIT: enforcement lost on {', '.join(m.cgroup for m in lost)}"
-                                 f" ({reason}); re-attaching")
+                                 f" ({reason}); re-attaching",
+                                 priority=sinks.LOG_AUTHPRIV | sinks.LOG_CRIT)
         for meta in lost:
             if attachments.load_attachment(meta.cgroup_id) is None or not os.path.isdir(meta.cgroup):
                 continue          # detached meanwhile, or the cgroup is gone (_follow says so)

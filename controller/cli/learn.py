@@ -84,14 +84,12 @@ def run_learn(args) -> int:
     meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
     _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
          + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop"))
-    obs, other = learning.Observer(), [0]
+    obs = learning.Observer()
 
     def on_event(d: dict) -> None:
         ev = journal.to_event(d)
         if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
             obs.add(ev)
-        else:
-            other[0] += 1
 
     stop = [False]
 
@@ -131,8 +129,7 @@ def run_learn(args) -> int:
             signal.signal(s, h)
     seconds = time.time() - started
     _say(f"stopped after {seconds:.0f} s: {obs.events + repeats} events seen, "
-         f"{obs.events} distinct" + (f"; {other[0]} events of other attachments were consumed"
-                                     if other[0] else ""))
+         f"{obs.events} distinct")
     command = "bpfsystrace " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "bpfsystrace learn"
     comment = learn.header(command, meta.cgroup, started, seconds, obs.events)
     _write(args, obs, comment)

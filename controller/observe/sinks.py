@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 LOG_AUTHPRIV = 10 << 3
 LOG_WARNING = 4
+LOG_CRIT = 2
 DEFAULT_SYSLOG_SOCKET = "/dev/log"
 
 
