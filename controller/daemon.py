@@ -226,23 +226,31 @@ class Daemon:
         self.pidfd = fd
 
     def _close(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-        if self.rb is not None:
-            self.rb.close()
-        if self.kernel is not None:
-            self.kernel.close()
-        for _, s in self.sinks:
-            s.close()
-        if self.journal is not None:
-            self.journal.close()
-        if self.pidfd is not None:        # no stale pid file: unlinked while we hold its lock
-            try:
-                os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
-                os.rmdir(attachments.RUN_DIR)         # only when empty
-            except OSError:
-                pass
-            os.close(self.pidfd)
+        try:
+            if self.server is not None:
+                self.server.shutdown()
+            if self.rb is not None:
+                self.rb.close()
+            if self.kernel is not None:
+                self.kernel.close()
+            for _, s in self.sinks:
+                s.close()
+            if self.journal is not None:
+                self.journal.close()
+        finally:
+            self._release_pidfile()
+
+    def _release_pidfile(self) -> None:
+        """No stale pid file: it is unlinked while we still hold its lock."""
+        if self.pidfd is None:
+            return
+        try:
+            os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
+            os.rmdir(attachments.RUN_DIR)         # only when empty
+        except OSError:
+            pass
+        os.close(self.pidfd)
+        self.pidfd = None
 
     # --- attachments -----------------------------------------------------------------------
     def _ensure(self, spec: Spec) -> None:
