@@ -117,7 +117,7 @@ class Named:
                 return
             if self.proc.poll() is not None:
                 pytest.fail(f"named exited {self.proc.returncode}:\n{self.text()}\n"
-                            f"denials:\n{cli('log').stdout}")
+                            f"denials:\n{new_log()}")
             time.sleep(0.5)
         pytest.fail(f"named did not start in {timeout} s:\n{self.text()}")
 
