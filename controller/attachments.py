@@ -464,10 +464,22 @@ def lost_state(targets: list["TargetStatus"] | None = None) -> list[Attachment]:
     The pins removed (by hand, or by an attacker outside every target), or a
     target's entry deleted from the targets map: either way the record says
     the cgroup is confined and the kernel no longer does it."""
-    if targets is None:
-        targets, _ = status()
-    live = {t.cgroup_id for t in targets}
-    return [m for m in all_attachments() if m.cgroup_id not in live and m.mode != "learn"]
+    recorded = [m for m in all_attachments() if m.mode != "learn"]
+    if targets is not None:
+        live = {t.cgroup_id for t in targets}
+    elif not recorded or not loader.is_loaded():
+        live = set()
+    else:                      # only the targets map (the daemon asks every second)
+        try:
+            k = loader.open_kernel()
+        except KernelError:
+            live = set()
+        else:
+            try:
+                live = set(maps.live_gens(k))
+            finally:
+                k.close()
+    return [m for m in recorded if m.cgroup_id not in live]
 
 
 def lost_reason() -> str:
