@@ -112,6 +112,30 @@ class Writer:
         os.close(self.lockfd)
 
 
+def drain_around(action) -> None:
+    """Run action() (a detach that may unload everything) with the ring buffer held open,
+    and move what it held into the journal afterwards: nothing reported before is lost.
+    When another process consumes, it holds the buffer open itself; give it a moment."""
+    w = Writer.acquire() if loader.is_loaded() else None
+    if w is None:
+        action()
+        time.sleep(0.5)
+        return
+    k = rb = None
+    try:
+        k = loader.open_kernel()
+        rb = libbpf.RingBuffer(k.events_fd, lambda data: w.write(events.decode(data)))
+        action()
+        while rb.poll(0) > 0:
+            pass
+    finally:
+        if rb is not None:
+            rb.close()
+        if k is not None:
+            k.close()
+        w.close()
+
+
 def drain(timeout_ms: int = 0) -> bool:
     """Move the events waiting in the kernel into the journal, unless another process
     consumes them (then they reach the journal through it). False: nothing is loaded."""

@@ -112,9 +112,7 @@ def run_learn(args) -> int:
                 repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
                 _progress(obs, repeats, args)
         repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
-        journal.drain()              # what was reported before the detach
-        attachments.detach(args.cgroup)
-        journal.drain()
+        journal.drain_around(lambda: attachments.detach(args.cgroup))   # loses nothing
         for d in reader.read():
             on_event(d)
     finally:
