@@ -15,19 +15,21 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
 
 from . import abi, pipeline
 from .compile.records import Records
-from .errors import KernelError, TargetError, UsageError
+from .errors import EXIT_POLICY, BpfsystraceError, KernelError, TargetError, UsageError
 from .kernel import loader, maps, system
 from .model import syscalls
 
 log = logging.getLogger(__name__)
 
 RUN_DIR = os.environ.get("BPFSYSTRACE_RUN_DIR", "/run/bpfsystrace")
+GENS_KEPT = 32       # generations whose meaning is kept for events still waiting
 
 
 @dataclass
@@ -66,10 +68,39 @@ class Attachment:
             f.write(json.dumps(self.__dict__, separators=(",", ":")))   # dumps: the C encoder
         os.replace(tmp, self.path)
 
+    def save_generation(self) -> None:
+        """Also keep this generation's meaning under gens/GEN.json: events it decided
+        may still wait in the kernel's buffer after a reload replaced it."""
+        d = os.path.join(RUN_DIR, "gens")
+        os.makedirs(d, mode=0o755, exist_ok=True)
+        tmp = os.path.join(d, f".{self.gen}.tmp")
+        with open(tmp, "w") as f:
+            f.write(json.dumps(self.__dict__, separators=(",", ":")))
+        os.replace(tmp, os.path.join(d, f"{self.gen}.json"))
+        names = sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
+        for n in names[:-GENS_KEPT]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(d, n))
+
     def policy_name(self, idx: int) -> str:
         if 0 <= idx < len(self.policies):
             return self.policies[idx]["binary"]
         return f"default ({self.default})"
+
+
+class DropRefused(BpfsystraceError):
+    """A reload would drop a policy that is in force; the old generation stays."""
+    exit_code = EXIT_POLICY
+
+    def __init__(self, old: Attachment, dropped: list[str]):
+        self.dropped = dropped
+        names = ", ".join(dropped)
+        super().__init__(
+            f"reload would drop the polic{'y' if len(dropped) == 1 else 'ies'} for {names} "
+            f"(in force in generation {old.gen}): the policy files no longer hold "
+            f"{'it' if len(dropped) == 1 else 'them'}, and those programs would fall to the "
+            f"default ({old.default})\nhint: restore the file, or run 'bpfsystrace reload "
+            f"--allow-drop --cgroup {old.cgroup}' if dropping is what you want")
 
 
 def all_attachments() -> list[Attachment]:
@@ -113,13 +144,29 @@ def reap(k=None) -> int:
 
 @contextlib.contextmanager
 def locked():
-    """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon)."""
-    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
-    fd = os.open(os.path.join(RUN_DIR, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
+    """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon).
+
+    The lock is RUN_DIR itself (flock of the directory), so no lock file is left
+    behind; an empty RUN_DIR is removed on release (a failed first attach leaves
+    nothing). A directory removed while we waited for it is opened again."""
+    while True:
+        os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+        fd = os.open(RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.fstat(fd).st_ino == os.stat(RUN_DIR).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
         yield
     finally:
+        try:
+            if not os.listdir(RUN_DIR):
+                os.rmdir(RUN_DIR)
+        except OSError:
+            pass
         os.close(fd)
 
 
@@ -133,6 +180,16 @@ def fingerprint(sources: list[str], default: str) -> str:
             h.update(f.read())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def generation(gen: int) -> Attachment | None:
+    """What generation `gen` meant when it was installed (also a replaced one)."""
+    try:
+        with open(os.path.join(RUN_DIR, "gens", f"{gen}.json")) as f:
+            meta = Attachment(**json.load(f))
+        return meta if meta.gen == gen else None
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def load_attachment(cgid: int) -> Attachment | None:
@@ -205,16 +262,19 @@ _MODE_FLAGS = {"enforce": 0, "audit": abi.BST_TARGET_AUDIT, "learn": abi.BST_TAR
 
 
 def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
-           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce") -> Attachment:
+           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce",
+           allow_drop: bool = True) -> Attachment:
     """Parse, check, compile, load and swap in. Returns only when enforcing.
 
     On a cgroup that is already attached this is a reload: the new generation
     replaces the old one with one map update, or, if anything fails before
-    that, the old one stays in force untouched.
+    that, the old one stays in force untouched. With allow_drop=False a new
+    generation that lacks a policy of the one in force is refused (DropRefused).
     """
     if mode not in MODES:
         raise UsageError(f"--mode {mode}: not one of {', '.join(MODES)}")
     sources = [os.path.abspath(p) for p in policy_paths]
+    pipeline.check_default(default)
     default_spec = default if default in ("deny", "permit") else os.path.abspath(default)
     progress("checking policies")
     fp = fingerprint(sources, default_spec)
@@ -243,6 +303,8 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
         try:
             _check_nesting(k, cgpath, cgid)
             old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
+            if old is not None and not allow_drop:
+                _refuse_drop(old, policies)
             meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
                               mgr_path, time.time(), sources, default_spec, manager, fp,
                               mode=mode)
@@ -263,19 +325,30 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
                     key = f"{pol}\t{op}\t{action}"
                     meta.carried[key] = meta.carried.get(key, 0) + n
             meta.save()
+            meta.save_generation()
         finally:
             k.close()
     return meta
 
 
-def reload(meta: Attachment) -> Attachment:
-    """Attach `meta`'s sources again; on failure count it in the metadata and re-raise."""
+def _refuse_drop(old: Attachment, policies) -> None:
+    kept = {p.binary for p in policies}
+    dropped = [p["binary"] for p in old.policies if p["binary"] not in kept]
+    if dropped:
+        raise DropRefused(old, dropped)
+
+
+def reload(meta: Attachment, allow_drop: bool = False) -> Attachment:
+    """Attach `meta`'s sources again; on failure count it in the metadata and re-raise.
+
+    A reload that would drop a policy in force (a file removed or truncated) is
+    refused unless allow_drop: an editor's save must not unconfine a program."""
     if not meta.sources:
         raise TargetError(f"{meta.cgroup} was attached by an older bpfsystrace that did not "
                           f"record its policy paths; attach it again once")
     try:
         return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec,
-                      mode=meta.mode)
+                      mode=meta.mode, allow_drop=allow_drop)
     except Exception as e:
         with locked():
             cur = load_attachment(meta.cgroup_id) or meta
@@ -337,9 +410,9 @@ def _detach(cgroup, everything):
     if not loader.is_loaded():
         if everything:
             loader.unload()
-            retired().clear()
+            _forget_kernel_files()
             return []
-        raise TargetError("nothing is attached")
+        raise TargetError(f"{system.resolve_cgroup(cgroup)} is not attached (nothing is attached)")
     k = loader.open_kernel()
     removed = []
     try:
@@ -361,8 +434,16 @@ def _detach(cgroup, everything):
         k.close()
     if not left:
         loader.unload()          # the maps go with the programs, retired generations too
-        retired().clear()
+        _forget_kernel_files()
     return removed
+
+
+def _forget_kernel_files() -> None:
+    """What RUN_DIR kept about the unloaded programs (their retired generations, events)."""
+    for name in ("retired.json", "lost-reported"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(RUN_DIR, name))
+    shutil.rmtree(os.path.join(RUN_DIR, "gens"), ignore_errors=True)
 
 
 def _attached_id(k, cgpath: str) -> int:
@@ -375,6 +456,36 @@ def _attached_id(k, cgpath: str) -> int:
         if meta and meta.cgroup == cgpath:
             return cgid
     raise TargetError(f"{cgpath} is not attached", )
+
+
+def lost_state(targets: list["TargetStatus"] | None = None) -> list[Attachment]:
+    """Attachments recorded in RUN_DIR whose kernel state is gone (not enforced).
+
+    The pins removed (by hand, or by an attacker outside every target), or a
+    target's entry deleted from the targets map: either way the record says
+    the cgroup is confined and the kernel no longer does it."""
+    recorded = [m for m in all_attachments() if m.mode != "learn"]
+    if targets is not None:
+        live = {t.cgroup_id for t in targets}
+    elif not recorded or not loader.is_loaded():
+        live = set()
+    else:                      # only the targets map (the daemon asks every second)
+        try:
+            k = loader.open_kernel()
+        except KernelError:
+            live = set()
+        else:
+            try:
+                live = set(maps.live_gens(k))
+            finally:
+                k.close()
+    return [m for m in recorded if m.cgroup_id not in live]
+
+
+def lost_reason() -> str:
+    if not loader.is_loaded():
+        return f"the pinned programs under {loader.PIN_ROOT} are gone"
+    return "its entry in the kernel's targets map is gone"
 
 
 @dataclass

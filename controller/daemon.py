@@ -28,7 +28,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from . import attachments
+from . import attachments, journal
 from .errors import BpfsystraceError, TargetError, UsageError
 from .kernel import libbpf, loader, maps, system
 from .observe import events, metrics, sinks
@@ -151,12 +151,14 @@ class Daemon:
         if opts.log_file:
             self.sinks.append(("file", sinks.LogFile(opts.log_file, opts.log_format)))
         self.pending: dict[str, Spec] = {}
-        self.metas: dict[int, attachments.Attachment] = {}      # target id -> metadata
-        self.meta_stamp: dict[int, float] = {}
+        self.journal: journal.Writer | None = None   # the ring buffer's one consumer
+        self.journal_err = ""
         self.gone: set[int] = set()           # attachments whose cgroup is missing (logged once)
         self.bad_fp: dict[int, str] = {}      # fingerprints that failed to reload (logged once)
         self.settling: dict[int, str] = {}    # changed fingerprints waiting one check to settle
         self.lost_seen = None
+        self.lost_alarm = False               # kernel state lost, CRIT logged (once per episode)
+        self.relost_err: dict[int, str] = {}  # re-attach failures (logged once each)
         self.rb = None
         self.rb_ino = None
         self.kernel = None
@@ -224,16 +226,31 @@ class Daemon:
         self.pidfd = fd
 
     def _close(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-        if self.rb is not None:
-            self.rb.close()
-        if self.kernel is not None:
-            self.kernel.close()
-        for _, s in self.sinks:
-            s.close()
-        if self.pidfd is not None:
-            os.close(self.pidfd)
+        try:
+            if self.server is not None:
+                self.server.shutdown()
+            if self.rb is not None:
+                self.rb.close()
+            if self.kernel is not None:
+                self.kernel.close()
+            for _, s in self.sinks:
+                s.close()
+            if self.journal is not None:
+                self.journal.close()
+        finally:
+            self._release_pidfile()
+
+    def _release_pidfile(self) -> None:
+        """No stale pid file: it is unlinked while we still hold its lock."""
+        if self.pidfd is None:
+            return
+        try:
+            os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
+            os.rmdir(attachments.RUN_DIR)         # only when empty
+        except OSError:
+            pass
+        os.close(self.pidfd)
+        self.pidfd = None
 
     # --- attachments -----------------------------------------------------------------------
     def _ensure(self, spec: Spec) -> None:
@@ -285,18 +302,6 @@ class Daemon:
         finally:
             k.close()
 
-    def _meta(self, cgid: int) -> attachments.Attachment | None:
-        path = os.path.join(attachments.RUN_DIR, f"{cgid}.json")
-        try:
-            stamp = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            self.metas.pop(cgid, None)
-            return None
-        if self.meta_stamp.get(cgid) != stamp:
-            self.metas[cgid] = attachments.load_attachment(cgid)
-            self.meta_stamp[cgid] = stamp
-        return self.metas.get(cgid)
-
     def _follow(self) -> None:
         """Cgroups removed and created again get their policies back."""
         for meta in attachments.all_attachments():
@@ -322,6 +327,7 @@ class Daemon:
                         meta.cgroup, old_id, cur, meta.gen)
 
     def _periodic(self) -> None:
+        self._check_kernel_state()
         for spec in list(self.pending.values()):
             self._ensure_logged(spec)
         self._reload_all(forced=False)
@@ -331,6 +337,41 @@ class Daemon:
             attachments.reap(self.kernel)     # replaced generations past their grace period
         except BpfsystraceError as e:
             log.error("removing replaced policy generations: %s", e.render())
+
+    def _check_kernel_state(self) -> None:
+        """Attachments recorded but no longer in the kernel (pins removed): CRIT, re-attach."""
+        try:
+            with attachments.locked():
+                lost = attachments.lost_state()
+                reason = attachments.lost_reason() if lost else ""
+        except BpfsystraceError as e:
+            log.error("cannot read the kernel state: %s", e.render())
+            return
+        if not lost:
+            self.lost_alarm = False
+            return
+        if not self.lost_alarm:
+            self.lost_alarm = True
+            log.critical("kernel state lost: %d attachment(s) recorded in %s are NOT ENFORCED "
+                         "(%s): %s; re-attaching from their policy files", len(lost),
+                         attachments.RUN_DIR, reason, ", ".join(m.cgroup for m in lost))
+            if self.syslog is not None:
+                self.syslog.send(f"CRIT: enforcement lost on {', '.join(m.cgroup for m in lost)}"
+                                 f" ({reason}); re-attaching",
+                                 priority=sinks.LOG_AUTHPRIV | sinks.LOG_CRIT)
+        for meta in lost:
+            if attachments.load_attachment(meta.cgroup_id) is None or not os.path.isdir(meta.cgroup):
+                continue          # detached meanwhile, or the cgroup is gone (_follow says so)
+            try:
+                new = attachments.reload(meta, allow_drop=True)
+            except BpfsystraceError as e:
+                msg = e.render()
+                if self.relost_err.get(meta.cgroup_id) != msg:
+                    self.relost_err[meta.cgroup_id] = msg
+                    log.critical("cannot re-attach %s: %s", meta.cgroup, msg)
+                continue
+            self.relost_err.pop(meta.cgroup_id, None)
+            log.critical("re-attached %s (generation %d): enforced again", new.cgroup, new.gen)
 
     def _ensure_logged(self, spec: Spec) -> None:
         try:
@@ -404,21 +445,31 @@ class Daemon:
         except BpfsystraceError as e:
             log.error("cannot open the event ring buffer: %s", e.render())
 
+    def _consumer(self) -> bool:
+        """Hold the journal's consumer role (a `bpfsystrace log` may have it for a moment)."""
+        if self.journal is None:
+            try:
+                self.journal = journal.Writer.acquire()
+                self.journal_err = ""
+            except (BpfsystraceError, OSError) as e:
+                msg = getattr(e, "render", lambda: str(e))()
+                if msg != self.journal_err:
+                    self.journal_err = msg
+                    log.error("cannot open the event journal in %s: %s", journal.DIR, msg)
+        return self.journal is not None
+
     def _drain(self, final: bool = False) -> None:
-        if self.rb is None:
+        if self.rb is None or not self._consumer():
             time.sleep(TICK_S)
             return
         self.rb.poll(0 if final else int(TICK_S * 1000))
+        self.journal.flush()
 
     def _on_event(self, data: bytes) -> None:
         ev = events.decode(data)
-        meta = self._meta(ev.target_id)
-        if meta is not None and meta.gen != ev.gen:   # stale cache, or an event of a replaced gen
-            self.meta_stamp.pop(ev.target_id, None)
-            meta = self._meta(ev.target_id)
-            if meta is not None and meta.gen != ev.gen:
-                meta = None
-        line = events.systrace_line(ev, meta)
+        d = self.journal.write(ev)
+        meta = self.journal.meta(ev.gen)       # the generation that decided, even if replaced
+        line = d["line"]
         if self.syslog is not None:
             self.syslog.send(line)
         for name, sink in self.sinks:

@@ -71,6 +71,19 @@ class UsageError(BpfsystraceError):
     exit_code = EXIT_USAGE
 
 
+class NeedsRoot(UsageError):
+    """The command changes or reads kernel state that only root may touch."""
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} needs root (CAP_SYS_ADMIN and CAP_BPF); run it with sudo")
+
+
+def require_root(what: str) -> None:
+    import os
+    if os.geteuid() != 0:
+        raise NeedsRoot(what)
+
+
 class PolicyError(BpfsystraceError):
     """One or more policies were rejected; carries every diagnostic found."""
     exit_code = EXIT_POLICY

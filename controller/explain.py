@@ -164,7 +164,7 @@ def explain(policy: Policy, op_name: str, value: str) -> list[str]:
     d = decide(policy, op, value)
     out = [f"{head}: {d.describe()}"]
     if d.rule is None:
-        out.append(f"none of the {len(rules)} {op_name} rules matched; systrace denies what no "
+        out.append(f"none of the {_rule_count(rules, op_name)} matched; systrace denies what no "
                    f"rule permits, with EPERM, and logs it")
     else:
         before = rules.index(d.rule)
@@ -183,6 +183,17 @@ def explain(policy: Policy, op_name: str, value: str) -> list[str]:
     if skipped:
         out.append(f"note: {len(skipped)} {op_name} rule(s) are not enforced: {skipped[0].why_not}")
     return out
+
+
+def _rule_count(rules, op_name: str) -> str:
+    """'4 rules that decide stat (fsread: 4)': the names the rules were written with."""
+    by: dict[str, int] = {}
+    for r in rules:
+        by[r.syscall] = by.get(r.syscall, 0) + 1
+    if set(by) <= {op_name}:
+        return f"{len(rules)} {op_name} rule{'s' if len(rules) != 1 else ''}"
+    names = ", ".join(f"{n}: {c}" for n, c in by.items())
+    return f"{len(rules)} rule{'s' if len(rules) != 1 else ''} that decide {op_name} ({names})"
 
 
 def op_by_name(name: str) -> int:

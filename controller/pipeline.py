@@ -51,8 +51,19 @@ def load_policies(paths, env=None):
     return check_mod.check(parse_all(paths), env)
 
 
+def check_default(spec: str) -> None:
+    """--default must be deny, permit or an existing policy file: say which values are valid."""
+    if spec in (records_mod.DEFAULT_DENY, records_mod.DEFAULT_PERMIT) or os.path.isfile(spec):
+        return
+    what = "a directory" if os.path.isdir(spec) else "not a policy file"
+    raise UsageError(f"--default {spec}: {what}; the default is 'deny' (every operation of a "
+                     f"program without a policy is denied and logged), 'permit' (they are "
+                     f"permitted) or the path of a file holding one policy")
+
+
 def load_default(spec: str, env=None):
     """--default deny | permit | FILE -> what compile_policies takes."""
+    check_default(spec)
     if spec in (records_mod.DEFAULT_DENY, records_mod.DEFAULT_PERMIT):
         return spec
     policies, _ = load_policies([spec], env)

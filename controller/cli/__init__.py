@@ -44,18 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=version_text(),
                    help="show the version and the kernel ABI, and exit")
-    p.add_argument("--debug", action="store_true", help="show debug logging and tracebacks")
-    p.add_argument("-v", "--verbose", action="store_true", help="show progress and info messages")
+    _global_options(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)
+    for sp in sub.choices.values():          # `bpfsystrace check --debug` works too
+        _global_options(sp.add_argument_group("global options"), argparse.SUPPRESS)
     return p
 
 
 def version_text() -> str:
-    """'bpfsystrace 0.1.0 (kernel ABI 4)': the ABI the BPF object must carry."""
+    """'bpfsystrace 0.1.0 (kernel ABI 5)': the ABI the BPF object must carry."""
     from .. import __version__, abi
     return f"bpfsystrace {__version__} (kernel ABI {abi.BST_ABI_VERSION})"
+
+
+def _global_options(p, default) -> None:
+    # SUPPRESS: an option given before the subcommand is not reset by the subparser
+    p.add_argument("--debug", action="store_true", default=default,
+                   help="show debug logging and tracebacks")
+    p.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="show progress and info messages")
 
 
 class _Signal(Exception):
@@ -70,6 +79,8 @@ def _on_signal(signum, _frame):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    args.verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.DEBUG if args.debug else
                         logging.INFO if args.verbose else logging.WARNING,
                         format="bpfsystrace: %(levelname)s: %(message)s")
@@ -91,6 +102,12 @@ def main(argv=None) -> int:
         return errors.EXIT_SIGNAL_BASE + s.signum
     except BrokenPipeError:
         return errors.EXIT_OK
+    except PermissionError as e:      # a file only root may touch (the command did not ask first)
+        logging.getLogger("bpfsystrace").debug("permission", exc_info=args.debug)
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"bpfsystrace: error: {args.command} needs root: permission denied{where}; "
+              f"run it with sudo", file=sys.stderr)
+        return errors.EXIT_USAGE
     except Exception:
         import traceback
         traceback.print_exc()

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from .. import attachments, daemon
 from . import service
-from ..errors import EXIT_OK
-from ..kernel import probe
+from ..errors import EXIT_KERNEL, EXIT_OK, require_root
+from ..kernel import loader, probe
 
 
 def _say(msg: str) -> None:
@@ -64,6 +65,7 @@ examples:
 
 
 def run_attach(args) -> int:
+    require_root("attach")
     if args.foreground:
         return service.run_foreground(args)
     meta = attachments.attach(args.cgroup, args.policy, args.default, args.manager,
@@ -84,7 +86,12 @@ class Detach:
     def add_parser(sub):
         p = sub.add_parser("detach", help="stop enforcing on a cgroup",
                            description="Remove the policies of a cgroup; once nothing is "
-                                       "attached the BPF programs are unloaded.")
+                                       "attached the BPF programs are unloaded. A cgroup that "
+                                       "is not attached is an error (exit 2); --all with "
+                                       "nothing attached says so and exits 0.",
+                           epilog="examples:\n  bpfsystrace detach --cgroup named.slice\n"
+                                  "  bpfsystrace detach --all",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
         g.add_argument("--all", action="store_true", help="detach every cgroup and unload")
@@ -92,8 +99,12 @@ class Detach:
 
 
 def run_detach(args) -> int:
-    for cg in attachments.detach(args.cgroup, everything=args.all):
+    require_root("detach")
+    removed = attachments.detach(args.cgroup, everything=args.all)
+    for cg in removed:
         _say(f"detached {cg}")
+    if not removed:
+        _say("nothing attached")
     return EXIT_OK
 
 
@@ -102,18 +113,37 @@ class Status:
     def add_parser(sub):
         p = sub.add_parser("status", help="list attachments and decision counts",
                            description="List every attached cgroup, its policies and how many "
-                                       "decisions each permitted and denied (exact kernel counts).")
-        p.add_argument("--rules", action="store_true", help="also show hits per rule")
+                                       "decisions each permitted and denied (exact kernel "
+                                       "counts). Without root, what is recorded in "
+                                       f"{attachments.RUN_DIR} is shown without counts. Exit 0; "
+                                       "exit 4 when attachments are recorded but the kernel "
+                                       "state (pinned programs and maps) is gone.",
+                           epilog="examples:\n  bpfsystrace status\n"
+                                  "  bpfsystrace status --rules        hits of every rule that "
+                                  "has hits or was written in a policy\n"
+                                  "  bpfsystrace status --rules --all  also the implicit rows "
+                                  "that never matched",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--rules", action="store_true",
+                       help="also show hits per rule (rules written in a policy, and implicit "
+                            "ones that decided something)")
+        p.add_argument("--all", action="store_true",
+                       help="with --rules: every row, also implicit rules without hits")
         p.set_defaults(run=run_status)
 
 
 def run_status(args) -> int:
+    if os.geteuid() != 0:
+        return _status_unprivileged()
     targets, counters = attachments.status()
-    if not targets:
+    lost = attachments.lost_state(targets)
+    if not targets and not lost:
         print("nothing attached")
         return EXIT_OK
     for t in targets:
-        _print_target(t, args.rules)
+        _print_target(t, args.rules, args.all)
+    if lost:
+        _print_lost(lost)
     pid = daemon.running_pid()
     print(f"controller: bpfsystrace daemon running (pid {pid})" if pid else
           "controller: not running (enforcement does not need it; without it events wait in "
@@ -125,10 +155,35 @@ def run_status(args) -> int:
                  "not a name (disconnected or detached)", "own objects protected",
                  "execs entering a policy")
         print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters) if c))
+    return EXIT_KERNEL if lost else EXIT_OK
+
+
+def _print_lost(lost) -> None:
+    for m in lost:
+        print(f"{m.cgroup} (id {m.cgroup_id}), generation {m.gen}: NOT ENFORCED: recorded in "
+              f"{attachments.RUN_DIR} but its kernel state is gone "
+              f"({attachments.lost_reason()})")
+    print(f"error: {len(lost)} attachment(s) recorded but not enforced: the pinned BPF programs "
+          f"or maps under {loader.PIN_ROOT} were removed. The daemon re-attaches from its "
+          f"configuration; without it run 'bpfsystrace reload --all' (or attach again)")
+
+
+def _status_unprivileged() -> int:
+    metas = attachments.all_attachments()
+    if not metas:
+        print(f"nothing attached (as recorded in {attachments.RUN_DIR}; "
+              f"'sudo bpfsystrace status' asks the kernel)")
+        return EXIT_OK
+    for m in metas:
+        names = ", ".join([p["binary"] for p in m.policies] + [f"default ({m.default})"])
+        mode = "" if m.mode == "enforce" else f", mode {m.mode}"
+        print(f"{m.cgroup} (id {m.cgroup_id}), generation {m.gen}{mode}: {names}")
+    print("(recorded in " + attachments.RUN_DIR + "; decision counts and whether the kernel "
+          "still enforces need root: sudo bpfsystrace status)")
     return EXIT_OK
 
 
-def _print_target(t, show_rules: bool) -> None:
+def _print_target(t, show_rules: bool, every_row: bool = False) -> None:
     m = t.meta
     if m is None:
         print(f"cgroup id {t.cgroup_id}: generation {t.gen} (no metadata in "
@@ -153,8 +208,9 @@ def _print_target(t, show_rules: bool) -> None:
         print(f"  {name}{src}{missing}: {allowed} allowed, {denied} {verdict}")
         if show_rules:
             for rid, r in enumerate(m.rules):
-                if r["policy"] == idx:
-                    print(f"      {t.hits.get(rid, 0):>8}  {r['op']:<8} {r['where'] or '-'}  {r['text']}")
+                hits = t.hits.get(rid, 0)
+                if r["policy"] == idx and (hits or r["where"] or every_row):
+                    print(f"      {hits:>8}  {r['op']:<8} {r['where'] or '-'}  {r['text']}")
     if len(m.policies) == 1:
         print(f"  processes running {m.policies[0]['binary']} are under its policy; "
               f"every other process in the cgroup gets the default ({m.default})")

@@ -1,6 +1,8 @@
 """check and explain: what a policy says, without touching the kernel."""
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 
 from .. import explain, pipeline
@@ -17,7 +19,13 @@ class Check:
             "check", help="validate policies and show what the kernel will enforce",
             description="Parse, check and compile policies. Prints a summary per policy: rules, "
                         "how many the kernel enforces and, for the others, why not. Exit 1 with "
-                        "file:line:col messages when a policy is rejected.")
+                        "file:line:col messages when a policy is rejected (an empty file, one "
+                        "without a 'Policy:' header or a policy without rules is rejected too); "
+                        "warns of policies for programs that do not exist here.",
+            epilog="examples:\n  bpfsystrace check policies/usr_sbin_named\n"
+                   "  bpfsystrace check /etc/systrace/            every file of a directory\n"
+                   "  bpfsystrace check --stats policies/         automaton sizes, compile time",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("paths", nargs="+", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
         p.set_defaults(run=run_check)
@@ -28,6 +36,10 @@ def run_check(args) -> int:
     recs = pipeline.compile_all(policies, "deny")
     for w in warnings:
         print(w.render(), file=sys.stderr)
+    for pol in policies:
+        if not os.path.exists(pol.binary):
+            print(f"{pol.coord}: warning: {pol.binary} does not exist on this host; this policy "
+                  f"applies to nothing until it does (attach says so too)", file=sys.stderr)
     for idx, pol in enumerate(policies):
         enforced = [r for r in pol.rules if r.enforced]
         print(f"{pol.coord.file}: policy {pol.binary} ({pol.emulation}): {len(pol.rules)} rules, "
@@ -66,24 +78,40 @@ class Explain:
     def add_parser(sub):
         p = sub.add_parser(
             "explain", help="which rule decides an operation, and why",
-            description="Evaluate one operation against a policy with the reference evaluator, "
-                        "e.g.: bpfsystrace explain policies/usr_sbin_named fsread /etc/group")
+            description="Evaluate one operation against a policy with the reference evaluator. "
+                        "A path is resolved as the kernel renders it (symbolic links followed, "
+                        "e.g. /lib -> /usr/lib on merged-/usr hosts) and explain says so.",
+            epilog="examples:\n"
+                   "  bpfsystrace explain policies/usr_sbin_named fsread /etc/group\n"
+                   "  bpfsystrace explain policies/usr_sbin_named bind 'inet-[127.0.0.1]:53'\n"
+                   "  bpfsystrace explain policies/ execve /usr/bin/id --binary /usr/sbin/named",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("policy", metavar="POLICY", help="policy file (its first policy is used "
                        "unless --binary picks another)")
-        p.add_argument("operation", metavar="OPERATION", help="fsread, fswrite, bind, connect, execve")
-        p.add_argument("argument", metavar="ARG", help="the path or inet-[addr]:port string")
+        p.add_argument("operation", metavar="OPERATION",
+                       help="one of: " + ", ".join(syscalls.OPERATIONS)
+                       + " (or a systrace name that one decides, e.g. lstat, unlinkat)")
+        p.add_argument("argument", metavar="ARG",
+                       help="the object: an absolute path, inet-[addr]:port, a unix socket "
+                            "path, a uid or gid, a signal name (as in the policy language)")
         p.add_argument("--binary", help="which policy of the file (by its Policy: path)")
         p.set_defaults(run=run_explain)
 
 
 def run_explain(args) -> int:
+    from .. import explain_args
+    op_name, note = explain_args.operation(args.operation)
+    value, seen = explain_args.object_for(op_name, args.argument)
     policies, _ = pipeline.load_policies([args.policy])
     pol = policies[0]
     if args.binary:
         pol = next((p for p in policies if p.binary == args.binary), None)
         if pol is None:
             raise UsageError(f"{args.policy} has no policy for {args.binary}")
-    for line in explain.explain(pol, args.operation, args.argument):
+    for extra in (note, seen):
+        if extra:
+            print(f"note: {escape(extra)}")
+    for line in explain.explain(pol, op_name, value):
         print(escape(line))
     return EXIT_OK
 
@@ -95,7 +123,11 @@ class Fmt:
             "fmt", help="print policies in canonical form",
             description="Print the policy with whitespace, quoting and parentheses normalised, so "
                         "generated and hand-written policies diff cleanly. Rule order never "
-                        "changes (order is meaning); comments are not kept.")
+                        "changes (order is meaning); comments (own-line and trailing) are kept.",
+            epilog="examples:\n  bpfsystrace fmt policies/usr_sbin_named          print the canonical form\n"
+                   "  bpfsystrace fmt -w policies/usr_sbin_named       rewrite it in place\n"
+                   "  bpfsystrace fmt policies/x | diff policies/x -   what fmt would change",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("path", metavar="FILE")
         p.add_argument("-w", "--write", action="store_true",
                        help="rewrite FILE in place (atomically) instead of printing")
@@ -107,7 +139,14 @@ def run_fmt(args) -> int:
     import tempfile
 
     from ..policy import parse_file, printer
-    text = printer.format_policy_file(parse_file(args.path))
+    if os.path.isdir(args.path):
+        raise UsageError(f"fmt {args.path}: is a directory; fmt takes one policy file "
+                         f"(for f in {args.path.rstrip('/')}/*; do bpfsystrace fmt -w \"$f\"; done)")
+    if not os.path.isfile(args.path):
+        raise UsageError(f"fmt: no such policy file: {args.path}")
+    pf = parse_file(args.path)
+    with open(args.path, encoding="utf-8") as f:
+        text = printer.format_text(f.read(), pf)
     if not args.write:
         sys.stdout.write(text)
         return EXIT_OK

@@ -11,10 +11,9 @@ import sys
 import tempfile
 import time
 
-from .. import abi, attachments, learn, learning
-from ..errors import EXIT_OK, PolicyError, TargetError, UsageError
-from ..kernel import libbpf, loader, maps, system
-from ..observe import events
+from .. import abi, attachments, journal, learn, learning
+from ..errors import EXIT_OK, PolicyError, TargetError, UsageError, require_root
+from ..kernel import loader, maps, system
 from ..observe.escape import escape
 
 
@@ -51,14 +50,16 @@ systrace policy per executable is written to DIR, named as systrace names them
 (/usr/sbin/named -> DIR/usr_sbin_named). Review them, then
 'bpfsystrace attach --mode audit' and finally enforce (docs/learning.md).
 
-The cgroup must not be attached. While learning, this command is the reader
-of the kernel's event buffer: do not run 'bpfsystrace log' or the daemon's
-event logging at the same time, or events would be missed.""",
+The cgroup must not be attached. Events are read through the event journal
+(see 'bpfsystrace log'), so the daemon and 'bpfsystrace log' may run at the
+same time: nothing is missed.""",
             epilog="""\
 examples:
   bpfsystrace learn --cgroup named.slice --duration 600 -o policies/
   bpfsystrace learn --cgroup web.slice --collapse 8 -o policies/ --merge""")
-        p.add_argument("--cgroup", required=True, metavar="CGROUP")
+        p.add_argument("--cgroup", required=True, metavar="CGROUP",
+                       help="the cgroup to learn on (as for attach: relative to the cgroup2 "
+                            "mount, or absolute); it must not be attached")
         p.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="directory for the policy files")
         p.add_argument("--duration", type=float, metavar="S",
@@ -72,6 +73,7 @@ examples:
 
 
 def run_learn(args) -> int:
+    require_root("learn")
     cgpath = system.resolve_cgroup(args.cgroup)
     cgid = system.cgroup_id(cgpath)
     targets, _ = attachments.status()
@@ -83,51 +85,50 @@ def run_learn(args) -> int:
     meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
     _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
          + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop"))
-    obs, other = learning.Observer(), [0]
+    obs = learning.Observer()
 
-    def on_event(data: bytes) -> None:
-        ev = events.decode(data)
+    def on_event(d: dict) -> None:
+        ev = journal.to_event(d)
         if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
             obs.add(ev)
-        else:
-            other[0] += 1
 
     stop = [False]
 
     def on_signal(_sig, _frame):
         stop[0] = True
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    k = rb = None
+    k = None
+    reader = journal.Reader(after=journal.last_seq())     # events read through the journal
     try:
         k = loader.open_kernel()
-        rb = libbpf.RingBuffer(k.events_fd, on_event)
         base = maps.counters(k)[abi.BST_CNT_LEARN_SEEN]
         last = time.monotonic()
         while not stop[0] and (not args.duration or time.time() - started < args.duration):
-            rb.poll(200)
+            journal.drain(200)
+            time.sleep(0.05)
+            for d in reader.read():
+                on_event(d)
             if args.progress and time.monotonic() - last >= args.progress:
                 last = time.monotonic()
                 repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
                 _progress(obs, repeats, args)
         repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
-        attachments.detach(args.cgroup)
-        while rb.poll(0) > 0:        # what was reported before the detach
-            pass
+        journal.drain_around(lambda: attachments.detach(args.cgroup))   # loses nothing
+        for d in reader.read():
+            on_event(d)
     finally:
         # never leave a permit-everything attachment behind
         if any(t.cgroup_id == meta.cgroup_id and t.meta and t.meta.mode == "learn"
                for t in attachments.status()[0]):
             attachments.detach(args.cgroup)
-        if rb is not None:
-            rb.close()
+        reader.close()
         if k is not None:
             k.close()
         for s, h in old.items():
             signal.signal(s, h)
     seconds = time.time() - started
     _say(f"stopped after {seconds:.0f} s: {obs.events + repeats} events seen, "
-         f"{obs.events} distinct" + (f"; {other[0]} events of other attachments were consumed"
-                                     if other[0] else ""))
+         f"{obs.events} distinct")
     command = "bpfsystrace " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "bpfsystrace learn"
     comment = learn.header(command, meta.cgroup, started, seconds, obs.events)
     _write(args, obs, comment)
@@ -178,8 +179,8 @@ class Suggest:
 Read audit denials ('attach --mode audit': what the policy would have denied)
 and write the permit rules that would allow them, per policy, as learn does.
 Events come from JSON event logs (--from: the daemon's '--log-file F
---log-format json', or 'bpfsystrace log --json > F'); without --from, the
-kernel's event buffer is drained (whoever reads it first gets the events).
+--log-format json', or 'bpfsystrace log --json > F'); without --from, from
+the event journal ('bpfsystrace log' reads it too; nothing is consumed).
 Without -o the rules are printed; with -o DIR --merge they are appended to the
 policy files in DIR (hand-written rules stay first, and what a written rule
 denies is reported, never overridden).""",
@@ -188,7 +189,7 @@ examples:
   bpfsystrace suggest --from /var/log/bpfsystrace/events.json --since 2h
   bpfsystrace suggest --from events.json --cgroup named.slice -o /etc/systrace --merge""")
         p.add_argument("--from", dest="sources", action="append", metavar="FILE",
-                       help="JSON event log (repeatable); default: drain the kernel buffer")
+                       help="JSON event log (repeatable); default: the event journal")
         p.add_argument("--since", metavar="TIME",
                        help="only events since TIME: 2026-11-29T04:00:00 (UTC), or 30s, 10m, 2h, 1d ago")
         p.add_argument("--cgroup", metavar="CGROUP", help="only events of this attachment")
@@ -233,25 +234,14 @@ def _records(args):
                     except (ValueError, KeyError, TypeError):
                         continue
         return
-    k = loader.open_kernel()
-    out, metas = [], {}
-
-    def on_event(data):
-        ev = events.decode(data)
-        if ev.target_id not in metas:
-            metas[ev.target_id] = attachments.load_attachment(ev.target_id)
-        m = metas[ev.target_id]
-        name = m.policy_name(ev.policy) if m and m.gen == ev.gen else None
-        out.append((events.wall_time(ev.ts_ns), m.cgroup if m else None, name, ev.op, ev.obj,
-                    ev.action, ev.truncated))
-    rb = libbpf.RingBuffer(k.events_fd, on_event)
+    journal.drain()                     # events still in the kernel's buffer, if no daemon
+    reader = journal.Reader()
     try:
-        while rb.poll(100) > 0:
-            pass
+        for d in reader.read():
+            yield (journal.wall(d), d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
+                   d["action"], d.get("truncated", False))
     finally:
-        rb.close()
-        k.close()
-    yield from out
+        reader.close()
 
 
 def run_suggest(args) -> int:

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from .. import attachments, daemon
-from ..errors import EXIT_OK, EXIT_POLICY, BpfsystraceError, PolicyError, TargetError
+from ..errors import EXIT_OK, EXIT_POLICY, BpfsystraceError, PolicyError, TargetError, require_root
 from ..kernel import system
 
 
@@ -85,6 +85,7 @@ examples:
 
 
 def run_daemon(args) -> int:
+    require_root("daemon")
     base = daemon.read_config(args.config) if args.config else None
     return daemon.Daemon(options_from(args, base)).run()
 
@@ -106,17 +107,25 @@ class Reload:
             "reload", help="re-read the policy files of attachments and swap them in atomically",
             description="Compile the policy files an attachment was made from again and replace "
                         "the policies in force with one map update. If anything fails (a syntax "
-                        "error, a missing file) the old policies stay in force and the error is "
-                        "printed. The running daemon notices by itself.",
-            epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice",
+                        "error, a missing or empty file, a policy in force that the files no "
+                        "longer hold) the old policies stay in force and the error is "
+                        "printed (exit 1). The running daemon notices by itself.",
+            epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice\n"
+                   "  bpfsystrace reload --cgroup named.slice --allow-drop   # a policy file was "
+                   "removed on purpose",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
         g.add_argument("--all", action="store_true", help="every attachment")
+        p.add_argument("--allow-drop", action="store_true",
+                       help="accept a new generation that lacks a policy in force (a policy "
+                            "file removed or emptied on purpose); without it such a reload is "
+                            "refused and the old generation stays")
         p.set_defaults(run=run_reload)
 
 
 def run_reload(args) -> int:
+    require_root("reload")
     metas = attachments.all_attachments()
     if not args.all:
         path = system.resolve_cgroup(args.cgroup)
@@ -129,7 +138,7 @@ def run_reload(args) -> int:
     status = EXIT_OK
     for meta in metas:
         try:
-            new = attachments.reload(meta)
+            new = attachments.reload(meta, allow_drop=args.allow_drop)
         except PolicyError as e:
             print(e.render(), file=sys.stderr)
             print(f"bpfsystrace: {meta.cgroup}: reload refused, generation {meta.gen} stays in "

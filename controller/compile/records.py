@@ -81,6 +81,24 @@ def _validate_patterns(policies, diags):
                                             source=rule.source))
 
 
+def _check_capacity(recs: Records, pols, diags) -> None:
+    """What can never fit the kernel's maps is a policy error at check, not a full map at attach."""
+    sizes = (("rule records", len(recs.rules), abi.BST_MAX_RULES,
+              "one per rule and operation it decides (an fsread rule decides fsread and stat: "
+              "two), plus one 'no rule matched' per policy and operation"),
+             ("automaton states", len(recs.states), abi.BST_MAX_STATES, "all operations"),
+             ("transitions", len(recs.trans), abi.BST_MAX_TRANS, "all operations"))
+    anchor = max((p for p in pols if p is not None), key=lambda p: len(p.rules), default=None)
+    for what, n, cap, how in sizes:
+        if n > cap and anchor is not None:
+            diags.append(Diagnostic(anchor.coord, f"these policies compile to {n} {what} "
+                                    f"({how}); the kernel's map holds {cap} for all attached "
+                                    f"policies together", hints=(
+                                        "merge rules (filename match \"/dir/*\" or inpath "
+                                        "for the files of one directory) or split the "
+                                        "policies over several cgroups",)))
+
+
 def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAULT_DENY) -> Records:
     """Compile policies plus the default (DEFAULT_DENY, DEFAULT_PERMIT or a Policy)."""
     t0 = time.monotonic()
@@ -97,6 +115,8 @@ def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAUL
         for op in sorted(syscalls.BY_OP):
             rules = _rules_for(pol, default, op)
             _add_dfa(recs, pidx, op, rules, pol, diags)
+    if not diags:
+        _check_capacity(recs, all_pols, diags)
     if diags:
         raise PolicyError(diags)
     recs.seconds = time.monotonic() - t0
@@ -115,6 +135,34 @@ def _rules_for(pol, default, op):
     raise ValueError(f"bad default {default!r}")
 
 
+def _budget_diagnostic(op, rules, pol, limit, diags) -> Diagnostic:
+    """Which rules made the automaton too big, and why (docs/policy-language.md, Limits).
+
+    An alias (fsread also decides stat) fails once per operation with the same
+    rules: the earlier diagnostic is replaced by one naming both."""
+    name = syscalls.BY_OP[op].name
+    real = [r for r in rules if r is not None]
+    heavy = [r for r in real if any(a.op in ("match", "re", "sub", "nsub") for a in atoms(r.expr))]
+    coord_rule = heavy[-1] if heavy else real[-1]
+    written = sorted({r.syscall for r in real})
+    if heavy:
+        hint = ("the patterns (match/re/sub) of the rules at lines "
+                + ", ".join(str(r.coord.line) for r in heavy[:10])
+                + (" ..." if len(heavy) > 10 else "") + " multiply states: simplify or merge them")
+    else:
+        chars = sum(len(a.value) for r in real for a in atoms(r.expr))
+        hint = (f"the {len(real)} rules compare {chars} characters of exact strings, and every "
+                f"character not shared with another string's prefix is a state: cover files "
+                f"of one directory with one rule (filename match \"/dir/*\" or inpath)")
+    if diags and diags[-1].coord == coord_rule.coord and "automaton states" in diags[-1].message:
+        prev = diags.pop()
+        name = prev.message.split(" (")[0] + " and " + name
+    return Diagnostic(coord_rule.coord,
+                      f"{name} ({', '.join(written)} rules) of {pol.binary} need more than "
+                      f"{limit} automaton states, the limit per operation of one policy",
+                      source=coord_rule.source, hints=(hint,))
+
+
 def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
     exprs = [Const(True) if r is None else r.expr for r in rules]
     try:
@@ -122,16 +170,7 @@ def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
         d = dfa_mod.build(exprs, MAX_STATES_PER_DFA,
                           (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None)
     except dfa_mod.StateBudgetExceeded as e:
-        heavy = [r for r in rules if r is not None and any(a.op in ("match", "re", "sub", "nsub")
-                                                             for a in atoms(r.expr))]
-        coord_rule = heavy[-1] if heavy else rules[-1]
-        diags.append(Diagnostic(coord_rule.coord,
-                                f"{syscalls.BY_OP[op].name} rules of {pol.binary} need more than "
-                                f"{e.limit} automaton states",
-                                source=coord_rule.source,
-                                hints=("simplify or merge the match/re/sub patterns of this "
-                                       "operation (rules at lines "
-                                       + ", ".join(str(r.coord.line) for r in heavy[:10]) + ")",)))
+        diags.append(_budget_diagnostic(op, rules, pol, e.limit, diags))
         return
     base = len(recs.rules)
     for r in rules:

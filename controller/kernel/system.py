@@ -94,6 +94,14 @@ def resolve_cgroup(name: str) -> str:
     root = cgroup2_root()
     if name.startswith("/") and (name == root or name.startswith(root.rstrip("/") + "/")):
         path = name
+    elif name.startswith("/sys/") or name.startswith("/proc/"):
+        # an absolute path outside the cgroup2 mount: never join it to the root again
+        raise TargetError(f"{name} is not in the cgroup v2 hierarchy, which is mounted at "
+                          f"{root} on this host"
+                          + (" (a hybrid layout: the directories beside it are cgroup v1 or "
+                             "tmpfs)" if root != "/sys/fs/cgroup" else "")
+                          + f"; give a cgroup under {root}, e.g. --cgroup "
+                          f"{os.path.basename(name.rstrip('/'))}")
     else:
         path = os.path.join(root, name.lstrip("/"))
     path = os.path.normpath(path)
@@ -108,8 +116,21 @@ def cgroup_id(path: str) -> int:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise TargetError(f"cgroup {path} does not exist",) from None
+        raise TargetError(f"cgroup {path} does not exist" + _hybrid_hint(path)) from None
     return st.st_ino
+
+
+def _hybrid_hint(path: str) -> str:
+    """On a hybrid layout (v2 at /sys/fs/cgroup/unified), a directory made under
+    /sys/fs/cgroup is on tmpfs or a v1 hierarchy: not something a v2 cgroup id names."""
+    root = cgroup2_root()
+    if root == "/sys/fs/cgroup" or not path.startswith(root.rstrip("/") + "/"):
+        return ""
+    rel = os.path.relpath(path, root)
+    other = os.path.join("/sys/fs/cgroup", rel)
+    made = f"; {other} exists but is not a cgroup v2 directory" if os.path.isdir(other) else ""
+    return (f" (this host has a hybrid cgroup layout: cgroup v2 is mounted at {root}"
+            f"{made}: create it with mkdir {path})")
 
 
 def kernel_dev(major: int, minor: int) -> int:

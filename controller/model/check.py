@@ -186,7 +186,16 @@ def check(files, env: dict[str, str] | None = None) -> tuple[tuple[Policy, ...],
     seen: dict[str, Policy] = {}
     out = []
     for pf in files:
+        if not pf.policies:
+            c.error(pf, f"{pf.coord.file} holds no policy: no 'Policy:' header (an empty or "
+                        f"comment-only file would confine nothing)",
+                    "start it with 'Policy: /path/to/binary, Emulation: native' and its rules, "
+                    "or remove the file")
         for pnode in pf.policies:
+            if not pnode.rules and not pnode.detached:
+                c.error(pnode, f"the policy for {pnode.binary} has no rules",
+                        "add its rules (e.g. 'native-fsread: filename eq \"/etc/hosts\" then "
+                        "permit'), or mark it 'detached'; 'bpfsystrace learn' writes them")
             pol = c.policy(pnode)
             if pol.binary in seen:
                 c.error(pnode, f"a second policy for {pol.binary}",

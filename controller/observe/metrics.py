@@ -134,5 +134,5 @@ def serve(address: str, collector: KernelCollector):
     reg = CollectorRegistry(auto_describe=False)
     reg.register(collector)
     ProcessCollector(registry=reg)
-    server = start_http_server(int(port), addr=host, registry=reg)
-    return server
+    started = start_http_server(int(port), addr=host, registry=reg)
+    return started[0] if isinstance(started, tuple) else started   # (server, thread) since 0.17

@@ -21,27 +21,40 @@ import socket
 import sys
 import time
 
+from .. import abi
 from . import events
 
 log = logging.getLogger(__name__)
 
 LOG_AUTHPRIV = 10 << 3
 LOG_WARNING = 4
+LOG_CRIT = 2
 DEFAULT_SYSLOG_SOCKET = "/dev/log"
 
 
 def event_dict(ev: events.Event, meta) -> dict:
-    """The JSON form of an event: every field, plus the rule and policy it names."""
+    """The JSON form of an event (docs/operations.md lists every field).
+
+    `policy` and `rule` are names (the policy's program, the rule's file:line:col
+    or what decided); the kernel's indexes are kept as `policy_id` and `rule_id`."""
     out = {f: getattr(ev, f) for f in ev.__slots__}
+    out["policy_id"], out["rule_id"] = out.pop("policy"), out.pop("rule")
     out["action"] = ev.action            # deny, permit, audit_deny, learn
     out["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(events.wall_time(ev.ts_ns)))
     out["line"] = events.systrace_line(ev, meta)
+    out["policy"] = f"generation {ev.gen} policy {ev.policy}"
+    out["rule"] = "unknown (the generation's meaning is no longer recorded)"
+    if ev.rule == abi.BST_RULE_NONE:
+        out["rule"] = "none (not decidable in the kernel: denied)"
     if meta is not None and meta.gen == ev.gen:
         out["cgroup"] = meta.cgroup
-        out["policy_name"] = meta.policy_name(ev.policy)
+        out["policy"] = out["policy_name"] = meta.policy_name(ev.policy)
         if ev.rule < len(meta.rules):
-            out["rule_where"] = meta.rules[ev.rule]["where"]
-            out["rule_text"] = meta.rules[ev.rule]["text"]
+            r = meta.rules[ev.rule]
+            out["rule"] = r["where"] or r["text"]
+            out["rule_text"] = r["text"]
+            if r["where"]:
+                out["rule_where"] = r["where"]
     return out
 
 

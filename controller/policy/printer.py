@@ -3,7 +3,8 @@
 One `Policy:` line per policy, rules indented by one tab in their original
 order (order is meaning), `then` instead of `->`, strings double-quoted with
 `\\` and `"` escaped, parentheses only where precedence (not > and > or)
-needs them. Comments are not kept. parse(format(parse(x))) equals parse(x).
+needs them. format_text keeps comments (bpfsystrace fmt uses it);
+parse(format(parse(x))) equals parse(x).
 """
 from __future__ import annotations
 
@@ -63,4 +64,39 @@ def format_policy_file(pf: ast.PolicyFile) -> str:
         if pol.detached:
             out.append("\tdetached")
         out.extend("\t" + format_rule(r) for r in pol.rules)
+    return "\n".join(out) + "\n"
+
+
+def format_text(text: str, pf: ast.PolicyFile) -> str:
+    """`text` (which parsed to `pf`) in canonical form, keeping every comment.
+
+    Statements are replaced by their canonical form, found by line number;
+    own-line comments stay where they were (indented like the rules when
+    inside a policy), trailing comments stay after their statement, runs of
+    blank lines shrink to one."""
+    from .parser import strip_comment
+    canon: dict[int, str] = {}
+    for pol in pf.policies:
+        path = pol.binary if all(c not in pol.binary for c in ' ,"()[]') else quote(pol.binary)
+        canon[pol.coord.line] = f"Policy: {path}, Emulation: {pol.emulation}"
+        for r in pol.rules:
+            canon[r.coord.line] = "\t" + format_rule(r)
+    out: list[str] = []
+    inside = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        code = strip_comment(raw)
+        comment = raw[len(code):].strip()
+        if not code.strip():
+            if comment:
+                out.append(("\t" if inside else "") + comment)
+            elif out and out[-1] != "":
+                out.append("")
+            continue
+        stmt = canon.get(lineno)
+        if stmt is None:                      # `detached`: the only statement without a coord
+            stmt = "\t" + code.strip()
+        inside = inside or stmt.startswith("Policy:")
+        out.append(stmt + (" " + comment if comment else ""))
+    while out and out[-1] == "":
+        out.pop()
     return "\n".join(out) + "\n"

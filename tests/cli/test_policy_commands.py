@@ -67,9 +67,9 @@ def test_explain_says_what_an_exec_binding_does(run_cli, tmp_path):
 
 
 def test_explain_a_call_nothing_enforces(run_cli):
-    out = run_cli("explain", NAMED, "fsreed", "/x", check=0).stdout
-    assert "fsreed /x: not decided by bpfsystrace: no LSM hook" in out
-    assert "0 rule(s) for fsreed" in out
+    out = run_cli("explain", NAMED, "gettimeofday", "x", check=0).stdout
+    assert "gettimeofday x: not decided by bpfsystrace: no LSM hook sees gettimeofday" in out
+    assert "1 rule(s) for gettimeofday in this policy are kept but not enforced" in out
 
 
 def test_fmt_normalises_and_round_trips(run_cli, tmp_path):
@@ -78,7 +78,7 @@ def test_fmt_normalises_and_round_trips(run_cli, tmp_path):
                      '  native-fsread:   filename   eq "/a"->permit\n'
                      '\tnative-fsread: ((filename eq "/b")) and (filename sub "c" or true) then deny[eacces] log\n')
     out = run_cli("fmt", str(messy), check=0).stdout
-    assert out == ('Policy: /bin/x, Emulation: native\n'
+    assert out == ('Policy: /bin/x, Emulation: native # header\n'
                    '\tnative-fsread: filename eq "/a" then permit\n'
                    '\tnative-fsread: filename eq "/b" and (filename sub "c" or true) then deny[eacces] log\n')
     run_cli("fmt", "--write", str(messy), check=0)

@@ -164,3 +164,21 @@ def assert_reference_agrees(policy_path: str, cases) -> None:
         dec = explain.decide(policy, explain.op_by_name(op), obj)
         ref = "OK" if dec.permitted else errno.errorcode[dec.errno]
         assert ref == result, (action, dec.describe())
+
+
+_log_cursor = [0]
+
+
+def new_log(json_out: bool = False) -> str:
+    """`bpfsystrace log` lines of the events since the previous new_log() call.
+
+    `log` no longer consumes the kernel's buffer (every reader sees the whole
+    journal), so a test that wants only what its own actions caused keeps a
+    cursor: the `seq` of the last journal event it has seen."""
+    import json
+    from tests.conftest import cli
+    out = cli("log", "--json", "--after", str(_log_cursor[0]), check=0).stdout
+    evs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    if evs:
+        _log_cursor[0] = evs[-1]["seq"]
+    return "".join((json.dumps(e) if json_out else e["line"]) + "\n" for e in evs)

@@ -16,7 +16,7 @@ from bpfsystrace import explain, pipeline
 from bpfsystrace.kernel import loader
 
 from tests.conftest import cli
-from tests.kernel.conftest import listener, probe_results
+from tests.kernel.conftest import listener, new_log, probe_results
 
 POLICY = """\
 # test policy for bst_probe
@@ -115,10 +115,10 @@ def test_confined_process_gets_the_policy_errno(env):
 
 def test_denials_are_logged_in_systrace_format(env):
     d = env["d"]
-    cli("log", check=0)                                   # drain what earlier tests left
+    new_log()                                   # drain what earlier tests left
     run_probe(env["cg"], env, [f"open:{d}/secret-file:r", "bind4:127.0.0.1:5454",
                                f"open:{d}/allowed:r"])
-    lines = cli("log", check=0).stdout.splitlines()
+    lines = new_log().splitlines()
     probe = env["probe"]
     assert len(lines) == 2, lines                         # the permitted open is not logged
     assert lines[0].startswith("deny user: root, prog: bst_probe, pid: ")
@@ -308,13 +308,13 @@ def test_path_longer_than_the_engine_handles_is_denied_not_permitted(env, workdi
         f.write(f"Policy: {env['probe']}, Emulation: native\n\tnative-fsread: true then permit\n")
     cg = env["make_cgroup"]("bst-long.slice")
     cli("attach", "--cgroup", "bst-long.slice", "--policy", pol, check=0)
-    cli("log", check=0)
+    new_log()
     acts = [f"chdir:{deep}"] + [f"chdir:{comp}"] * 22 + ["open:f:r", f"open:{d}/other:r"]
     proc = cg.run([env["probe"], *acts])
     lines = proc.stdout.splitlines()
     assert lines[-2:] == ["open:f:r ENAMETOOLONG", f"open:{d}/other:r OK"], proc.stdout
     assert "too long 1" in cli("status", check=0).stdout
-    log = cli("log", check=0).stdout
+    log = new_log()
     assert ("syscall: native-fsread, filename: <longer than PATH_MAX>, errno: ENAMETOOLONG, "
             "rule: none (not decidable in the kernel: denied)") in log
     cli("detach", "--cgroup", "bst-long.slice", check=0)

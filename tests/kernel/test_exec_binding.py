@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import new_log, probe_results
 
 CGROUP = "bst-bind.slice"
 
@@ -141,11 +141,11 @@ def test_inherit_keeps_the_callers_policy_over_the_programs_own(env):
 
 
 def test_inherit_confines_a_program_without_policy_by_the_callers(env):
-    cli("log", check=0)                                   # drain
+    new_log()                                   # drain
     got = run(env, f"chain:{env['C']}", *opens(env, "a-only", "b-only"))
     assert answers(got, env, "a-only", "b-only") == ["OK", "EPERM"], got.stdout
     # the denial is logged as the program's, decided by A's policy
-    lines = [ln for ln in cli("log", check=0).stdout.splitlines() if f"{env['d']}/b-only" in ln]
+    lines = [ln for ln in new_log().splitlines() if f"{env['d']}/b-only" in ln]
     assert len(lines) == 1, lines
     assert "prog: probe_c, " in lines[0] and f"policy: {env['A']}, " in lines[0], lines[0]
     # without the rule, the default policy (deny) refuses the exec itself

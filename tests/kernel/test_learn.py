@@ -22,6 +22,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import cli
+from tests.kernel.conftest import new_log
 
 BUSYBOX = shutil.which("busybox") or "/usr/bin/busybox"
 CG = "bst-learn.slice"
@@ -123,7 +124,7 @@ def run_workload(env, pages=("index.html",)):
 
 
 def drain_events():
-    out = cli("log", "--json", check=0).stdout
+    out = new_log(json_out=True)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -219,7 +220,7 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     # httpd stats the page, then opens it: both would be denied (fsread also decides stat)
     assert "2 would be denied (audit mode: permitted)" in st, st
     log = os.path.join(wl["d"], "events.json")
-    out = cli("log", "--json", check=0).stdout
+    out = new_log(json_out=True)
     with open(log, "w") as f:
         f.write(out)
     evs = [json.loads(line) for line in out.splitlines()]

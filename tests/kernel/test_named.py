@@ -22,6 +22,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT, cli
+from tests.kernel.conftest import new_log
 
 NAMED = "/usr/sbin/named"
 POLICY = os.path.join(ROOT, "policies", "usr_sbin_named")
@@ -116,7 +117,7 @@ class Named:
                 return
             if self.proc.poll() is not None:
                 pytest.fail(f"named exited {self.proc.returncode}:\n{self.text()}\n"
-                            f"denials:\n{cli('log').stdout}")
+                            f"denials:\n{new_log()}")
             time.sleep(0.5)
         pytest.fail(f"named did not start in {timeout} s:\n{self.text()}")
 
@@ -151,7 +152,7 @@ def counts():
 
 
 def test_named_answers_under_its_policy_with_zero_denials(named_env):
-    cli("log", check=0)                                  # start from an empty log
+    new_log()                                  # start from an empty log
     named = Named(named_env, "/etc/bind/bst-test-named.conf", "normal")
     try:
         named.wait_running()
@@ -173,7 +174,7 @@ def test_named_answers_under_its_policy_with_zero_denials(named_env):
         assert rndc.returncode == 0 and "server is up and running" in rndc.stdout, rndc
     finally:
         text = named.stop()
-    denials = cli("log", check=0).stdout
+    denials = new_log()
     allowed, denied = counts()
     assert (denied, denials) == (0, ""), f"named's log:\n{text}\nstatus:\n" + \
         cli("status", "--rules").stdout
@@ -183,7 +184,7 @@ def test_named_answers_under_its_policy_with_zero_denials(named_env):
 
 
 def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
-    cli("log", check=0)
+    new_log()
     _, denied_before = counts()
     named = Named(named_env, "/etc/bind/bst-test-port.conf", "port")
     try:
@@ -194,7 +195,7 @@ def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
         assert "192.0.2.80" not in refused, refused          # nobody listens on 5353
     finally:
         text = named.stop()
-    lines = cli("log", check=0).stdout.splitlines()
+    lines = new_log().splitlines()
     _, denied_after = counts()
     want = (f"policy: {NAMED}, filters: ", "syscall: native-bind, sockaddr: inet-[127.0.0.1]:5353, "
             "errno: EPERM, rule: no rule matched")
@@ -207,7 +208,7 @@ def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
 
 
 def test_including_a_file_outside_the_policy_is_denied(named_env):
-    cli("log", check=0)
+    new_log()
     _, denied_before = counts()
     named = Named(named_env, "/etc/bind/bst-test-secret.conf", "secret")
     try:
@@ -219,7 +220,7 @@ def test_including_a_file_outside_the_policy_is_denied(named_env):
     # stat too, so the stat is denied and named reports the file as missing
     assert f"{os.path.basename(SECRET)}:2: parsing failed: file not found" in text or \
         "parsing failed: file not found" in text, text
-    lines = cli("log", check=0).stdout.splitlines()
+    lines = new_log().splitlines()
     assert len(lines) == 1, lines
     assert (f"policy: {NAMED}, filters: ") in lines[0]
     assert (f"syscall: native-stat, filename: {SECRET}, errno: EPERM, "

@@ -21,6 +21,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT, cli
+from tests.kernel.conftest import new_log
 
 NGINX = "/usr/sbin/nginx"
 POLICY = os.path.join(ROOT, "policies", "usr_sbin_nginx")
@@ -87,7 +88,7 @@ def counts():
 
 
 def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
-    cli("log", check=0)
+    new_log()
     proc, out = start(nginx_env)
     try:
         deadline = time.monotonic() + 180
@@ -104,18 +105,18 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
         assert status == 200 and "Welcome to nginx!" in body
         assert get("/nothere.html")[0] == 404                     # ENOENT: no denial
         _, denied = counts()
-        log = cli("log", check=0).stdout
+        log = new_log()
         assert (denied, log) == (0, ""), cli("status", "--rules").stdout
         # a symlink to /etc: Debian's site has `try_files $uri $uri/ =404`,
         # whose stat of the target is denied (EACCES), so nginx answers 404
         # without ever opening it
         status, _ = get("/bst-test-secret.html")
-        assert status == 404, cli("log", check=0).stdout
+        assert status == 404, new_log()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         out.close()
-    lines = cli("log", check=0).stdout.splitlines()
+    lines = new_log().splitlines()
     assert lines, "no denial logged"
     for line in lines:                    # try_files stats $uri (and $uri/ for a directory)
         assert (f"policy: {NGINX}, filters: ") in line
@@ -125,7 +126,7 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
 
 
 def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
-    cli("log", check=0)
+    new_log()
     _, before = counts()
     proc, out = start(nginx_env, "-c", PORT_CONF)
     rc = proc.wait(180)
@@ -134,7 +135,7 @@ def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
     out.close()
     assert rc == 1, text
     assert "bind() to 127.0.0.1:8080 failed (1: Operation not permitted)" in text, text
-    lines = cli("log", check=0).stdout.splitlines()
+    lines = new_log().splitlines()
     assert lines and all("syscall: native-bind, sockaddr: inet-[127.0.0.1]:8080, errno: EPERM, "
                          "rule: no rule matched" in ln for ln in lines), lines
     _, after = counts()

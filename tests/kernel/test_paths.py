@@ -12,7 +12,7 @@ import pytest
 
 
 from tests.conftest import cli
-from tests.kernel.conftest import assert_reference_agrees, probe_results
+from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -84,11 +84,11 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin, d=d))
     cg = make_cgroup_module("bst-paths.slice")
     cli("attach", "--cgroup", "bst-paths.slice", "--policy", policy, check=0)
-    cli("log", check=0)
+    new_log()
     proc = cg.run([probe_bin, *(c[0] for c in cases(d))])
     assert proc.returncode == 0, proc.stderr
     yield {"d": d, "cg": cg, "probe": probe_bin, "policy": policy,
-           "got": probe_results(proc), "log": cli("log", check=0).stdout.splitlines()}
+           "got": probe_results(proc), "log": new_log().splitlines()}
     cli("detach", "--cgroup", "bst-paths.slice", check=0)
 
 

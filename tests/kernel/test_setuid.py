@@ -10,7 +10,7 @@ import pytest
 from bpfsystrace import abi, explain, pipeline
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import new_log, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -40,10 +40,10 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin))
     cg = make_cgroup_module("bst-setuid.slice")
     cli("attach", "--cgroup", "bst-setuid.slice", "--policy", policy, check=0)
-    cli("log", check=0)
+    new_log()
     proc = cg.run([probe_bin, *(c[0] for c in CASES)])
     assert proc.returncode == 0, proc.stderr
-    yield {"policy": policy, "got": probe_results(proc), "log": cli("log", check=0).stdout}
+    yield {"policy": policy, "got": probe_results(proc), "log": new_log()}
     cli("detach", "--cgroup", "bst-setuid.slice", check=0)
 
 

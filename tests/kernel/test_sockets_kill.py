@@ -12,7 +12,7 @@ import pytest
 from bpfsystrace.model import objects
 
 from tests.conftest import cli
-from tests.kernel.conftest import assert_reference_agrees, probe_results
+from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -76,7 +76,7 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin, d=d, p1=p1, p3=p3, sleep=sleep))
     cg = make_cgroup_module("bst-sockets.slice")
     cli("attach", "--cgroup", "bst-sockets.slice", "--policy", policy, check=0)
-    cli("log", check=0)
+    new_log()
     acts = cases(d, p1, p2, p3, sleep, *(t.pid for t in targets))
     proc = cg.run([probe_bin, *(c[0] for c in acts)])
     assert proc.returncode == 0, proc.stderr
@@ -85,7 +85,7 @@ def env(workdir, probe_bin, make_cgroup_module):
                              capture_output=True, text=True, timeout=60)
     yield {"d": d, "policy": policy, "cases": acts, "got": probe_results(proc),
            "outside": probe_results(outside), "targets": targets,
-           "log": cli("log", check=0).stdout.splitlines(), "sleep": sleep, "p": (p1, p2)}
+           "log": new_log().splitlines(), "sleep": sleep, "p": (p1, p2)}
     cli("detach", "--cgroup", "bst-sockets.slice", check=0)
     for t in targets:
         t.kill()

@@ -9,7 +9,7 @@ import pytest
 
 
 from tests.conftest import cli
-from tests.kernel.conftest import assert_reference_agrees, probe_results
+from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
 
 POLICY = """\
 Policy: {probe}, Emulation: native
@@ -69,12 +69,12 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin, d=d, p1=p1, p2=p2))
     cg = make_cgroup_module("bst-stat.slice")
     cli("attach", "--cgroup", "bst-stat.slice", "--policy", policy, check=0)
-    cli("log", check=0)
+    new_log()
     acts = cases(d, p1, p2)
     proc = cg.run([probe_bin, *(c[0] for c in acts)])
     assert proc.returncode == 0, proc.stderr
     yield {"d": d, "policy": policy, "cases": acts, "got": probe_results(proc),
-           "log": cli("log", check=0).stdout.splitlines()}
+           "log": new_log().splitlines()}
     cli("detach", "--cgroup", "bst-stat.slice", check=0)
     for s in socks:
         s.close()

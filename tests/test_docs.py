@@ -1,0 +1,57 @@
+"""Counts and lists in the docs that the code defines: a test keeps them from drifting."""
+import os
+import re
+
+from bpfsystrace import errors
+from bpfsystrace.kernel import loader
+from bpfsystrace.model import syscalls
+from tests.conftest import ROOT
+
+
+def doc(name):
+    with open(os.path.join(ROOT, name)) as f:
+        return f.read()
+
+
+def test_program_counts():
+    n = len(loader.object_contents().programs)
+    assert f"{n} BPF-LSM programs" in doc("docs/architecture.md")
+    assert f"the {n} attached programs ({n - len(loader.OPTIONAL_PROGRAMS)} without" in \
+        doc("docs/architecture.md")
+    assert f"Programs: {n} LSM programs ({n - 1} where" in doc("docs/enforcement.md")
+    for name in ("docs/architecture.md", "docs/enforcement.md"):
+        assert not re.search(r"\b(six|twenty-\w+) (BPF-)?LSM programs", doc(name)), name
+
+
+def test_every_exit_code_is_in_errors_md():
+    text = doc("docs/errors.md")
+    for name in dir(errors):
+        if name.startswith("EXIT_") and name != "EXIT_SIGNAL_BASE":
+            assert f"\n| {getattr(errors, name)} |" in text, name
+    assert "| 128+N |" in text
+
+
+def test_operations_and_limits_match_the_code():
+    from bpfsystrace import abi
+    from bpfsystrace.compile import records
+    text = doc("docs/policy-language.md")
+    assert f"({len(syscalls.OPERATIONS)} operations)" in text
+    assert f"{records.MAX_STATES_PER_DFA:,}" in text
+    for cap in (abi.BST_MAX_RULES, abi.BST_MAX_STATES, abi.BST_MAX_TRANS):
+        assert f"{cap:,}" in text
+
+
+def test_no_doc_cites_a_file_the_repo_lacks():
+    for name in os.listdir(os.path.join(ROOT, "docs")):
+        text = doc(os.path.join("docs", name))
+        for cited in re.findall(r"\b([a-z_-]+\.md)\b", text):
+            assert os.path.exists(os.path.join(ROOT, "docs", cited)) or \
+                os.path.exists(os.path.join(ROOT, cited)), (name, cited)
+
+
+def test_the_settings_list_names_every_setting():
+    import inspect
+    from bpfsystrace import daemon
+    src = inspect.getsource(daemon.read_config)
+    known = set(re.findall(r'"([a-z-]+)"', src.split("_no_unknown(sec, {")[1].split("}")[0]))
+    assert f"(known: {', '.join(sorted(known))})" in doc("docs/operations.md")
