@@ -21,7 +21,7 @@ import subprocess
 import pytest
 
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import new_log, probe_results
 
 P_DENY, P_OK, P_BDENY, P_BOK = 40101, 40102, 40103, 40104
 
@@ -122,7 +122,7 @@ def env(workdir, probe_bin, make_cgroup_module):
                               p_bdeny=P_BDENY, p_bok=P_BOK))
     cg = make_cgroup_module("bst-names.slice")
     cli("attach", "--cgroup", "bst-names.slice", "--policy", policy, check=0)
-    cli("log", check=0)
+    new_log()                                # from here on: this module's events
     yield {"d": d, "e": e, "cg": cg, "probe": probe_bin, "socks": socks}
     cli("detach", "--cgroup", "bst-names.slice", check=0)
     for s in socks.values():
@@ -182,7 +182,7 @@ def test_unix_bind_is_decided_on_the_file_it_creates(env):
 
 def test_unix_denials_log_the_resolved_name(env):
     d = env["d"]
-    log = cli("log", check=0).stdout.splitlines()
+    log = new_log().splitlines()
     assert any(f"native-connect, sockaddr: {d}/private.sock, errno: EPERM" in ln for ln in log), log
     assert any(f"native-bind, sockaddr: {os.path.dirname(d)}/evil.sock, errno: EPERM" in ln
                for ln in log), log
@@ -205,7 +205,7 @@ def test_disconnected_and_detached_names_are_denied_and_counted(env):
     }
     assert run(env, want) == want
     assert counter_not_a_name() - before == 5
-    log = cli("log", check=0).stdout.splitlines()
+    log = new_log().splitlines()
     marked = [ln for ln in log if "<not a name: a file opened by handle, or in a detached" in ln]
     assert len(marked) == 5, log
     assert sum("syscall: native-stat" in ln for ln in marked) == 1, marked
@@ -245,10 +245,10 @@ def test_a_newline_in_a_name_forges_no_log_line(env):
     forged = f"{d}/evil\ndeny user: root, prog: named, forged"
     with open(forged, "w") as f:            # made by the test: the name is the attack
         f.write("x\n")
-    cli("log", check=0)
+    new_log()
     proc = env["cg"].run([env["probe"], f"open:{forged}:r"])
     assert proc.stdout.endswith(" EPERM\n"), proc.stdout
-    out = cli("log", check=0).stdout.splitlines()
+    out = new_log().splitlines()
     assert not any(ln.startswith("deny user: root, prog: named, forged") for ln in out), out
     assert any(f"filename: {d}/evil\\ndeny user: root, prog: named, forged" in ln
                for ln in out), out
