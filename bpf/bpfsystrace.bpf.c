@@ -877,6 +877,9 @@ static __always_inline int path_decide(struct subject *s, struct bst_task *ts, i
 	return bst_decide(s, ts, n, s->policy, op);
 }
 
+/* own.bpf.h: a pin of ours is never unlinked, renamed, chmod'ed ... */
+__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u64 dentry, __u32 op);
+
 static __always_inline int path_op(const struct path *dir, struct dentry *dentry, __u32 op)
 {
 	struct subject s = {};
@@ -884,6 +887,8 @@ static __always_inline int path_op(const struct path *dir, struct dentry *dentry
 	int r = path_begin(&s, &ts);
 
 	if (r <= 0)
+		return r;
+	if ((r = bst_own_dentry(&s, ts, (__u64)dentry, op)))
 		return r;
 	ts->paths[0] = (__u64)dentry;
 	ts->paths[1] = (__u64)BPF_CORE_READ(dir, mnt);
@@ -900,6 +905,8 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 	int r = path_begin(&s, &ts);
 
 	if (r <= 0)
+		return r;
+	if ((r = bst_own_dentry(&s, ts, (__u64)d1, op)) || (r = bst_own_dentry(&s, ts, (__u64)d2, op)))
 		return r;
 	ts->paths[0] = (__u64)d1;
 	ts->paths[1] = (__u64)m1;
@@ -1353,3 +1360,9 @@ int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 	 * signal returns EPERM instead (docs/policy-language.md). */
 	return r == -ESRCH ? -EPERM : r;
 }
+
+/* Hooks of their own headers: mounts, bpfsystrace's own objects, and what no
+ * file or socket hook sees (ptrace, modules, prctl, capabilities). */
+#include "own.bpf.h"
+#include "mount.bpf.h"
+#include "sys.bpf.h"

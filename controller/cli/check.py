@@ -51,7 +51,7 @@ def run_check(args) -> int:
     for op, hook in sorted(probe.missing_hooks().items()):
         rules = sum(1 for p in policies for r in p.rules if r.enforced and
                     syscalls.OPERATIONS[op].op in r.ops)
-        print(f"warning: the running kernel has no {hook} hook (Linux < 6.0): {op} is not "
+        print(f"warning: the running kernel has no {hook} hook (Linux < {syscalls.HOOK_SINCE[hook]}): {op} is not "
               f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
               f"{op} call is permitted)", file=sys.stderr)
     if args.stats:

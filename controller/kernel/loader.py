@@ -20,7 +20,7 @@ import struct
 
 from .. import abi
 from ..errors import KernelError, UnsupportedKernel
-from . import libbpf, system
+from . import libbpf, own, system
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,14 @@ PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_
             "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
             "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
             "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill",
-            "bst_task_alloc")
+            "bst_task_alloc",
+            "bst_bpf_map", "bst_bpf_prog", "bst_bpf", "bst_sb_mount", "bst_move_mount",
+            "bst_sb_umount", "bst_sb_pivotroot", "bst_ptrace_access_check",
+            "bst_ptrace_traceme", "bst_task_prctl", "bst_kernel_load_data",
+            "bst_kernel_read_file", "bst_perf_event_open", "bst_capable")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
-OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
+OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
 # name -> (key type, value type, per-CPU)
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),
@@ -172,7 +176,7 @@ def _load_and_pin(path: str) -> None:
                 # say loudly what is not enforced (never fail open silently)
                 b.bpf_program__set_autoload(prog, False)
                 log.warning("this kernel has no LSM hook for %s: %s is NOT enforced "
-                            "(Linux 6.0 or later enforces it)", skipped[name], skipped[name])
+                            "(a newer Linux enforces it)", skipped[name], skipped[name])
             prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:
@@ -204,6 +208,7 @@ def _load_and_pin(path: str) -> None:
             libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()),
                          "pin link", name)
             prog = b.bpf_object__next_program(obj, prog)
+        own.protect(b, obj, links, PIN_ROOT)
         log.info("loaded %s: %d LSM programs attached and pinned under %s",
                  path, len(links), PIN_ROOT)
     except BaseException:
