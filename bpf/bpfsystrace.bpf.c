@@ -878,7 +878,7 @@ static __always_inline int path_decide(struct subject *s, struct bst_task *ts, i
 }
 
 /* own.bpf.h: a pin of ours is never unlinked, renamed, chmod'ed ... */
-__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u64 dentry, __u32 op);
+__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u32 op);
 
 static __always_inline int path_op(const struct path *dir, struct dentry *dentry, __u32 op)
 {
@@ -888,7 +888,8 @@ static __always_inline int path_op(const struct path *dir, struct dentry *dentry
 
 	if (r <= 0)
 		return r;
-	if ((r = bst_own_dentry(&s, ts, (__u64)dentry, op)))
+	ts->paths[0] = (__u64)dentry;
+	if ((r = bst_own_dentry(&s, ts, op)))
 		return r;
 	ts->paths[0] = (__u64)dentry;
 	ts->paths[1] = (__u64)BPF_CORE_READ(dir, mnt);
@@ -906,7 +907,11 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 
 	if (r <= 0)
 		return r;
-	if ((r = bst_own_dentry(&s, ts, (__u64)d1, op)) || (r = bst_own_dentry(&s, ts, (__u64)d2, op)))
+	ts->paths[0] = (__u64)d2;
+	if ((r = bst_own_dentry(&s, ts, op)))
+		return r;
+	ts->paths[0] = (__u64)d1;
+	if ((r = bst_own_dentry(&s, ts, op)))
 		return r;
 	ts->paths[0] = (__u64)d1;
 	ts->paths[1] = (__u64)m1;

@@ -24,8 +24,13 @@
 
 #include "tables.bpf.h"
 
-/* A row of a name table at ts->buf[0]; its length (0: the row is empty). */
-static __always_inline int put_table(struct bst_task *ts, const char *row)
+/* Row `idx` of a 64-row name table (tables.bpf.h) at ts->buf[0]; its length
+ * (0: the row is empty). The mask keeps the verifier's bound on the index
+ * (clang checks a copy otherwise). */
+#define put_table(ts, table, idx) ({ __u64 __i = (idx); \
+	asm volatile("%[x] &= 63" : [x] "+r"(__i)); put_row(ts, table[__i]); })
+
+static __always_inline int put_row(struct bst_task *ts, const char *row)
 {
 	for (int i = 0; i < BST_NAME_W - 1; i++) {
 		char c = row[i];
@@ -66,15 +71,17 @@ __noinline int bst_deny_own(struct subject *s, struct bst_task *ts, __u32 op)
 	return -EPERM;
 }
 
-/* Is the dentry (a scalar: global functions take no kernel pointers) one of
- * our pins or pin directories? -EPERM (reported) if so, else 0. Global. */
-__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u64 dentry, __u32 op)
+/* Is the dentry ts->paths[0] (global functions take no kernel pointers) one
+ * of our pins or pin directories? -EPERM (reported) if so, else 0. Global. */
+__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u32 op)
 {
+	struct dentry *dentry;
 	struct inode *inode;
 
-	if (!s || !ts || !dentry)
+	if (!s || !ts || !ts->paths[0])
 		return 0;
-	inode = BPF_CORE_READ((struct dentry *)dentry, d_inode);
+	dentry = (struct dentry *)ts->paths[0];
+	inode = BPF_CORE_READ(dentry, d_inode);
 	if (!inode)
 		return 0;
 	if (!is_own(BST_OWN_PIN, BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino)))
@@ -164,7 +171,7 @@ int BPF_PROG(bst_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 	if (own_bpf_cmd(cmd, attr))
 		return bst_deny_own(&s, ts, BST_OP_BPF);
 	if (cmd >= 0 && cmd < BST_NR_BPF_CMDS)
-		r = put_table(ts, bst_bpf_cmd_names[cmd]);
+		r = put_table(ts, bst_bpf_cmd_names, cmd);
 	else
 		r = put_unknown(ts, 0, fmt_bpf_cmd, cmd);
 	if (r < 0)

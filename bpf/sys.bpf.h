@@ -123,7 +123,7 @@ int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3,
 		return r;
 	r = 0;
 	if (option > 0 && option < BST_NR_PRCTL)
-		r = put_table(ts, bst_prctl_names[option]);
+		r = put_table(ts, bst_prctl_names, option);
 	else if (option == 0x59616d61)
 		r = PUT_NAME(ts, 0, "PR_SET_PTRACER");
 	else if (option == 0x53564d41)
@@ -251,7 +251,7 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 	if (nr == 321 && (cap == CAP_DAC_OVERRIDE || cap == CAP_DAC_READ_SEARCH))
 		return quiet ? -EPERM : bst_deny_own(&s, ts, BST_OP_BPF);
 	if (cap >= 0 && cap < BST_NR_CAPS)
-		r = put_table(ts, bst_cap_names[cap]);
+		r = put_table(ts, bst_cap_names, cap);
 	else
 		r = put_unknown(ts, 0, fmt_cap, cap);
 	if (r <= 0)

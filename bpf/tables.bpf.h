@@ -8,7 +8,7 @@
 #define BST_NR_BPF_CMDS 38
 #define BST_NR_PRCTL 63
 
-static const char bst_cap_names[41][BST_NAME_W] = {
+static const char bst_cap_names[64][BST_NAME_W] = {
 	"CAP_CHOWN",
 	"CAP_DAC_OVERRIDE",
 	"CAP_DAC_READ_SEARCH",
@@ -51,7 +51,7 @@ static const char bst_cap_names[41][BST_NAME_W] = {
 	"CAP_BPF",
 	"CAP_CHECKPOINT_RESTORE",
 };
-static const char bst_bpf_cmd_names[38][BST_NAME_W] = {
+static const char bst_bpf_cmd_names[64][BST_NAME_W] = {
 	"BPF_MAP_CREATE",
 	"BPF_MAP_LOOKUP_ELEM",
 	"BPF_MAP_UPDATE_ELEM",
@@ -91,7 +91,7 @@ static const char bst_bpf_cmd_names[38][BST_NAME_W] = {
 	"BPF_TOKEN_CREATE",
 	"BPF_PROG_STREAM_READ_BY_FD",
 };
-static const char bst_prctl_names[63][BST_NAME_W] = {
+static const char bst_prctl_names[64][BST_NAME_W] = {
 	"",
 	"PR_SET_PDEATHSIG",
 	"PR_GET_PDEATHSIG",
