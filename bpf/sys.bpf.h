@@ -15,8 +15,8 @@
  *   perf_event_open      perf_event_open ("")
  *   capable              the system calls that have no hook of their own but
  *                        need a capability (sethostname, reboot, swapon, iopl,
- *                        settimeofday, unshare, setns; x86-64 system call
- *                        numbers), else the capability itself ("capable",
+ *                        settimeofday, unshare, setns, the new mount API's
+ *                        fsopen ... ; x86-64 system call numbers), else the capability itself ("capable",
  *                        permitted by the table of controller/model/capabilities.py)
  */
 #ifndef __BST_SYS_BPF_H
@@ -214,11 +214,29 @@ static __always_inline __u32 cap_syscall(struct task_struct *task, long *nr)
 		return BST_OP_SETTIMEOFDAY;                /* adjtimex, clock_adjtime */
 	case 172: case 173: return BST_OP_IOPL;            /* iopl, ioperm */
 	case 246: case 320: return BST_OP_KEXEC_LOAD;      /* kexec_load, kexec_file_load */
+	case 428: case 430: case 431: case 432: case 433: case 442:
+		return BST_OP_MOUNT;                       /* the new mount API: put_new_mount() */
 	}
 #else
 	*nr = -1;
 #endif
 	return BST_RULE_NONE;
+}
+
+/* The new mount API's steps before move_mount (which mount.bpf.h decides on
+ * its mount point): "\0fsopen" ... (no mount point yet; only a rule that
+ * matches an empty filename, e.g. `native-mount: permit`, permits them). */
+static __always_inline int put_new_mount(struct bst_task *ts, long nr)
+{
+	ts->buf[0] = 0;
+	switch (nr) {
+	case 428: return 1 + PUT_NAME(ts, 1, "open_tree");
+	case 430: return 1 + PUT_NAME(ts, 1, "fsopen");
+	case 431: return 1 + PUT_NAME(ts, 1, "fsconfig");
+	case 432: return 1 + PUT_NAME(ts, 1, "fsmount");
+	case 433: return 1 + PUT_NAME(ts, 1, "fspick");
+	}
+	return 1 + PUT_NAME(ts, 1, "mount_setattr");
 }
 
 static const char fmt_cap[] = "CAP_UNKNOWN(%d)";
@@ -243,8 +261,10 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 		return r;
 	op = cap_syscall(bpf_get_current_task_btf(), &nr);
 	if (op != BST_RULE_NONE) {
-		ts->buf[0] = 0;
-		return quiet ? bst_decide_quiet(&s, ts, 0, op) : bst_decide(&s, ts, 0, s.policy, op);
+		r = op == BST_OP_MOUNT ? put_new_mount(ts, nr) : 0;
+		if (!r)
+			ts->buf[0] = 0;
+		return quiet ? bst_decide_quiet(&s, ts, r, op) : bst_decide(&s, ts, r, s.policy, op);
 	}
 	/* bpf(2) never overrides file permissions for a confined task: the
 	 * pins are mode 0000 (loader), so BPF_OBJ_GET cannot open them. */
