@@ -250,6 +250,7 @@ SEC("lsm/capable")
 int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct subject s = {};
 	struct bst_task *ts = 0;
 	int quiet = opts & CAP_OPT_NOAUDIT;
@@ -259,7 +260,12 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 
 	if (r <= 0)
 		return r;
-	op = cap_syscall(bpf_get_current_task_btf(), &nr);
+	/* A check of credentials the kernel put in place for its own work
+	 * (overlayfs acting with its mounter's, access(2)'s, nfsd's) is not the
+	 * task's: decide only the task's own (docs/security.md). */
+	if (cred != BPF_CORE_READ(task, real_cred))
+		return 0;
+	op = cap_syscall(task, &nr);
 	if (op != BST_RULE_NONE) {
 		r = op == BST_OP_MOUNT ? put_new_mount(ts, nr) : 0;
 		if (!r)
