@@ -14,8 +14,8 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 5         /* 5: mounts, bpf, ptrace, kernel operations, capabilities;
-				   * own objects (4: permit[inherit] / permit[detach]) */
+#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller;
+				   * mounts, bpf, ptrace, kernel operations, capabilities; own objects */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -112,9 +112,10 @@
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
 #define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own maps,
-				   * programs, links or pins: denied */
-#define BST_NR_COUNTERS       12
+#define BST_CNT_DISCONNECTED  10  /* a disconnected dentry or a foreign mount: denied */
+#define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own objects: denied */
+#define BST_CNT_EXEC_ENTRY    12  /* execs by which a program entered its policy from outside */
+#define BST_NR_COUNTERS       13
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {

@@ -9,7 +9,6 @@ from .. import attachments, daemon
 from . import service
 from ..errors import EXIT_OK
 from ..kernel import probe
-from .. import abi
 from ..model import syscalls
 
 
@@ -121,12 +120,11 @@ def run_status(args) -> int:
           "controller: not running (enforcement does not need it; without it events wait in "
           "the kernel buffer, cgroups recreated are not followed, files are not reloaded)")
     if counters and any(counters):
-        names = {0: "lost events", 1: "path errors", 2: "too long", 3: "inconsistent maps",
-                 4: "no memory", 5: "service manager passes", 6: "exec transitions",
-                 7: "learn repeats", 8: "execs inheriting a policy", 9: "execs detached",
-                 abi.BST_CNT_OWN_OBJECT: "own objects reached"}
-        print("kernel counters: " + ", ".join(f"{names[i]} {c}" for i, c in enumerate(counters)
-                                              if c and i in names))
+        names = ("lost events", "path errors", "too long", "inconsistent maps",
+                 "no memory", "service manager passes", "exec transitions",
+                 "learn repeats", "execs inheriting a policy", "execs detached",
+                 "disconnected names", "own objects protected", "execs entering a policy")
+        print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters) if c))
     return EXIT_OK
 
 

@@ -150,7 +150,7 @@ def assert_still_enforced(world):
 def own_count() -> int:
     line = next((ln for ln in cli("status", check=0).stdout.splitlines()
                  if ln.startswith("kernel counters: ")), "")
-    m = re.search(r"own objects reached (\d+)", line)
+    m = re.search(r"own objects protected (\d+)", line)
     return int(m.group(1)) if m else 0
 
 
