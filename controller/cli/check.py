@@ -69,8 +69,10 @@ class Explain:
                         "e.g.: bpfsystrace explain policies/usr_sbin_named fsread /etc/group")
         p.add_argument("policy", metavar="POLICY", help="policy file (its first policy is used "
                        "unless --binary picks another)")
-        p.add_argument("operation", metavar="OPERATION", help="fsread, fswrite, bind, connect, execve")
-        p.add_argument("argument", metavar="ARG", help="the path or inet-[addr]:port string")
+        p.add_argument("operation", metavar="OPERATION", help="an operation: fsread, fswrite, bind, connect, execve, mount, "
+                       "ptrace, prctl, capable, reboot, ...")
+        p.add_argument("argument", metavar="ARG", help="the path, inet-[addr]:port string, capability (CAP_NET_ADMIN) or "
+                       "option (PR_SET_MM); \"\" for calls without one (reboot)")
         p.add_argument("--binary", help="which policy of the file (by its Policy: path)")
         p.set_defaults(run=run_explain)
 
