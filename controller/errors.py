@@ -101,6 +101,16 @@ class UnsupportedKernel(BpfsystraceError):
         return text
 
 
+class MissingObject(UnsupportedKernel):
+    """This installation lacks its compiled BPF object (not a kernel problem)."""
+
+    def render(self) -> str:
+        text = f"this installation of bpfsystrace has no BPF object: {self.reason}"
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
+
+
 class KernelError(BpfsystraceError):
     """A kernel operation (bpf(2), mount, cgroup access) failed."""
     exit_code = EXIT_KERNEL

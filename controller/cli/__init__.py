@@ -42,12 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bpfsystrace",
         description="Enforce OpenBSD systrace policies on Linux with BPF-LSM programs.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=version_text(),
+                   help="show the version and the kernel ABI, and exit")
     p.add_argument("--debug", action="store_true", help="show debug logging and tracebacks")
     p.add_argument("-v", "--verbose", action="store_true", help="show progress and info messages")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)
     return p
+
+
+def version_text() -> str:
+    """'bpfsystrace 0.1.0 (kernel ABI 4)': the ABI the BPF object must carry."""
+    from .. import __version__, abi
+    return f"bpfsystrace {__version__} (kernel ABI {abi.BST_ABI_VERSION})"
 
 
 class _Signal(Exception):

@@ -23,6 +23,11 @@ def run(args) -> int:
         if (not c.ok or c.warn) and c.fix:
             print(f"      fix: {c.fix}")
     ok = all(c.ok for c in results)
-    print("this host can enforce bpfsystrace policies" if ok else
-          "this host cannot enforce bpfsystrace policies")
+    bad = [c.name for c in results if not c.ok]
+    if ok:
+        print("this host can enforce bpfsystrace policies")
+    elif bad == ["BPF object"]:
+        print("this installation of bpfsystrace lacks its BPF object (the kernel was not tested)")
+    else:
+        print("this host cannot enforce bpfsystrace policies")
     return EXIT_OK if ok else EXIT_UNSUPPORTED

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ctypes as C
 import errno
+import importlib.resources
 import logging
 import os
 import shutil
 import struct
 
 from .. import abi
-from ..errors import KernelError, UnsupportedKernel
+from ..errors import KernelError, MissingObject, UnsupportedKernel
 from . import libbpf, own, system
 
 log = logging.getLogger(__name__)
@@ -27,18 +28,6 @@ log = logging.getLogger(__name__)
 PIN_ROOT = "/sys/fs/bpf/bpfsystrace"
 MAP_DIR = os.path.join(PIN_ROOT, "maps")
 LINK_DIR = os.path.join(PIN_ROOT, "links")
-PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_check",
-            "bst_cred_prepare", "bst_bprm_committed",
-            "bst_path_unlink", "bst_path_mkdir", "bst_path_rmdir", "bst_path_mknod",
-            "bst_path_truncate", "bst_path_symlink", "bst_path_chmod", "bst_path_chown",
-            "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
-            "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
-            "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill",
-            "bst_task_alloc",
-            "bst_bpf_map", "bst_bpf_prog", "bst_bpf", "bst_sb_mount", "bst_move_mount",
-            "bst_sb_umount", "bst_sb_pivotroot", "bst_ptrace_access_check",
-            "bst_ptrace_traceme", "bst_task_prctl", "bst_kernel_load_data",
-            "bst_kernel_read_file", "bst_perf_event_open", "bst_capable")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
@@ -55,24 +44,42 @@ MAPS = {
     "seen": (abi.BstSeenKey, C.c_uint64, False),
     "epoch": (C.c_uint32, C.c_uint64, False),
 }
-PINNED_EXTRA = ("events", "task_store", "subjects", "rodata")
+PINNED_EXTRA = ("events", "task_store", "subjects", "rodata", "own")
 
 UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
                     "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
                     "'lsm=...,bpf' on its command line (see docs/install.md)")
 
 
+OBJECT_NAME = "bpfsystrace.bpf.o"
+OBJECT_ENV = "BPFSYSTRACE_BPF_OBJECT"
+
+
+def find_object() -> tuple[str | None, str]:
+    """(path or None, where it was looked for): $BPFSYSTRACE_BPF_OBJECT, else the
+    package's own data (bpfsystrace/data/, put there by the wheel build), else
+    the build tree of a checkout (bpf/.output/, for an editable install)."""
+    env = os.environ.get(OBJECT_ENV)
+    if env:
+        return (env if os.path.isfile(env) else None), f"{OBJECT_ENV}={env}"
+    pkg = os.path.join(str(importlib.resources.files("bpfsystrace")), "data", OBJECT_NAME)
+    tree = os.path.join(os.path.dirname(os.path.dirname(pkg)), "..", "bpf", ".output",
+                        OBJECT_NAME)
+    for cand in (pkg, os.path.normpath(tree)):
+        if os.path.isfile(cand):
+            return cand, cand
+    return None, pkg
+
+
 def object_path() -> str:
-    """The compiled BPF object: $BPFSYSTRACE_BPF_OBJECT, the package, or the build tree."""
-    env = os.environ.get("BPFSYSTRACE_BPF_OBJECT")
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for cand in (env,
-                 os.path.join(here, "data", "bpfsystrace.bpf.o"),
-                 os.path.join(os.path.dirname(here), "bpf", ".output", "bpfsystrace.bpf.o")):
-        if cand and os.path.exists(cand):
-            return cand
-    raise UnsupportedKernel("the BPF object bpfsystrace.bpf.o was not found",
-                            "build it with 'make -C bpf' (needs clang and bpftool)")
+    """The compiled BPF object, or MissingObject saying where it was looked for."""
+    path, where = find_object()
+    if path is None:
+        raise MissingObject(f"{OBJECT_NAME} is not at {where}",
+                            "reinstall bpfsystrace (its wheel and Debian package carry the "
+                            "object), build it in a checkout with 'make -C bpf', or point "
+                            f"{OBJECT_ENV} at a built {OBJECT_NAME}")
+    return path
 
 
 class Kernel:
@@ -96,8 +103,54 @@ class Kernel:
             self.events_fd = -1
 
 
+_contents: dict = {}   # object path -> ObjectContents
+
+
+class ObjectContents:
+    """What the built object holds, read from it (names are never copied)."""
+
+    def __init__(self, path: str):
+        b = libbpf.lib()
+        obj = b.bpf_object__open_file(path.encode(), None)
+        if not obj:
+            raise KernelError("open BPF object", path, C.get_errno())
+        try:
+            self.programs: dict[str, str] = {}      # name -> section (e.g. lsm/file_open)
+            prog = b.bpf_object__next_program(obj, None)
+            while prog:
+                self.programs[b.bpf_program__name(prog).decode()] = \
+                    b.bpf_program__section_name(prog).decode()
+                prog = b.bpf_object__next_program(obj, prog)
+            self.maps: dict[str, tuple[int, int, int]] = {}   # name -> (type, key, value size)
+            m = b.bpf_object__next_map(obj, None)
+            while m:
+                self.maps[b.bpf_map__name(m).decode()] = (
+                    b.bpf_map__type(m), b.bpf_map__key_size(m), b.bpf_map__value_size(m))
+                m = b.bpf_object__next_map(obj, m)
+        finally:
+            b.bpf_object__close(obj)
+
+
+def object_contents(path: str | None = None) -> ObjectContents:
+    path = path or object_path()
+    if path not in _contents:
+        _contents[path] = ObjectContents(path)
+    return _contents[path]
+
+
+def required_links() -> list[str]:
+    """The programs every kernel attaches (one pinned link each); the optional
+    ones (OPTIONAL_PROGRAMS) are attached where the kernel has their hook."""
+    return [p for p in object_contents().programs if p not in OPTIONAL_PROGRAMS]
+
+
 def is_loaded() -> bool:
-    return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in PROGRAMS)
+    try:
+        names = required_links()
+    except (UnsupportedKernel, KernelError):
+        # no object to compare with: whatever is pinned is what was loaded
+        return os.path.isdir(LINK_DIR) and bool(os.listdir(LINK_DIR))
+    return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in names)
 
 
 def skipped_programs() -> dict[str, str]:

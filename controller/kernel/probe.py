@@ -96,9 +96,23 @@ def checks(try_load: bool = True) -> list[Check]:
         out.append(Check("cgroup v2", False, str(e), "mount -t cgroup2 none /sys/fs/cgroup"))
     if btf:
         out.append(hooks_check())
+    out.append(object_check())
     if try_load and all(c.ok for c in out):
         out.append(_try_load())
     return out
+
+
+def object_check() -> Check:
+    """The compiled BPF object: an installation problem, told apart from the kernel's."""
+    from . import loader
+    path, where = loader.find_object()
+    if path:
+        return Check("BPF object", True, path)
+    return Check("BPF object", False, f"{loader.OBJECT_NAME} is not at {where} (this "
+                 "installation is incomplete; the kernel was not asked)",
+                 "reinstall bpfsystrace (the wheel and the Debian package carry it), run "
+                 f"'make -C bpf' in a checkout, or set {loader.OBJECT_ENV}=/path/to/"
+                 f"{loader.OBJECT_NAME}")
 
 
 def _try_load() -> Check:

@@ -77,8 +77,8 @@ def test_systemd_unit_verifies_and_example_config_reads(tmp_path):
     from tests.conftest import ROOT
     exe = os.path.join(os.path.dirname(sys.executable), "bpfsystrace")
     unit = open(os.path.join(ROOT, "systemd", "bpfsystrace.service")).read()
-    assert "ExecStart=/usr/local/bin/bpfsystrace daemon --config" in unit
-    (tmp_path / "bpfsystrace.service").write_text(unit.replace("/usr/local/bin/bpfsystrace", exe))
+    assert "ExecStart=/usr/bin/bpfsystrace daemon --config" in unit
+    (tmp_path / "bpfsystrace.service").write_text(unit.replace("/usr/bin/bpfsystrace", exe))
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze (Debian package systemd) is needed to check the unit"
     proc = subprocess.run([analyze, "verify", "--man=no", "bpfsystrace.service"], cwd=tmp_path,
