@@ -1017,6 +1017,9 @@ static __always_inline int path_decide(struct subject *s, struct bst_task *ts, i
 	return bst_decide(s, ts, n, s->policy, op);
 }
 
+/* own.bpf.h: a pin of ours is never unlinked, renamed, chmod'ed ... */
+__noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u32 op);
+
 static __always_inline int path_op(const struct path *dir, struct dentry *dentry, __u32 op)
 {
 	struct subject s = {};
@@ -1024,6 +1027,9 @@ static __always_inline int path_op(const struct path *dir, struct dentry *dentry
 	int r = path_begin(&s, &ts);
 
 	if (r <= 0)
+		return r;
+	ts->paths[0] = (__u64)dentry;
+	if ((r = bst_own_dentry(&s, ts, op)))
 		return r;
 	ts->paths[0] = (__u64)dentry;
 	ts->paths[1] = (__u64)BPF_CORE_READ(dir, mnt);
@@ -1040,6 +1046,12 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 	int r = path_begin(&s, &ts);
 
 	if (r <= 0)
+		return r;
+	ts->paths[0] = (__u64)d2;
+	if ((r = bst_own_dentry(&s, ts, op)))
+		return r;
+	ts->paths[0] = (__u64)d1;
+	if ((r = bst_own_dentry(&s, ts, op)))
 		return r;
 	ts->paths[0] = (__u64)d1;
 	ts->paths[1] = (__u64)m1;
@@ -1526,3 +1538,9 @@ int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 }
 
 #include "unix.bpf.h"
+
+/* Hooks of their own headers: mounts, bpfsystrace's own objects, and what no
+ * file or socket hook sees (ptrace, modules, prctl, capabilities). */
+#include "own.bpf.h"
+#include "mount.bpf.h"
+#include "sys.bpf.h"

@@ -15,7 +15,8 @@
 #define __BPFSYSTRACE_H
 
 #define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller;
-				   * BST_CNT_DISCONNECTED, unix names resolved */
+				   * BST_CNT_DISCONNECTED, unix names resolved;
+				   * mounts, bpf, ptrace, kernel operations, capabilities; own objects */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -55,7 +56,27 @@
 #define BST_OP_ACCEPT   22        /* socket_accept: the listening socket's bound address */
 #define BST_OP_SETGROUPS 23       /* task_fix_setgroups (6.0+): each group id of the new list */
 #define BST_OP_KILL     24        /* task_kill: "pidname\0signame" (target's executable, SIGTERM) */
-#define BST_NR_OPS      25
+/* Operations no file or socket hook used to see (docs/enforcement.md). "" is
+ * the object of those without an argument: `native-reboot: permit`. */
+#define BST_OP_MOUNT    25        /* sb_mount, move_mount: "filename\0fstype" (mount point) */
+#define BST_OP_UMOUNT   26        /* sb_umount: the mount point */
+#define BST_OP_PIVOT_ROOT 27      /* sb_pivotroot: the new root */
+#define BST_OP_BPF      28        /* bpf: the command, BPF_MAP_CREATE */
+#define BST_OP_PTRACE   29        /* ptrace_access_check, ptrace_traceme: the other's executable */
+#define BST_OP_INIT_MODULE 30     /* kernel_load_data(LOADING_MODULE): "" */
+#define BST_OP_FINIT_MODULE 31    /* kernel_read_file(READING_MODULE): the module file */
+#define BST_OP_KEXEC_LOAD 32      /* kernel_load_data/kernel_read_file of a kexec image: "" */
+#define BST_OP_PRCTL    33        /* task_prctl: the option, PR_SET_DUMPABLE */
+#define BST_OP_UNSHARE  34        /* userns_create (6.1+), capable in unshare(2): "" */
+#define BST_OP_SETNS    35        /* capable in setns(2): "" */
+#define BST_OP_SETHOSTNAME 36     /* capable in sethostname/setdomainname: "" */
+#define BST_OP_REBOOT   37        /* capable in reboot(2): "" */
+#define BST_OP_SWAPON   38        /* capable in swapon/swapoff: "" */
+#define BST_OP_SETTIMEOFDAY 39    /* capable in settimeofday, clock_settime, adjtimex: "" */
+#define BST_OP_IOPL     40        /* capable in iopl/ioperm: "" */
+#define BST_OP_PERF_EVENT_OPEN 41 /* perf_event_open: "" */
+#define BST_OP_CAPABLE  42        /* capable: the capability, CAP_NET_ADMIN */
+#define BST_NR_OPS      43
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */
@@ -174,6 +195,21 @@ struct bst_seen_key {
 	__u64 hash;           /* FNV-1a 64 of the object string */
 };
 
+/* own: bpfsystrace's own kernel objects, filled by the loader after load;
+ * a confined task may not reach them whatever its policy (own.bpf.h). */
+#define BST_OWN_MAP   1           /* id: the map's id */
+#define BST_OWN_PROG  2           /* id: the program's id */
+#define BST_OWN_LINK  3           /* id: the link's id */
+#define BST_OWN_PIN   4           /* dev, id: a pin's inode (kernel dev_t, inode number) */
+#define BST_OWN_SB    5           /* dev: the bpffs superblock that holds the pins */
+#define BST_MAX_OWN   256
+
+struct bst_own_key {
+	__u32 kind;           /* BST_OWN_* */
+	__u32 dev;
+	__u64 id;
+};
+
 /* events ring buffer record (fixed size) */
 struct bst_event {
 	__u64 ts_ns;          /* bpf_ktime_get_boot_ns() */
@@ -203,6 +239,7 @@ _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size")
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");
 _Static_assert(sizeof(struct bst_trans_key) == 16, "bst_trans_key size");
 _Static_assert(sizeof(struct bst_seen_key) == 32, "bst_seen_key size");
+_Static_assert(sizeof(struct bst_own_key) == 16, "bst_own_key size");
 _Static_assert(sizeof(struct bst_event) == 352, "bst_event size");
 #endif
 

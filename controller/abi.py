@@ -46,7 +46,25 @@ BST_OP_LISTEN = 21
 BST_OP_ACCEPT = 22
 BST_OP_SETGROUPS = 23
 BST_OP_KILL = 24
-BST_NR_OPS = 25
+BST_OP_MOUNT = 25
+BST_OP_UMOUNT = 26
+BST_OP_PIVOT_ROOT = 27
+BST_OP_BPF = 28
+BST_OP_PTRACE = 29
+BST_OP_INIT_MODULE = 30
+BST_OP_FINIT_MODULE = 31
+BST_OP_KEXEC_LOAD = 32
+BST_OP_PRCTL = 33
+BST_OP_UNSHARE = 34
+BST_OP_SETNS = 35
+BST_OP_SETHOSTNAME = 36
+BST_OP_REBOOT = 37
+BST_OP_SWAPON = 38
+BST_OP_SETTIMEOFDAY = 39
+BST_OP_IOPL = 40
+BST_OP_PERF_EVENT_OPEN = 41
+BST_OP_CAPABLE = 42
+BST_NR_OPS = 43
 
 BST_TARGET_MANAGER = 0x1
 BST_TARGET_AUDIT = 0x2
@@ -78,6 +96,13 @@ BST_CNT_DISCONNECTED = 10
 BST_CNT_OWN_OBJECT = 11
 BST_CNT_EXEC_ENTRY = 12
 BST_NR_COUNTERS = 13
+
+BST_OWN_MAP = 1
+BST_OWN_PROG = 2
+BST_OWN_LINK = 3
+BST_OWN_PIN = 4
+BST_OWN_SB = 5
+BST_MAX_OWN = 256
 
 u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
 
@@ -117,6 +142,10 @@ class BstTransKey(_Struct):
     _fields_ = [("gen", u32), ("state", u32), ("byte", u32), ("pad", u32)]
 
 
+class BstOwnKey(_Struct):
+    _fields_ = [("kind", u32), ("dev", u32), ("id", u64)]
+
+
 class BstRuleKey(_Struct):
     _fields_ = [("gen", u32), ("rule", u32)]
 
@@ -148,6 +177,7 @@ STRUCTS = {
     "bst_state": BstState,
     "bst_trans_key": BstTransKey,
     "bst_rule_key": BstRuleKey,
+    "bst_own_key": BstOwnKey,
     "bst_rule": BstRule,
     "bst_seen_key": BstSeenKey,
     "bst_event": BstEvent,

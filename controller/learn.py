@@ -43,6 +43,8 @@ class LearnedRule:
 
     def text(self) -> str:
         o = syscalls.OPERATIONS[self.op]
+        if not o.arg:                    # reboot, sethostname ...: nothing to match
+            return f"native-{self.op}: permit"
         if o.parts == 2:                 # rename, link: "from\0to"; socket, kill
             first, second = self.value.split("\0", 1)
             return (f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "

@@ -10,6 +10,7 @@ from .. import attachments, daemon
 from . import service
 from ..errors import EXIT_KERNEL, EXIT_OK, require_root
 from ..kernel import loader, probe
+from ..model import syscalls
 
 
 def _say(msg: str) -> None:
@@ -77,7 +78,7 @@ def run_attach(args) -> int:
          f", default {meta.default}")
     for op, hook in sorted(probe.missing_hooks().items()):
         _say(f"warning: this kernel has no {hook} hook: {op} is NOT enforced here "
-             f"(every {op} call is permitted; Linux 6.0 or later enforces it)")
+             f"(Linux {syscalls.HOOK_SINCE[hook]} or later enforces it)")
     return EXIT_OK
 
 

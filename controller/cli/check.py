@@ -64,7 +64,7 @@ def run_check(args) -> int:
     for op, hook in sorted(probe.missing_hooks().items()):
         rules = sum(1 for p in policies for r in p.rules if r.enforced and
                     syscalls.OPERATIONS[op].op in r.ops)
-        print(f"warning: the running kernel has no {hook} hook (Linux < 6.0): {op} is not "
+        print(f"warning: the running kernel has no {hook} hook (Linux < {syscalls.HOOK_SINCE[hook]}): {op} is not "
               f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
               f"{op} call is permitted)", file=sys.stderr)
     if args.stats:
@@ -93,7 +93,9 @@ class Explain:
                        + " (or a systrace name that one decides, e.g. lstat, unlinkat)")
         p.add_argument("argument", metavar="ARG",
                        help="the object: an absolute path, inet-[addr]:port, a unix socket "
-                            "path, a uid or gid, a signal name (as in the policy language)")
+                            "path, a uid or gid, a signal name, a capability (CAP_NET_ADMIN), "
+                            "an option (PR_SET_MM) as in the policy language; \"\" for calls "
+                            "without one (reboot)")
         p.add_argument("--binary", help="which policy of the file (by its Policy: path)")
         p.set_defaults(run=run_explain)
 

@@ -70,6 +70,8 @@ def lib():
     _sig("bpf_object__next_map", p, p, p)
     _sig("bpf_program__name", s, p)
     _sig("bpf_program__attach", p, p)
+    _sig("bpf_program__fd", i, p)
+    _sig("bpf_link__fd", i, p)
     _sig("bpf_program__set_autoload", i, p, C.c_bool)
     _sig("bpf_link__pin", i, p, s)
     _sig("bpf_link__destroy", i, p)
@@ -135,6 +137,14 @@ def map_value_size(fd: int) -> int:
     size = C.c_uint32(C.sizeof(info))
     check(lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "get map info", str(fd))
     return info[3]
+
+
+def obj_id(fd: int) -> int:
+    """The kernel id of a map, program or link (each info struct: type, id, ...)."""
+    info = (C.c_uint32 * 64)()
+    size = C.c_uint32(C.sizeof(info))
+    check(lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "get object info", str(fd))
+    return info[1]
 
 
 def num_possible_cpus() -> int:

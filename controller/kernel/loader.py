@@ -21,7 +21,7 @@ import struct
 
 from .. import abi
 from ..errors import KernelError, MissingObject, UnsupportedKernel
-from . import libbpf, system
+from . import libbpf, own, system
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ MAP_DIR = os.path.join(PIN_ROOT, "maps")
 LINK_DIR = os.path.join(PIN_ROOT, "links")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
-OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
+OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
 # name -> (key type, value type, per-CPU)
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),
@@ -44,7 +44,7 @@ MAPS = {
     "seen": (abi.BstSeenKey, C.c_uint64, False),
     "epoch": (C.c_uint32, C.c_uint64, False),
 }
-PINNED_EXTRA = ("events", "task_store", "subjects", "rodata")
+PINNED_EXTRA = ("events", "task_store", "subjects", "rodata", "own")
 
 UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
                     "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
@@ -230,7 +230,7 @@ def _load_and_pin(path: str) -> None:
                 # say loudly what is not enforced (never fail open silently)
                 b.bpf_program__set_autoload(prog, False)
                 log.warning("this kernel has no LSM hook for %s: %s is NOT enforced "
-                            "(Linux 6.0 or later enforces it)", skipped[name], skipped[name])
+                            "(a newer Linux enforces it)", skipped[name], skipped[name])
             prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:
@@ -262,6 +262,7 @@ def _load_and_pin(path: str) -> None:
             libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()),
                          "pin link", name)
             prog = b.bpf_object__next_program(obj, prog)
+        own.protect(b, obj, links, PIN_ROOT)
         log.info("loaded %s: %d LSM programs attached and pinned under %s",
                  path, len(links), PIN_ROOT)
     except BaseException:

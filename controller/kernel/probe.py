@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import BpfsystraceError
-from ..model.syscalls import OPTIONAL_HOOKS
+from ..model.syscalls import HOOK_SINCE, OPTIONAL_HOOKS
 from . import system
 
 
@@ -49,7 +49,8 @@ def hooks_check() -> Check:
     return Check("optional LSM hooks", True,
                  "; ".join(f"no {hook} hook in this kernel: {op} is NOT enforced here"
                            for op, hook in sorted(missing.items())),
-                 "use Linux 6.0 or later to enforce setgroups", warn=True)
+                 "; ".join(f"use Linux {HOOK_SINCE[hook]} or later to enforce {op}"
+                           for op, hook in sorted(missing.items())), warn=True)
 
 
 def active_lsms() -> list[str] | None:

@@ -17,7 +17,7 @@ import pwd
 
 from ..errors import Diagnostic, PolicyError
 from ..policy import ast
-from . import syscalls
+from . import capabilities, syscalls
 from .types import And, Atom, Const, Expr, Not, Or, Policy, Rule, atoms
 
 ERRNO_BY_NAME = {name.lower(): num for num, name in _errno.errorcode.items()}
@@ -149,7 +149,8 @@ class _Checker:
         for r in node.rules:
             rule = self.rule(r)
             rules.append(rule)
-        return Policy(node.binary, node.emulation, tuple(rules), node.detached, node.coord)
+        return Policy(node.binary, node.emulation, tuple(rules), node.detached, node.coord,
+                      capabilities.rule(rules, node.coord))
 
 
 def _resolve_unames(expr: Expr, notes: list[str]) -> Expr:

@@ -69,11 +69,37 @@ OPERATIONS = {
     "accept": Operation(_A.BST_OP_ACCEPT, "accept", "sockaddr", ("socket_accept",)),
     "setgroups": Operation(_A.BST_OP_SETGROUPS, "setgroups", "gid", ("task_fix_setgroups",)),
     "kill": Operation(_A.BST_OP_KILL, "kill", "pidname", ("task_kill",), "signame"),
+    # What no file or socket hook sees (bpf/mount.bpf.h, own.bpf.h, sys.bpf.h). An
+    # empty arg: the call has no argument the kernel renders ("" is its object).
+    "mount": Operation(_A.BST_OP_MOUNT, "mount", "filename", ("sb_mount", "move_mount"),
+                       "fstype"),
+    "umount": Operation(_A.BST_OP_UMOUNT, "umount", "filename", ("sb_umount",)),
+    "pivot_root": Operation(_A.BST_OP_PIVOT_ROOT, "pivot_root", "filename", ("sb_pivotroot",)),
+    "bpf": Operation(_A.BST_OP_BPF, "bpf", "cmd", ("bpf", "bpf_map", "bpf_prog")),
+    "ptrace": Operation(_A.BST_OP_PTRACE, "ptrace", "pidname",
+                        ("ptrace_access_check", "ptrace_traceme")),
+    "init_module": Operation(_A.BST_OP_INIT_MODULE, "init_module", "", ("kernel_load_data",)),
+    "finit_module": Operation(_A.BST_OP_FINIT_MODULE, "finit_module", "filename",
+                              ("kernel_read_file",)),
+    "kexec_load": Operation(_A.BST_OP_KEXEC_LOAD, "kexec_load", "",
+                            ("kernel_load_data", "kernel_read_file", "capable")),
+    "prctl": Operation(_A.BST_OP_PRCTL, "prctl", "cmd", ("task_prctl",)),
+    "unshare": Operation(_A.BST_OP_UNSHARE, "unshare", "", ("userns_create", "capable")),
+    "setns": Operation(_A.BST_OP_SETNS, "setns", "", ("capable",)),
+    "sethostname": Operation(_A.BST_OP_SETHOSTNAME, "sethostname", "", ("capable",)),
+    "reboot": Operation(_A.BST_OP_REBOOT, "reboot", "", ("capable",)),
+    "swapon": Operation(_A.BST_OP_SWAPON, "swapon", "", ("capable",)),
+    "settimeofday": Operation(_A.BST_OP_SETTIMEOFDAY, "settimeofday", "", ("capable",)),
+    "iopl": Operation(_A.BST_OP_IOPL, "iopl", "", ("capable",)),
+    "perf_event_open": Operation(_A.BST_OP_PERF_EVENT_OPEN, "perf_event_open", "",
+                                 ("perf_event_open",)),
+    "capable": Operation(_A.BST_OP_CAPABLE, "capable", "capability", ("capable",)),
 }
 
 # Operations whose hook a running kernel may lack (added after 5.15): the
 # loader leaves their program out there, and check/doctor/attach say so.
-OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups"}
+OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups", "unshare": "userns_create"}
+HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}   # Linux version
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
 
@@ -107,6 +133,21 @@ NAMES: dict[str, tuple[int, ...]] = {
                                   "rt_tgsigqueueinfo", "pidfd_send_signal")},
         "rename": ("rename",), "renameat": ("rename",), "renameat2": ("rename",),
         "link": ("link",), "linkat": ("link",),
+        "mount": ("mount",), "move_mount": ("mount",),
+        "umount": ("umount",), "umount2": ("umount",), "pivot_root": ("pivot_root",),
+        "bpf": ("bpf",),
+        **{n: ("ptrace",) for n in ("ptrace", "process_vm_readv", "process_vm_writev",
+                                    "pidfd_getfd", "kcmp")},
+        "init_module": ("init_module",), "finit_module": ("finit_module",),
+        "kexec_load": ("kexec_load",), "kexec_file_load": ("kexec_load",),
+        "prctl": ("prctl",), "unshare": ("unshare",), "setns": ("setns",),
+        "sethostname": ("sethostname",), "setdomainname": ("sethostname",),
+        "reboot": ("reboot",), "swapon": ("swapon",), "swapoff": ("swapon",),
+        **{n: ("settimeofday",) for n in ("settimeofday", "clock_settime", "adjtimex",
+                                          "clock_adjtime")},
+        "iopl": ("iopl",), "ioperm": ("iopl",),
+        "perf_event_open": ("perf_event_open",),
+        "capable": ("capable",),
     }.items()
 }
 
@@ -120,6 +161,7 @@ def ops_of(name: str) -> tuple["Operation", ...]:
 ARG_NAMES = frozenset({
     "filename", "sockaddr", "oflags", "mode", "uid", "uname", "gid", "fd", "sockdom",
     "socktype", "pidname", "signame", "cmd", "prot", "flags", "argv", "string",
+    "fstype", "capability",     # bpfsystrace's: mount's file system type, capable's name
 })
 
 # Names no LSM hook used by bpfsystrace sees, with the reason `check` prints.

@@ -72,10 +72,14 @@ class Policy:
     rules: tuple[Rule, ...]
     detached: bool
     coord: Coord
+    capabilities: Rule | None = None   # generated native-capable rule (model/capabilities.py)
 
     def rules_for(self, op: int) -> tuple[Rule, ...]:
-        """The enforced rules deciding `op`, in file order."""
-        return tuple(r for r in self.rules if op in r.ops and r.enforced)
+        """The enforced rules deciding `op`, in file order (then the generated one)."""
+        rules = tuple(r for r in self.rules if op in r.ops and r.enforced)
+        if self.capabilities is not None and op in self.capabilities.ops:
+            rules += (self.capabilities,)
+        return rules
 
 
 def atoms(expr: Expr):

@@ -110,6 +110,10 @@ def systrace_line(ev: Event, meta) -> str:
     verdict = {"audit_deny": "audit deny", "learn": "learn"}.get(ev.action, ev.action)
     err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.errno else ""
     more = "..." if ev.truncated else ""
+    if op is not None and not op.arg:     # reboot, sethostname ...: no argument
+        return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+                f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}"
+                f"{err}{where}")
     if not ev.obj and ev.op == "setgroups" and ev.rule != abi.BST_RULE_NONE:
         obj = "<empty list>"         # setgroups(0, NULL): decided on ""
     elif ev.not_a_name:

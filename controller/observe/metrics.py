@@ -64,6 +64,9 @@ class KernelCollector:
                                        "Execs by permit[inherit] (the program keeps its caller's "
                                        "policy) and permit[detach] (it leaves confinement)",
                                        labels=["binding"])
+        own = CounterMetricFamily("bpfsystrace_own_object_denials",
+                                  "Confined tasks' attempts to reach bpfsystrace's own maps, "
+                                  "programs, links or pins (all denied)")
         up = GaugeMetricFamily("bpfsystrace_programs_loaded",
                                "1 when the LSM programs are loaded and pinned")
         targets, counters = self._read()
@@ -92,10 +95,11 @@ class KernelCollector:
             transitions.add_metric([], counters[abi.BST_CNT_EXEC_TRANSITION])
             bindings.add_metric(["inherit"], counters[abi.BST_CNT_EXEC_INHERIT])
             bindings.add_metric(["detach"], counters[abi.BST_CNT_EXEC_DETACH])
+            own.add_metric([], counters[abi.BST_CNT_OWN_OBJECT])
             for idx, reason in FAIL_CLOSED.items():
                 fail_closed.add_metric([reason], counters[idx])
         yield from (decisions, rule_hits, reloads, failures, generation, attached, lost,
-                    fail_closed, transitions, bindings, up)
+                    fail_closed, transitions, bindings, own, up)
         logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink",
                                      labels=["sink"])
         dropped = CounterMetricFamily("bpfsystrace_events_log_dropped",

@@ -31,6 +31,7 @@ Policy: {probe}, Emulation: native
 	native-setgroups: gid eq "3" then deny[eacces]
 	native-kill: pidname eq "{sleep}" and signame eq "SIGTERM" then permit
 	native-kill: signame eq "SIGUSR1" then deny[esrch]
+	native-unshare: permit
 """
 
 

@@ -1,0 +1,86 @@
+"""Which capabilities a policy gives its program: the calls it permits need them.
+
+systrace decided system calls; Linux also asks a capability for many of them
+(bind to a port below 1024, chroot, setuid ...), and root holds every one.
+The kernel side decides each capability check of a confined task as
+`native-capable` on the capability's name (bpf/sys.bpf.h). Its rules are
+written here, in Python, from this table: a capability is permitted when the
+policy has a permit rule (with or without a condition) for one of the
+system call names that need it, and denied otherwise, so root inside a
+policy holds only the capabilities its permitted calls need.
+docs/policy-language.md prints the same table; a test keeps them equal.
+
+A policy may also name a capability itself, before the generated rule:
+`native-capable: capability eq "CAP_NET_ADMIN" then permit` (or deny).
+"""
+from __future__ import annotations
+
+from .. import abi
+from .kernel_names import CAPABILITIES
+from .types import Atom, Const, Or, Rule
+
+_CHOWN = ("chown", "fchown", "lchown", "fchownat")
+_CHMOD = ("chmod", "fchmod", "fchmodat")
+_KILL = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal")
+_SETUID = ("setuid", "setreuid", "setresuid", "setfsuid")
+_SETGID = ("setgid", "setregid", "setresgid", "setfsgid", "setgroups")
+_TIME = ("settimeofday", "clock_settime", "adjtimex", "clock_adjtime")
+_MOUNT = ("mount", "move_mount", "umount", "umount2", "pivot_root")
+_PTRACE = ("ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp")
+
+# capability -> the system call names (systrace's, aliases included) that need it
+NEEDED_BY: dict[str, tuple[str, ...]] = {
+    "CAP_CHOWN": _CHOWN,
+    "CAP_DAC_OVERRIDE": ("fsread", "fswrite"),
+    "CAP_DAC_READ_SEARCH": ("fsread", "fswrite"),
+    "CAP_FOWNER": ("fswrite",) + _CHMOD + _CHOWN + ("unlink", "unlinkat", "rename", "renameat",
+                                                      "renameat2", "rmdir", "utimes",
+                                                      "utimensat", "futimes"),
+    "CAP_FSETID": _CHMOD + _CHOWN,
+    "CAP_KILL": _KILL,
+    "CAP_SETGID": _SETGID,
+    "CAP_SETUID": _SETUID,
+    "CAP_SETPCAP": ("capset", "prctl"),
+    "CAP_NET_BIND_SERVICE": ("bind",),
+    "CAP_NET_RAW": ("socket", "socketpair"),
+    "CAP_IPC_LOCK": ("mlock", "mlock2", "mlockall"),
+    "CAP_SYS_MODULE": ("init_module", "finit_module", "delete_module"),
+    "CAP_SYS_RAWIO": ("iopl", "ioperm"),
+    "CAP_SYS_CHROOT": ("chroot",),
+    "CAP_SYS_PTRACE": _PTRACE,
+    "CAP_SYS_PACCT": ("acct",),
+    "CAP_SYS_ADMIN": _MOUNT + ("unshare", "setns", "sethostname", "setdomainname", "swapon",
+                               "swapoff", "bpf", "quotactl"),
+    "CAP_SYS_BOOT": ("reboot", "kexec_load", "kexec_file_load"),
+    "CAP_SYS_NICE": ("setpriority", "sched_setscheduler", "sched_setparam",
+                     "sched_setaffinity", "ioprio_set"),
+    "CAP_SYS_RESOURCE": ("setrlimit", "prlimit64"),
+    "CAP_SYS_TIME": _TIME,
+    "CAP_SYS_TTY_CONFIG": ("vhangup",),
+    "CAP_MKNOD": ("mknod", "mknodat"),
+    "CAP_SYSLOG": ("syslog",),
+    "CAP_PERFMON": ("perf_event_open", "bpf"),
+    "CAP_BPF": ("bpf",),
+}
+assert set(NEEDED_BY) <= set(CAPABILITIES)
+
+
+def needed(rules) -> tuple[str, ...]:
+    """The capabilities the permit rules among `rules` need, in the kernel's order."""
+    permitted = {r.syscall for r in rules if r.action == "permit"}
+    return tuple(c for c in CAPABILITIES if any(n in permitted for n in NEEDED_BY.get(c, ())))
+
+
+def rule(rules, coord) -> Rule | None:
+    """The generated `native-capable` rule for a policy's rules (None: no capability)."""
+    caps = needed(rules)
+    if not caps:
+        return None
+    expr = Const(False)
+    for c in caps:
+        atom = Atom("capability", 0, "eq", c)
+        expr = atom if isinstance(expr, Const) else Or(expr, atom)
+    source = ("native-capable: " + " or ".join(f'capability eq "{c}"' for c in caps)
+              + " then permit")
+    return Rule("capable", (abi.BST_OP_CAPABLE,), expr, "permit", 0, "", False, coord, source,
+                approx="generated: the capabilities the permitted calls need")
