@@ -1,0 +1,146 @@
+"""bpfsystrace run in a real kernel: confined from the first instruction, the command's
+errnos and exit status, signals passed through, nothing left behind."""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bpfsystrace.kernel import loader, system
+
+from tests.conftest import ROOT, cli
+
+BUSYBOX = shutil.which("busybox") or "/usr/bin/busybox"
+POLICY = """\
+Policy: {probe}, Emulation: native
+	native-fsread: filename eq "{d}/allowed" then permit
+	native-fsread: filename eq "{d}/secret" then deny[eacces]
+	native-kill: signame eq "SIGTERM" then permit
+"""
+
+
+@pytest.fixture(scope="module")
+def env(workdir, probe_bin):
+    d = os.path.join(workdir, "run")
+    os.makedirs(d, exist_ok=True)
+    for name in ("allowed", "secret", "other"):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(name)
+    policy = os.path.join(d, "bst_probe.policy")
+    with open(policy, "w") as f:
+        f.write(POLICY.format(probe=probe_bin, d=d))
+    yield {"d": d, "policy": policy, "probe": probe_bin}
+    if loader.is_loaded():
+        cli("detach", "--all")
+
+
+def left_behind():
+    """What a run may leave: its cgroups, attachments."""
+    cgs = glob.glob(os.path.join(system.cgroup2_root(), "bpfsystrace-run-*"))
+    status = cli("status", check=0).stdout
+    return cgs, ("nothing attached" not in status) and status
+
+
+def spawn(*args):
+    return subprocess.Popen([sys.executable, "-m", "bpfsystrace", "run", *args],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def run_cgroup_of(proc, timeout=20):
+    """The cgroup `run` made for proc and the pids in it, once the command runs there."""
+    path = os.path.join(system.cgroup2_root(), f"bpfsystrace-run-{proc.pid}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                pids = [int(p) for p in f.read().split()]
+            if pids and "nothing attached" not in cli("status", check=0).stdout:
+                return path, pids
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"no {path} with a process in it")
+
+
+def test_permitted_denied_errnos_and_exit_status(env):
+    d = env["d"]
+    proc = cli("run", "--policy", env["policy"], "--", env["probe"], f"open:{d}/allowed:r",
+               f"open:{d}/secret:r", f"open:{d}/other:r", check=0)
+    assert proc.stdout.splitlines() == [f"open:{d}/allowed:r OK", f"open:{d}/secret:r EACCES",
+                                        f"open:{d}/other:r EPERM"]
+    assert left_behind() == ([], False)
+    # CMD's own status is bpfsystrace's (bst_probe exits 2 on an unknown action)
+    cli("run", "--policy", env["policy"], "--", env["probe"], "bogus:x", check=2)
+    # killed by a signal N: 128+N
+    cli("run", "--policy", env["policy"], "--", env["probe"], "kill:self:15", check=143)
+    assert left_behind() == ([], False)
+
+
+def test_stdin_passes_through(env):
+    proc = subprocess.run([sys.executable, "-m", "bpfsystrace", "run", "--policy", env["policy"],
+                           "--", env["probe"], "wait:-", f"open:{env['d']}/allowed:r"],
+                          cwd=ROOT, input="go\n", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["wait:- OK", f"open:{env['d']}/allowed:r OK"]
+
+
+def test_default_deny_without_a_policy_says_so_before_starting(env):
+    proc = cli("run", "--", env["probe"], f"open:{env['d']}/allowed:r", check=2)
+    assert f"{env['probe']} has no policy, so it runs under the default policy (deny), " \
+           "which denies its exec" in proc.stderr
+    assert proc.stdout == ""
+    assert left_behind() == ([], False)
+
+
+def test_sigterm_to_bpfsystrace_reaches_the_command(env):
+    proc = spawn("--policy", env["policy"], "--", env["probe"], "sleep:60")
+    cg, pids = run_cgroup_of(proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not os.path.exists(cg)
+    assert left_behind() == ([], False)
+
+
+def test_command_killed_and_children_left_behind_are_cleaned_up(env):
+    # the command puts a child in the background and is then killed: the child goes too
+    proc = spawn("--default", "permit", "--", BUSYBOX, "sh", "-c",
+                 f"{BUSYBOX} sleep 300 & echo $!; exec {BUSYBOX} sleep 200")
+    bg = int(proc.stdout.readline())
+    cg, pids = run_cgroup_of(proc)
+    assert bg in pids and proc.pid not in pids
+    os.kill([p for p in pids if p != bg][0], signal.SIGKILL)
+    assert proc.wait(timeout=60) == 128 + signal.SIGKILL
+    assert not os.path.exists(f"/proc/{bg}") or open(f"/proc/{bg}/stat").read().split()[2] == "Z"
+    assert not os.path.exists(cg)
+    assert left_behind() == ([], False)
+
+
+def test_sigint_while_running_leaves_nothing(env):
+    proc = spawn("--default", "permit", "--", BUSYBOX, "sh", "-c",
+                 f"{BUSYBOX} sleep 300 & exec {BUSYBOX} sleep 300")
+    cg, pids = run_cgroup_of(proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 128 + signal.SIGINT
+    for p in pids:
+        assert not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split()[2] == "Z"
+    assert not os.path.exists(cg)
+    assert left_behind() == ([], False)
+
+
+def test_learn_writes_the_commands_policy(env, tmp_path):
+    out = tmp_path / "learned"
+    d = env["d"]
+    proc = cli("run", "--mode", "learn", "-o", out, "--", env["probe"], f"open:{d}/other:r",
+               check=0)
+    assert f"open:{d}/other:r OK" in proc.stdout
+    name = env["probe"].lstrip("/").replace("/", "_")
+    text = (out / name).read_text()
+    assert f'native-fsread: filename eq "{d}/other" then permit' in text
+    cli("run", "--policy", out, "--", env["probe"], f"open:{d}/other:r", f"open:{d}/allowed:r",
+        check=0)
+    assert left_behind() == ([], False)
