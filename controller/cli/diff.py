@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from .. import diff as diff_mod, pipeline
-from ..errors import EXIT_OK, EXIT_USAGE, BpfsystraceError, PolicyError
+from ..errors import EXIT_OK, EXIT_USAGE, BpfsystraceError, PolicyError, UsageError
 from ..model import check as check_mod
 from ..policy import parse
 
@@ -104,3 +104,39 @@ def report(old: diff_mod.Side, new: diff_mod.Side, per_kind: int, out, indent: s
     out.write(f"{indent}{n} executable/operation pair{'s' * (n != 1)} decide differently\n")
     return EXIT_DIFFERENT
 
+
+
+def dry_run(metas) -> int:
+    """reload --dry-run: what each attachment's files on disk would change."""
+    status = EXIT_OK
+    for meta in metas:
+        print(f"{meta.cgroup} (generation {meta.gen}): a reload would swap in")
+        try:
+            if not meta.texts:
+                raise UsageError(f"{meta.cgroup} was attached by a bpfsystrace that did not keep "
+                                 f"its policy text; reload it once, then --dry-run works")
+            has_file = meta.default_spec not in ("deny", "permit")
+            texts = meta.texts[:-1] if has_file else meta.texts
+            old_default = _policy_from_text(meta.texts[-1]) if has_file else meta.default_spec
+            old = side_from_texts(texts, old_default, meta.default_spec, "IN FORCE")
+            new = side_from_paths(meta.sources, pipeline.load_default(meta.default_spec),
+                                  meta.default_spec, "ON DISK")
+        except PolicyError as e:
+            print(e.render(), file=sys.stderr)
+            print(f"bpfsystrace: {meta.cgroup}: a reload would be refused", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        except BpfsystraceError as e:
+            print(f"bpfsystrace: error: {meta.cgroup}: {e.render()}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if report(old, new, 3, sys.stdout, "  ") != EXIT_OK and status == EXIT_OK:
+            status = EXIT_DIFFERENT
+    return status
+
+
+def _policy_from_text(pair):
+    policies, _ = check_mod.check([parse(pair[1], pair[0])])
+    if len(policies) != 1:
+        raise UsageError(f"--default {pair[0]}: the file must hold exactly one policy")
+    return policies[0]

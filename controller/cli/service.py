@@ -108,11 +108,16 @@ class Reload:
                         "the policies in force with one map update. If anything fails (a syntax "
                         "error, a missing file) the old policies stay in force and the error is "
                         "printed. The running daemon notices by itself.",
-            epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice",
+            epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice\n"
+                   "  bpfsystrace reload --cgroup named.slice --dry-run   # what would change "
+                   "(as 'bpfsystrace diff')",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
         g.add_argument("--all", action="store_true", help="every attachment")
+        p.add_argument("--dry-run", action="store_true",
+                       help="swap nothing: print what the reload would change in decisions, as "
+                            "'bpfsystrace diff' does (exit 0 nothing, 1 changes, 2 trouble)")
         p.set_defaults(run=run_reload)
 
 
@@ -126,6 +131,9 @@ def run_reload(args) -> int:
     if not metas:
         print("nothing attached")
         return EXIT_OK
+    if args.dry_run:
+        from . import diff
+        return diff.dry_run(metas)
     status = EXIT_OK
     for meta in metas:
         try:

@@ -13,6 +13,7 @@ import pytest
 from bpfsystrace.kernel import loader, system
 
 from tests.conftest import ROOT, cli
+from tests.kernel.conftest import probe_results
 
 BUSYBOX = shutil.which("busybox") or "/usr/bin/busybox"
 POLICY = """\
@@ -144,3 +145,24 @@ def test_learn_writes_the_commands_policy(env, tmp_path):
     cli("run", "--policy", out, "--", env["probe"], f"open:{d}/other:r", f"open:{d}/allowed:r",
         check=0)
     assert left_behind() == ([], False)
+
+
+def test_reload_dry_run_prints_the_change_and_swaps_nothing(env, make_cgroup_module, tmp_path):
+    d, probe = env["d"], env["probe"]
+    policy = tmp_path / "bst_probe"
+    policy.write_text(POLICY.format(probe=probe, d=d))
+    cg = make_cgroup_module("bst-dryrun.slice")
+    cli("attach", "--cgroup", "bst-dryrun.slice", "--policy", policy, check=0)
+    same = cli("reload", "--cgroup", "bst-dryrun.slice", "--dry-run", check=0).stdout
+    assert "no difference in decisions" in same
+    policy.write_text(POLICY.format(probe=probe, d=d).replace(
+        f'"{d}/secret" then deny[eacces]', f'"{d}/secret" then permit'))
+    out = cli("reload", "--cgroup", "bst-dryrun.slice", "--dry-run", check=1).stdout
+    assert f'  {probe}: fsread\n    denied -> permitted: "{d}/secret"' in out
+    assert f"in force: denied (EACCES) by {policy}:3:2:" in out
+    assert f"on disk: permitted by {policy}:3:2:" in out
+    # nothing was swapped: the old policy still decides
+    res = probe_results(cg.run([probe, f"open:{d}/secret:r"]))
+    assert res[f"open:{d}/secret:r"] == "EACCES"
+    cli("detach", "--cgroup", "bst-dryrun.slice", check=0)
+
