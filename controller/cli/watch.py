@@ -6,6 +6,7 @@ import argparse
 import curses
 import errno as _errno
 import sys
+import textwrap
 import time
 
 from .. import watch
@@ -74,7 +75,7 @@ def _line(d) -> str:
     verdict = "audit deny" if d.audit else f"deny {_errno.errorcode.get(d.errno, d.errno)}"
     obj = d.obj.replace("\0", ", ")
     times = f" (x{d.count})" if d.count > 1 else ""
-    return f"{verdict} {d.policy} {d.op} {obj}{times}"
+    return f"{verdict} {d.op} {obj}{times}  [{d.policy}]"
 
 
 class _Screen:
@@ -182,18 +183,27 @@ class _Screen:
             y += 1
         self.put(y, 0, "newest denials", curses.A_BOLD)
         y += 1
-        rows = max(1, h - y - 4)
-        ds = self.model.denials
         d = self.selected()
+        bottom = []                   # wrapped, so a long path and rule fit 80 columns
+        if d is not None:
+            edit = self.pending[0] if self.pending else self.proposal(d)
+            what = "; ".join(edit.lines) if edit.lines else edit.why_none
+            bottom += _wrap(f"{d.policy}: decided by {d.rule or 'no rule matched'}", w, 2)
+            bottom += _wrap(f"{'will add' if self.pending else 'would permit'}: {what}", w, 4)
+        bottom += _wrap(self.msg, w, 3)
+        rows = max(1, h - y - len(bottom) - 1)
+        ds = self.model.denials
         top = max(0, self.sel - rows + 1)
         for i, den in enumerate(ds[top:top + rows]):
             attr = curses.A_REVERSE if top + i == self.sel else 0
             self.put(y + i, 0, f"{time.strftime('%H:%M:%S', time.localtime(den.time))} "
                                f"{_line(den)}", attr)
-        if d is not None:
-            self.put(h - 4, 0, f"decided by: {d.rule or 'no rule matched'}")
-            edit = self.pending[0] if self.pending else self.proposal(d)
-            what = "; ".join(edit.lines) if edit.lines else edit.why_none
-            self.put(h - 3, 0, f"{'will add' if self.pending else 'would permit'}: {what}")
-        self.put(h - 1, 0, self.msg)
+        for i, text in enumerate(bottom):
+            self.put(h - len(bottom) + i, 0, text)
         s.refresh()
+
+
+def _wrap(text: str, width: int, most: int) -> list[str]:
+    lines = textwrap.wrap(text, max(20, width - 1), break_long_words=True,
+                          break_on_hyphens=False, subsequent_indent="  ") or [""]
+    return lines[:most]

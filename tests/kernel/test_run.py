@@ -166,3 +166,40 @@ def test_reload_dry_run_prints_the_change_and_swaps_nothing(env, make_cgroup_mod
     assert res[f"open:{d}/secret:r"] == "EACCES"
     cli("detach", "--cgroup", "bst-dryrun.slice", check=0)
 
+
+
+def test_on_a_terminal_the_command_gets_it_and_ctrl_c(env, tmp_path):
+    """In a terminal (tmux): the command reads the terminal, Ctrl-C stops it (130), and the
+    terminal is the shell's again afterwards."""
+    tmux = shutil.which("tmux")
+    status = tmp_path / "status"
+    subprocess.run([tmux, "new-session", "-d", "-s", "r", "-x", "80", "-y", "24",
+                    f"cd {ROOT}; {sys.executable} -m bpfsystrace run --policy {env['policy']} -- "
+                    f"{env['probe']} wait:- open:{env['d']}/allowed:r sleep:300; "
+                    f"echo $? > {status}; sleep 600"], check=True, env={**os.environ, "TERM": "xterm"})
+    try:
+        def pane():
+            return subprocess.run([tmux, "capture-pane", "-p", "-t", "r"], capture_output=True,
+                                  text=True).stdout
+
+        def wait_for(text):
+            deadline = time.monotonic() + 90
+            while text not in pane():
+                assert time.monotonic() < deadline, pane()
+                time.sleep(0.3)
+        deadline = time.monotonic() + 90
+        while not glob.glob(os.path.join(system.cgroup2_root(), "bpfsystrace-run-*", "cgroup.procs")):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        time.sleep(1)
+        subprocess.run([tmux, "send-keys", "-t", "r", "go", "Enter"], check=True)
+        wait_for(f"open:{env['d']}/allowed:r OK")
+        subprocess.run([tmux, "send-keys", "-t", "r", "C-c"], check=True)
+        deadline = time.monotonic() + 60
+        while not (status.exists() and status.read_text().strip()):
+            assert time.monotonic() < deadline, pane()
+            time.sleep(0.3)
+        assert status.read_text().strip() == "130"
+        assert left_behind() == ([], False)
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", "r"])

@@ -21,8 +21,10 @@ TMUX = shutil.which("tmux")
 
 
 def screen() -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-t", "w"], capture_output=True,
-                          text=True).stdout
+    """The 80x24 screen, and after it the same text with wrapped lines joined."""
+    s = subprocess.run([TMUX, "capture-pane", "-p", "-t", "w"], capture_output=True,
+                       text=True).stdout
+    return s + "\n" + " ".join(line.strip() for line in s.splitlines())
 
 
 def wait_screen(text: str, timeout=60) -> str:
@@ -64,7 +66,7 @@ def env(workdir, probe_bin, make_cgroup_module):
 def test_a_and_enter_permit_the_next_attempt(env):
     d, cg, probe = env["d"], env["cg"], env["probe"]
     assert probe_results(cg.run([probe, f"open:{d}/other:r"]))[f"open:{d}/other:r"] == "EPERM"
-    s = wait_screen(f"deny EPERM {probe} fsread {d}/other")
+    s = wait_screen(f"deny EPERM fsread {d}/other")
     assert "would permit:" in s and f'filename eq "{d}/other" then permit' in s
     keys("a")
     wait_screen("Enter adds to")
@@ -95,3 +97,26 @@ def test_d_writes_a_deny_rule_with_the_chosen_errno(env):
     while "bpfsystrace watch" in screen() and time.monotonic() < deadline:
         time.sleep(0.3)
     assert "bpfsystrace watch" not in screen()
+
+
+def test_without_a_terminal_one_line_per_denial(env):
+    d, cg, probe = env["d"], env["cg"], env["probe"]
+    out = open(os.path.join(d, "stream.txt"), "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "bpfsystrace", "watch", "--cgroup", CG],
+                            cwd=ROOT, stdout=out, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(5)
+        deadline = time.monotonic() + 60
+        while True:
+            cg.run([probe, f"open:{d}/stream-x:r"])
+            text = open(out.name).read()
+            if "stream-x" in text or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert f"deny ENOENT fsread {d}/stream-x" in text or \
+            f"deny EPERM fsread {d}/stream-x" in text, text
+        assert f'    would permit: native-fsread: filename eq "{d}/stream-x" then permit' in text
+        assert "\x1b[" not in text                       # no terminal control sequences
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
