@@ -83,7 +83,7 @@ class _Screen:
         self.scr, self.model, self.src = scr, model, src
         self.sel = 0
         self.pending = None          # (Edit, denial) shown, written on Enter
-        self.msg = "waiting for denials"
+        self.msg = ""
         self.counted = 0.0
         self._prop = None            # (denial key, Edit): what the selected one would add
 
@@ -179,7 +179,8 @@ class _Screen:
         self.put(0, 0, "bpfsystrace watch  " + HELP, curses.A_REVERSE)
         y = 1
         for cg, pol, allowed, denied in self.model.counts[:max(1, h // 4)]:
-            self.put(y, 0, f"{cg}  {pol}: {allowed} allowed, {denied} denied")
+            self.put(y, 0, f"{allowed:>7} allowed {denied:>7} denied  {pol}  "
+                           f"[{cg.rsplit('/', 1)[-1]}]")
             y += 1
         self.put(y, 0, "newest denials", curses.A_BOLD)
         y += 1

@@ -77,7 +77,7 @@ def test_a_and_enter_permit_the_next_attempt(env):
     assert text.startswith(POLICY.format(probe=probe, d=d))          # hand-written text kept
     assert f'\tnative-fsread: filename eq "{d}/other" then permit\n' in text
     assert probe_results(cg.run([probe, f"open:{d}/other:r"]))[f"open:{d}/other:r"] == "OK"
-    assert f"{env['cg'].path}  {probe}: " in screen()                 # the counts line
+    assert f" denied  {probe}  [{CG}]" in screen()                    # the counts line
 
 
 def test_d_writes_a_deny_rule_with_the_chosen_errno(env):
