@@ -73,6 +73,7 @@ class OpDiff:
     op: str
     changes: list[Change] = field(default_factory=list)
     complete: bool = True    # False: MAX_PAIRS reached, there may be more
+    more: dict = field(default_factory=dict)   # kind -> pairs of deciding rules not shown
 
 
 @dataclass(slots=True)
@@ -151,6 +152,8 @@ def diff_op(old: Side, new: Side, binary: str | None, op: int, per_kind: int = 3
                 if kind and counts.get(kind, 0) < per_kind:
                     counts[kind] = counts.get(kind, 0) + 1
                     out.changes.append(Change(kind, _path(prev, key), va, vb))
+                elif kind:
+                    out.more[kind] = out.more.get(kind, 0) + 1
         for b, nxt in _steps(da, db, sa, sb, part, first, parts, allowed):
             if nxt not in prev:
                 prev[nxt] = (key, b)

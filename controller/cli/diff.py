@@ -94,6 +94,9 @@ def report(old: diff_mod.Side, new: diff_mod.Side, per_kind: int, out, indent: s
             out.write(f"{indent}  {c.kind}: {diff_mod.show(c.example)}\n")
             out.write(f"{indent}      {old.label.lower()}: {c.old.describe()}\n")
             out.write(f"{indent}      {new.label.lower()}: {c.new.describe()}\n")
+        for kind, n in d.more.items():
+            out.write(f"{indent}  ({n} more {kind} example{'s' * (n != 1)}, decided by other "
+                      f"rules: --examples N shows more)\n")
         if not d.complete:
             out.write(f"{indent}  (search stopped after {diff_mod.MAX_PAIRS} state pairs: "
                       f"there may be more changes)\n")
