@@ -95,7 +95,13 @@ class Model:
                             allowed += hits
                         else:
                             denied += hits
-                out.append((m.cgroup, m.policy_name(idx), allowed, denied))
+                name = m.policy_name(idx)
+                for key, n in m.carried.items():     # decisions of generations reloads replaced
+                    pol, _, action = key.split("\t")
+                    if pol == name:
+                        allowed, denied = (allowed + n, denied) if action == "permit" else \
+                            (allowed, denied + n)
+                out.append((m.cgroup, name, allowed, denied))
         self.counts = out
 
 

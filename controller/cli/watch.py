@@ -179,8 +179,8 @@ class _Screen:
         self.put(0, 0, "bpfsystrace watch  " + HELP, curses.A_REVERSE)
         y = 1
         for cg, pol, allowed, denied in self.model.counts[:max(1, h // 4)]:
-            self.put(y, 0, f"{allowed:>7} allowed {denied:>7} denied  {pol}  "
-                           f"[{cg.rsplit('/', 1)[-1]}]")
+            where = "" if self.model.cgroup else f"  [{cg.rsplit('/', 1)[-1]}]"
+            self.put(y, 0, f"{allowed:>6} allowed {denied:>6} denied  {pol}{where}")
             y += 1
         self.put(y, 0, "newest denials", curses.A_BOLD)
         y += 1
