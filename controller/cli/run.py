@@ -24,6 +24,9 @@ class Run:
     def add_parser(sub):
         p = sub.add_parser(
             "run", help="run one command confined by its policy, in a cgroup of its own",
+            usage="bpfsystrace run [-h] [--policy FILE|DIR] [--default deny|permit|FILE]\n"
+                  "                       [--mode enforce|audit|learn] [-o DIR] [--collapse N]\n"
+                  "                       [--no-ephemeral] [--merge | --force] -- CMD [ARGS...]",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Run CMD confined from its first instruction: a fresh cgroup is made (a systemd
