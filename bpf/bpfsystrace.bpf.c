@@ -136,32 +136,61 @@ struct {
 	__type(value, struct bst_task);
 } task_store SEC(".maps");
 
-/* Bindings (kernel-only): a task whose policy is not its executable's. An
- * execve that matched permit[inherit] or permit[detach] binds the new program
- * at commit, and the fork hook copies the binding to every child and thread,
- * so no descendant runs under another policy. A small storage of its own, so
- * the copy at fork is a small allocation. */
-#define BIND_NONE 0
-#define BIND_INHERIT 1        /* decided by the policy of executable (dev, ino), or the default */
-#define BIND_DETACH 2         /* not confined */
+/* Subjects (kernel-only): confinement carried by the task, as Landlock's
+ * domain is. A task is confined from the first hook that finds it inside an
+ * attached cgroup (or from its fork, copied from a confined parent before the
+ * child runs); from then on the record decides, whatever cgroup the task is
+ * moved to, until the attachment it names is detached. The policy is that of
+ * the executable recorded at exec commit, never re-read from mm->exe_file. */
+#define SUBJ_CONFINED 1
+#define SUBJ_DETACHED 2       /* permit[detach]: not confined (for this attachment) */
 
-struct bst_bind {
-	__u32 mode;           /* BIND_* in force */
-	__u32 dev;            /* BIND_INHERIT: the executable whose policy applies */
-	__u64 ino;
-	__u64 attach_id;      /* bst_target.attach_id it was made under (else: ignored) */
-	__u32 pend_mode;      /* what the execve in progress binds at commit */
+#define SUBJ_LAUNCHER 0x1     /* entered from outside and has not exec'd since, running a
+			       * binary without a policy: its exec of a binary that has its
+			       * own policy is how that program enters (a shell, a test
+			       * harness, a service manager's child) */
+#define SUBJ_MANAGER  0x2     /* runs the service manager's binary, not exec'd since: exempt */
+#define SUBJ_EXECD    0x4     /* has exec'd while confined (survives re-attach: no launcher) */
+#define SUBJ_INHERIT  0x8     /* runs under its caller's policy (permit[inherit]) */
+
+#define BIND_NONE 0
+#define BIND_INHERIT 1        /* the new program keeps the caller's policy */
+#define BIND_DETACH 2         /* the new program is not confined */
+
+struct bst_subj {
+	__u64 target_id;      /* the attached cgroup that confines the task */
+	__u64 attach_id;      /* bst_target.attach_id it was confined under (else: stale) */
+	__u64 pol_ino;        /* the executable whose policy applies */
+	__u64 exe_ino;        /* the executable the task runs (events, learn mode) */
+	__u64 pend_ino;       /* permit[inherit] in progress: the caller's policy */
+	__u64 out_cgroup;     /* seen outside every target in this cgroup ... */
+	__u64 out_epoch;      /* ... while epoch[0] had this value (0: not seen outside) */
+	__u32 pol_dev;
+	__u32 exe_dev;
 	__u32 pend_dev;
-	__u64 pend_ino;
-	__u64 pend_attach;
+	__u32 mode;           /* SUBJ_CONFINED, SUBJ_DETACHED */
+	__u32 flags;          /* SUBJ_* */
+	__u32 pend_mode;      /* BIND_*: what the execve in progress binds at commit */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct bst_bind);
-} binds SEC(".maps");
+	__type(value, struct bst_subj);
+} subjects SEC(".maps");
+
+/* epoch[0]: bumped by the controller after each new target is in `targets`.
+ * A task found outside every target remembers its cgroup and the epoch; until
+ * either changes it is still outside (cgroup2 ancestry never changes, and a
+ * cgroup id is never reused), so an outsider pays one task-storage lookup,
+ * not the walk over its cgroup's ancestors. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} epoch SEC(".maps");
 
 #include "render.bpf.h"
 #include "path.bpf.h"
@@ -179,8 +208,10 @@ struct subject {
 	__u32 default_policy;
 	__u32 flags;          /* bst_target.flags */
 	__u32 manager_dev;
-	__u32 manager;        /* the task runs the service manager's binary */
+	__u32 manager;        /* the exempt service manager's child (SUBJ_MANAGER) */
+	__u32 launcher;       /* SUBJ_LAUNCHER (or the manager): its exec may enter a policy */
 	__u32 exe_dev;        /* the task's executable (events, learn mode) */
+	__u32 pad;
 	__u64 exe_ino;
 };
 
@@ -224,26 +255,123 @@ static __always_inline __u32 exe_policy(__u32 gen, __u32 dev, __u64 ino)
 	return p ? *p : BST_RULE_NONE;
 }
 
-/* Is the current task confined, and by what? The outermost attached
- * ancestor of its cgroup (level 0, the root, is never a target; nested
- * attachments are refused by the controller, so there is at most one). */
+/* The attachment a subject record names, if it is still the one in force. */
+static __always_inline struct bst_target *live_target(struct bst_subj *r)
+{
+	struct bst_target *t;
+
+	if (!r || !r->attach_id)
+		return 0;
+	t = bpf_map_lookup_elem(&targets, &r->target_id);
+	return t && t->attach_id == r->attach_id ? t : 0;
+}
+
+/* A task found inside an attached cgroup for the first time (under this
+ * attachment): record it, so that it stays confined wherever it goes. Its
+ * executable is read from mm->exe_file this once; a task that exec'd under an
+ * earlier attachment keeps the executable recorded at that exec. */
+static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u64 target_id,
+						   struct bst_target *t, struct bst_subj *r)
+{
+	struct inode *exe;
+	__u32 dev = 0;
+	__u64 ino = 0;
+
+	if (!r) {
+		r = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!r)
+			return 0;
+	}
+	if (!(r->flags & SUBJ_EXECD)) {
+		exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+		if (exe)
+			inode_id(exe, &dev, &ino);
+		r->exe_dev = dev;
+		r->exe_ino = ino;
+	}
+	r->pol_dev = r->exe_dev;
+	r->pol_ino = r->exe_ino;
+	r->target_id = target_id;
+	r->attach_id = t->attach_id;
+	r->mode = SUBJ_CONFINED;
+	r->out_cgroup = 0;
+	r->flags &= SUBJ_EXECD;
+	r->pend_mode = BIND_NONE;
+	if (!(r->flags & SUBJ_EXECD)) {
+		if ((t->flags & BST_TARGET_MANAGER) && r->exe_dev == t->manager_dev &&
+		    r->exe_ino == t->manager_ino)
+			r->flags |= SUBJ_MANAGER | SUBJ_LAUNCHER;
+		else if (exe_policy(t->gen, r->exe_dev, r->exe_ino) == BST_RULE_NONE)
+			r->flags |= SUBJ_LAUNCHER;
+	}
+	return r;
+}
+
+/* The current task's record if it is confined (*tp: the target in force),
+ * else 0: outside every target, or, with *err = -EPERM, inside one but its
+ * record could not be stored (fail closed: without it the task could leave).
+ *
+ * The task's record decides first. Without a live one: the remembered
+ * "outside" (see epoch), else the outermost attached ancestor of its cgroup
+ * (level 0, the root, is never a target; nested attachments are refused by
+ * the controller, so there is at most one). */
+static __always_inline struct bst_subj *subj_current(struct task_struct *task,
+						     struct bst_target **tp, int *err)
+{
+	struct bst_subj *r = bpf_task_storage_get(&subjects, task, 0, 0);
+	struct bst_target *t = live_target(r);
+	struct find_ctx f = {};
+	__u32 zero = 0;
+	__u64 *ep, cgid;
+
+	*err = 0;
+	if (t) {
+		*tp = t;
+		return r;
+	}
+	cgid = bpf_get_current_cgroup_id();
+	ep = bpf_map_lookup_elem(&epoch, &zero);
+	if (r && ep && r->out_cgroup == cgid && r->out_epoch == *ep)
+		return 0;
+	bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
+	t = f.target_id ? bpf_map_lookup_elem(&targets, &f.target_id) : 0;
+	if (!t) {
+		/* outside: remember it (best effort; without memory, walk again) */
+		if (!r)
+			r = bpf_task_storage_get(&subjects, task, 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (r && ep) {
+			r->out_cgroup = cgid;
+			r->out_epoch = *ep;
+		}
+		return 0;
+	}
+	r = subj_enter(task, f.target_id, t, r);
+	if (!r) {
+		count(BST_CNT_NO_MEMORY);
+		*err = -EPERM;
+		return 0;
+	}
+	*tp = t;
+	return r;
+}
+
+/* Is the current task confined, and by what? 1: decide under s; 0: not
+ * confined (or detached); -EPERM: fail closed (see subj_current). */
 static __always_inline int find_subject(struct subject *s)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct find_ctx f = {};
-	struct bst_target *t;
-	struct bst_bind *b;
-	struct inode *exe;
-	__u32 dev = 0, policy;
-	__u64 ino = 0;
+	struct bst_target *t = 0;
+	struct bst_subj *r;
+	__u32 policy;
+	int err;
 
-	bpf_loop(BST_MAX_DEPTH, find_level, &f, 0);
-	if (!f.target_id)
+	r = subj_current(task, &t, &err);
+	if (!r || !t)
+		return err;
+	if (r->mode == SUBJ_DETACHED)
 		return 0;
-	t = bpf_map_lookup_elem(&targets, &f.target_id);
-	if (!t)
-		return 0;
-	s->target_id = f.target_id;
+	s->target_id = r->target_id;
 	s->attach_id = t->attach_id;
 	s->gen = t->gen;
 	s->default_policy = t->default_policy;
@@ -251,35 +379,14 @@ static __always_inline int find_subject(struct subject *s)
 	s->flags = t->flags;
 	s->manager_dev = t->manager_dev;
 	s->manager_ino = t->manager_ino;
-	s->manager = 0;
-	exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	if (exe)
-		inode_id(exe, &dev, &ino);
-	s->exe_dev = dev;
-	s->exe_ino = ino;
-	b = bpf_task_storage_get(&binds, task, 0, 0);
-	if (b && b->mode != BIND_NONE && b->attach_id == s->attach_id) {
-		/* An execve by permit[detach] left confinement; one by
-		 * permit[inherit] runs under its caller's policy. */
-		if (b->mode == BIND_DETACH)
-			return 0;
-		s->pol_dev = b->dev;
-		s->pol_ino = b->ino;
-		policy = exe_policy(s->gen, b->dev, b->ino);
-		if (policy != BST_RULE_NONE)
-			s->policy = policy;
-		return 1;
-	}
-	if (!exe)
-		return 1;
-	s->pol_dev = dev;
-	s->pol_ino = ino;
-	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
-		s->manager = 1;
-		return 1;
-	}
-	policy = exe_policy(s->gen, dev, ino);
-	if (policy != BST_RULE_NONE)
+	s->manager = !!(r->flags & SUBJ_MANAGER);
+	s->launcher = !!(r->flags & SUBJ_LAUNCHER);
+	s->exe_dev = r->exe_dev;
+	s->exe_ino = r->exe_ino;
+	s->pol_dev = r->pol_dev;
+	s->pol_ino = r->pol_ino;
+	policy = exe_policy(s->gen, r->pol_dev, r->pol_ino);
+	if (policy != BST_RULE_NONE && !s->manager)
 		s->policy = policy;
 	return 1;
 }
@@ -515,6 +622,26 @@ static __always_inline struct bst_task *task_scratch(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
+/* Subject and scratch for a hook. 0: not confined (or the exempt manager);
+ * 1: decide; < 0: deny with that (no record or scratch: fail closed). */
+static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
+{
+	int r = find_subject(s);
+
+	if (r <= 0)
+		return r;
+	if (s->manager) {
+		count(BST_CNT_MANAGER);
+		return 0;
+	}
+	*ts = task_scratch();
+	if (!*ts) {
+		count(BST_CNT_NO_MEMORY);
+		return -EPERM;
+	}
+	return 1;
+}
+
 /* The object string could not be rendered (err < 0 from bpf_d_path or
  * path.bpf.h): deny, fail closed, count and log it. */
 static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op,
@@ -527,13 +654,6 @@ static __always_inline int deny_unrendered(struct subject *s, struct bst_task *t
 	ts->buf[0] = 0;
 	bst_emit(s, ts, &d);
 	return -err;
-}
-
-/* The policy that decides a task's execve: its own, or for the service
- * manager's child, the default. */
-static __always_inline __u32 exec_caller_policy(struct subject *s)
-{
-	return s->manager ? s->default_policy : s->policy;
 }
 
 /* The binding a caller's execve rule asks for: BIND_INHERIT or BIND_DETACH for
@@ -552,31 +672,18 @@ static __always_inline __u32 exec_binding(struct subject *s, __u32 rule)
 
 /* The binary's open of a permitted execve: note the binding (BIND_*) its rule
  * asks for, which bprm_committed_creds puts in force if the execve succeeds.
- * Fails closed when the binding cannot be stored. */
-static __always_inline int exec_bind(struct subject *s, struct bst_task *ts, __u32 len,
-				     __u32 mode)
+ * The record exists: find_subject made it. */
+static __always_inline int exec_bind(struct subject *s, __u32 mode)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct bst_bind *b;
+	struct bst_subj *r = bpf_task_storage_get(&subjects, bpf_get_current_task_btf(), 0, 0);
 
-	if (mode == BIND_NONE) {
-		b = bpf_task_storage_get(&binds, task, 0, 0);
-		if (b)
-			b->pend_mode = BIND_NONE;
-		return 0;
-	}
-	b = bpf_task_storage_get(&binds, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!b) {
-		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM, 0 };
-
-		count(BST_CNT_NO_MEMORY);
-		bst_emit(s, ts, &d);
+	if (!r) {
+		count(BST_CNT_MAP_MISSING);      /* cannot happen; fail closed */
 		return -EPERM;
 	}
-	b->pend_mode = mode;
-	b->pend_dev = s->pol_dev;
-	b->pend_ino = s->pol_ino;
-	b->pend_attach = s->attach_id;
+	r->pend_mode = mode;
+	r->pend_dev = s->pol_dev;
+	r->pend_ino = s->pol_ino;
 	return 0;
 }
 
@@ -585,7 +692,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 				       struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u32 dev, binding;
+	__u32 dev, binding, own;
 	__u64 ino;
 	int err;
 
@@ -614,23 +721,30 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		bst_learn(&n, ts, &d);
 	}
 	if (ts->exec_phase == EXEC_ARMED)
-		return bst_decide(s, ts, len, exec_caller_policy(s), BST_OP_EXECVE);
-	/* The binary's own open: the caller's rule for it, looked up once */
-	struct decision d = { len, exec_caller_policy(s), BST_OP_EXECVE, BST_RULE_NONE, 0, 0 };
+		return bst_decide(s, ts, len, s->policy, BST_OP_EXECVE);
+	/* The binary's own open: the caller's execve rules decide it (systrace),
+	 * looked up once. A permit enters the new binary's own policy if it has
+	 * one (a transition), unless the rule keeps (inherit) or drops (detach)
+	 * confinement. The one exception is the entry: a task that came in from
+	 * outside and has not exec'd since, running a binary without a policy (a
+	 * shell, a test harness, the service manager's child), may exec a binary
+	 * that has its own policy: that is how the program enters it. */
+	struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, 0, 0 };
 
 	d.rule = bst_match(s, ts, len, d.policy, BST_OP_EXECVE);
 	binding = exec_binding(s, d.rule);
-	if (binding == BIND_NONE && exe_policy(s->gen, dev, ino) != BST_RULE_NONE) {
-		/* Executing a binary that has its own policy is a transition into
-		 * that policy, permitted whatever the caller's policy says (unless
-		 * the caller's rule for it keeps or drops confinement). */
+	own = exe_policy(s->gen, dev, ino) != BST_RULE_NONE;
+	if (s->launcher && own && binding == BIND_NONE) {
 		count(BST_CNT_EXEC_TRANSITION);
-		return exec_bind(s, ts, len, BIND_NONE);    /* clears a stale binding */
+		count(BST_CNT_EXEC_ENTRY);
+		return exec_bind(s, BIND_NONE);
 	}
 	err = bst_verdict(s, ts, &d);
 	if (err)
 		return err;
-	return exec_bind(s, ts, len, binding);
+	if (own && binding == BIND_NONE)
+		count(BST_CNT_EXEC_TRANSITION);
+	return exec_bind(s, binding);
 }
 
 SEC("lsm.s/file_open")
@@ -652,8 +766,9 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	 * the file the process opened. */
 	if (mode & (FMODE_NOACCOUNT | FMODE_BACKING))
 		return 0;
-	if (!find_subject(&s))
-		return 0;
+	err = find_subject(&s);
+	if (err <= 0)
+		return err;
 	ts = task_scratch();
 	if (!ts) {
 		count(BST_CNT_NO_MEMORY);
@@ -684,20 +799,11 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u32 op)
 {
 	struct subject s = {};
-	struct bst_task *ts;
-	int len;
+	struct bst_task *ts = 0;
+	int len = path_begin(&s, &ts);
 
-	if (!find_subject(&s))
-		return 0;
-	if (s.manager) {
-		count(BST_CNT_MANAGER);
-		return 0;
-	}
-	ts = task_scratch();
-	if (!ts) {
-		count(BST_CNT_NO_MEMORY);
-		return -EPERM;
-	}
+	if (len <= 0)
+		return len;
 	/* the kernel's copy of the address is a sockaddr_storage: 112 bytes are there */
 	bpf_probe_read_kernel(ts->sa, sizeof(ts->sa), address);
 	len = bst_render(ts, addrlen);
@@ -748,14 +854,16 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	struct subject s = {};
 	struct bst_task *ts;
-	struct bst_bind *b;
+	struct bst_subj *r;
 	__u32 dev;
 	__u64 ino;
+	int err;
 
 	if (ret)
 		return ret;
-	if (!find_subject(&s))
-		return 0;
+	err = find_subject(&s);
+	if (err <= 0)
+		return err;
 	ts = task_scratch();
 	if (!ts) {
 		count(BST_CNT_NO_MEMORY);
@@ -765,10 +873,10 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 	ts->exec_phase = EXEC_ARMED;
 	ts->exec_gen = s.gen;
 	ts->exec_policy = exe_policy(s.gen, dev, ino);
-	b = bpf_task_storage_get(&binds, bpf_get_current_task_btf(), 0, 0);
-	if (b && b->pend_mode == BIND_INHERIT)
+	r = bpf_task_storage_get(&subjects, bpf_get_current_task_btf(), 0, 0);
+	if (r && r->pend_mode == BIND_INHERIT)
 		/* the program will run under the caller's policy: so is its interpreter read */
-		ts->exec_policy = exec_caller_policy(&s);
+		ts->exec_policy = s.policy;
 	ts->exec_dev = dev;
 	ts->exec_ino = ino;
 	return 0;
@@ -782,7 +890,7 @@ int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t g
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts;
-	struct bst_bind *b;
+	struct bst_subj *r;
 
 	if (ret)
 		return ret;
@@ -791,83 +899,89 @@ int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t g
 	ts = bpf_task_storage_get(&task_store, task, 0, 0);
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
-	b = bpf_task_storage_get(&binds, task, 0, 0);
-	if (b)
-		b->pend_mode = BIND_NONE;
+	r = bpf_task_storage_get(&subjects, task, 0, 0);
+	if (r)
+		r->pend_mode = BIND_NONE;
 	return 0;
 }
 
-/* The execve succeeded: the new program runs under the binding its rule asked
- * for; a plain execve ends an inherit binding (the new program's own policy
- * applies again), while a detached program never comes back (as in systrace). */
+/* The execve succeeded: the task now runs the new binary, and that is the
+ * executable its policy is looked up by from now on (whatever its mm later
+ * claims, e.g. after prctl(PR_SET_MM_EXE_FILE)). Under a permit[inherit] rule
+ * it keeps its caller's policy, under permit[detach] it leaves confinement
+ * (for good, as in systrace); a plain execve ends an inherit binding. The
+ * manager's and the launcher's exemptions end here. */
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts = bpf_task_storage_get(&task_store, task, 0, 0);
-	struct bst_bind *b = bpf_task_storage_get(&binds, task, 0, 0);
+	struct bst_subj *r = bpf_task_storage_get(&subjects, task, 0, 0);
+	__u32 dev;
+	__u64 ino;
 
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
-	if (!b)
+	if (!r)
 		return 0;
-	if (b->pend_mode != BIND_NONE) {
-		b->mode = b->pend_mode;
-		b->dev = b->pend_dev;
-		b->ino = b->pend_ino;
-		b->attach_id = b->pend_attach;
-		count(b->mode == BIND_DETACH ? BST_CNT_EXEC_DETACH : BST_CNT_EXEC_INHERIT);
-	} else if (b->mode == BIND_INHERIT) {
-		b->mode = BIND_NONE;
+	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
+	r->exe_dev = dev;
+	r->exe_ino = ino;
+	r->flags = SUBJ_EXECD;
+	if (r->pend_mode == BIND_DETACH) {
+		r->mode = SUBJ_DETACHED;
+		count(BST_CNT_EXEC_DETACH);
+	} else if (r->pend_mode == BIND_INHERIT && r->mode == SUBJ_CONFINED) {
+		r->pol_dev = r->pend_dev;
+		r->pol_ino = r->pend_ino;
+		r->flags |= SUBJ_INHERIT;
+		count(BST_CNT_EXEC_INHERIT);
+	} else {
+		r->pol_dev = dev;
+		r->pol_ino = ino;
 	}
-	b->pend_mode = BIND_NONE;
+	r->pend_mode = BIND_NONE;
 	return 0;
 }
 
-/* fork, clone, threads: a bound task's children are bound alike, before they
- * can run. No memory for the copy fails the fork (fail closed). */
+/* fork, clone, clone3 (CLONE_INTO_CGROUP too), threads, io_uring workers: the
+ * child of a confined task is confined alike, under the same attachment and
+ * policy, before it can run, in whatever cgroup it starts. A parent inside a
+ * target that no hook has seen yet is recorded first. No memory for the
+ * record fails the fork (fail closed). */
 SEC("lsm/task_alloc")
 int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
-	struct bst_bind *parent, *child;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct bst_subj *parent, *child;
+	struct bst_target *t = 0;
+	int err;
 
 	if (ret)
 		return ret;
-	parent = bpf_task_storage_get(&binds, bpf_get_current_task_btf(), 0, 0);
-	if (!parent || parent->mode == BIND_NONE)
+	parent = subj_current(cur, &t, &err);
+	if (err)
+		return -ENOMEM;
+	if (!parent || !t)
 		return 0;
-	child = bpf_task_storage_get(&binds, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	child = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child) {
 		count(BST_CNT_NO_MEMORY);
 		return -ENOMEM;
 	}
-	child->mode = parent->mode;
-	child->dev = parent->dev;
-	child->ino = parent->ino;
+	child->target_id = parent->target_id;
 	child->attach_id = parent->attach_id;
+	child->pol_dev = parent->pol_dev;
+	child->pol_ino = parent->pol_ino;
+	child->exe_dev = parent->exe_dev;
+	child->exe_ino = parent->exe_ino;
+	child->mode = parent->mode;
+	child->flags = parent->flags;
 	child->pend_mode = BIND_NONE;
 	return 0;
 }
 
 /* ---- path_* hooks: the object is the path of a dentry (path.bpf.h) ---- */
-
-/* Subject and scratch for a path hook. 0: not confined (or the exempt
- * manager); 1: decide; < 0: deny with that (scratch unavailable). */
-static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
-{
-	if (!find_subject(s))
-		return 0;
-	if (s->manager) {
-		count(BST_CNT_MANAGER);
-		return 0;
-	}
-	*ts = task_scratch();
-	if (!*ts) {
-		count(BST_CNT_NO_MEMORY);
-		return -EPERM;
-	}
-	return 1;
-}
 
 /* Decide op on ts->buf[0..n), or deny (fail closed) when it was not rendered. */
 static __always_inline int path_decide(struct subject *s, struct bst_task *ts, int n, __u32 op)
@@ -1076,24 +1190,17 @@ int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct subject s = {};
-	struct bst_task *ts;
+	struct bst_task *ts = 0;
 	long n;
+	int r;
 
 	if (ret)
 		return ret;
-	if (!find_subject(&s))
-		return 0;
-	if (s.manager) {
-		count(BST_CNT_MANAGER);
-		return 0;
-	}
+	r = path_begin(&s, &ts);
+	if (r <= 0)
+		return r;
 	if (!stat_of_a_name(task) || !own_mount(task, path))
 		return 0;
-	ts = task_scratch();
-	if (!ts) {
-		count(BST_CNT_NO_MEMORY);
-		return -EPERM;
-	}
 	n = bpf_d_path((struct path *)path, ts->buf, BST_PATH_MAX);
 	if (n <= 0)
 		return deny_unrendered(&s, ts, BST_OP_STAT, n);

@@ -14,7 +14,7 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 4         /* 4: permit[inherit] / permit[detach] on execve */
+#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -91,7 +91,10 @@
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
 #define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_NR_COUNTERS       10
+#define BST_CNT_DISCONNECTED  10  /* a disconnected dentry or a foreign mount: denied */
+#define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own objects: denied */
+#define BST_CNT_EXEC_ENTRY    12  /* execs by which a program entered its policy from outside */
+#define BST_NR_COUNTERS       13
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {

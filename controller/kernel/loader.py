@@ -49,8 +49,9 @@ MAPS = {
     "rule_hits": (abi.BstRuleKey, C.c_uint64, True),
     "counters": (C.c_uint32, C.c_uint64, True),
     "seen": (abi.BstSeenKey, C.c_uint64, False),
+    "epoch": (C.c_uint32, C.c_uint64, False),
 }
-PINNED_EXTRA = ("events", "task_store", "binds", "rodata")
+PINNED_EXTRA = ("events", "task_store", "subjects", "rodata")
 
 UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
                     "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "

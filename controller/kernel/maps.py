@@ -196,6 +196,7 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
         raise
     retired.forget([gen], save=False)     # saved with the old generation's retirement below
     if old is None:
+        bump_epoch(k)
         retired.save()
         return gen, {}
     written = None
@@ -210,6 +211,14 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
         old_hits = rule_hits(k, old.gen)
     retired.add(old.gen, written)
     return gen, old_hits
+
+
+def bump_epoch(k) -> None:
+    """After a new target is in `targets`: tasks the kernel remembered as
+    outside every target look again (bpf/bpfsystrace.bpf.c, `epoch`)."""
+    zero = C.c_uint32(0)
+    cur = k.epoch.lookup(zero)
+    k.epoch.update(zero, C.c_uint64((cur.value if cur is not None else 0) + 1))
 
 
 def _entries(k, recs: Records, exe_ids, gen: int):

@@ -42,6 +42,12 @@
  *   kill:PID:SIG              kill(2); PID "self" is our own pid
  *   sigchld:-                 fork a child that exits: OK when the kernel's SIGCHLD arrived
  *   unsharenet:-              unshare(CLONE_NEWNET): the kernel creates its own sockets
+ * Leaving confinement (tests/kernel/test_subject.py):
+ *   clone3cg:DIR              clone3(CLONE_INTO_CGROUP) into cgroup DIR (an O_PATH fd); the
+ *                             child does the remaining actions, the parent waits
+ *   cgroup:-                  print "cgroup:- <our cgroup path>" (reads /proc/self/cgroup)
+ *   exeswap:PATH              replace every mapping of our executable with an anonymous copy,
+ *                             then prctl(PR_SET_MM_EXE_FILE) to PATH: our mm now claims PATH
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -55,6 +61,8 @@
 #include <linux/io_uring.h>
 #include <linux/openat2.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <linux/types.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -558,6 +566,98 @@ static int path_action(const char *a, char *arg, int *ok)
 	return 1;
 }
 
+/* ---- leaving confinement ---- */
+
+struct clone_args_v2 {                 /* struct clone_args of linux/sched.h (v2, 88 bytes) */
+	__u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	__u64 set_tid, set_tid_size, cgroup;
+};
+#define BST_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* clone3 into the cgroup DIR: the child's pid (0 in the child), -1 on failure */
+static long clone_into(const char *dir)
+{
+	struct clone_args_v2 ca = { .flags = BST_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+	int fd = open(dir, O_PATH | O_DIRECTORY);
+	long pid;
+
+	if (fd < 0)
+		return -1;
+	ca.cgroup = fd;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid != 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return pid;
+}
+
+static int do_cgroup(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	int ok = 0;
+
+	while (f && !ok && fgets(line, sizeof(line), f))
+		ok = !strncmp(line, "0::", 3);          /* the cgroup2 line */
+	if (f)
+		fclose(f);
+	if (ok) {
+		line[strcspn(line, "\n")] = 0;
+		printf("cgroup:- %s\n", line + 3);
+		fflush(stdout);
+	}
+	return ok;
+}
+
+/* PR_SET_MM_EXE_FILE refuses while the old executable is still mapped: copy
+ * each of its mappings into anonymous memory and move the copy over it. */
+static int do_exeswap(const char *path)
+{
+	struct { unsigned long lo, hi; int prot; } seg[16];
+	char line[600], exe[256], name[256], perms[8];
+	unsigned long lo, hi;
+	int n = 0, fd;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+
+	if (len < 0)
+		return 0;
+	exe[len] = 0;
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	while (n < 16 && fgets(line, sizeof(line), f)) {
+		name[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, name) < 3 ||
+		    strcmp(name, exe))
+			continue;
+		seg[n].lo = lo;
+		seg[n].hi = hi;
+		seg[n].prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+			      (perms[2] == 'x' ? PROT_EXEC : 0);
+		n++;
+	}
+	fclose(f);
+	for (int i = 0; i < n; i++) {
+		size_t sz = seg[i].hi - seg[i].lo;
+		void *copy = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (copy == MAP_FAILED)
+			return 0;
+		memcpy(copy, (void *)seg[i].lo, sz);
+		if (mprotect(copy, sz, seg[i].prot) ||
+		    mremap(copy, sz, sz, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)seg[i].lo) == MAP_FAILED)
+			return 0;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	return prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -596,6 +696,22 @@ int main(int argc, char **argv)
 			ok = pid == 0;
 			if (ok)
 				continue;         /* the child goes on, silently */
+		} else if (!strncmp(a, "clone3cg:", 9)) {
+			long pid = clone_into(arg);
+
+			if (pid > 0) {
+				waitpid(pid, NULL, 0);
+				return 0;
+			}
+			ok = pid == 0;
+			if (ok)
+				continue;         /* the child goes on, silently */
+		} else if (!strncmp(a, "cgroup:", 7)) {
+			if (do_cgroup())
+				continue;
+			ok = 0;
+		} else if (!strncmp(a, "exeswap:", 8)) {
+			ok = do_exeswap(arg);
 		} else if (!strncmp(a, "wait:", 5)) {
 			char line[64];
 

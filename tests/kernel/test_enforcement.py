@@ -164,14 +164,19 @@ def test_default_deny_for_binaries_without_policy(env):
         env["cg"].run(["/bin/cat", os.path.join(env["d"], "allowed")])
 
 
-def test_exec_into_a_binary_with_a_policy_is_a_transition(env):
-    # a confined process (running bst_probe's policy) cannot exec /bin/true:
-    # bst_probe's policy has no execve rule ...
+def test_the_callers_execve_rules_decide_every_exec(env):
+    # a confined process (running bst_probe's policy) cannot exec /bin/true,
+    # nor bst_probe itself, although that has a policy: bst_probe's policy has
+    # no execve rule (systrace: the caller's rules decide every exec) ...
     d = env["d"]
     got = run_probe(env["cg"], env, [f"open:{d}/allowed:r", "exec:/bin/true"])
     assert got == {f"open:{d}/allowed:r": "OK", "exec:/bin/true": "EPERM"}
-    # ... but it can exec bst_probe again: that is a transition into its policy
     got = run_probe(env["cg"], env, [f"exec:{env['probe']},open:{d}/other:r"])
+    assert got == {f"exec:{env['probe']},open:{d}/other:r": "EPERM"}
+    # ... while the process that entered the cgroup from outside (the test's
+    # forked child, running python, which has no policy) may exec bst_probe:
+    # that is how bst_probe enters its policy
+    got = run_probe(env["cg"], env, [f"open:{d}/other:r"])
     assert got == {f"open:{d}/other:r": "EPERM"}
 
 

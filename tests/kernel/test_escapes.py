@@ -19,6 +19,7 @@ Policy: {probe}, Emulation: native
 	native-fsread: filename match "{d}/pub/*" then permit
 	native-chroot: filename eq "{d}/jail" then permit
 	native-bind: sockaddr eq "inet-[::1]:5454" then permit
+	native-execve: filename eq "{probe}" then permit
 """
 
 

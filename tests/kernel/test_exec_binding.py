@@ -37,10 +37,11 @@ def env(workdir, probe_bin, make_cgroup_module):
     for name in ("A", "B", "C", "X"):
         e[name] = os.path.join(base, "probe_" + name.lower())
         shutil.copy(probe_bin, e[name])
-    # same inodes, other names: no rule of A names them
-    e["Blink"], e["Clink"] = e["B"] + "-link", e["C"] + "-link"
+    # same inodes, other names: A permits Blink plainly, names Clink and Bnone nowhere
+    e["Blink"], e["Clink"], e["Bnone"] = e["B"] + "-link", e["C"] + "-link", e["B"] + "-none"
     os.link(e["B"], e["Blink"])
     os.link(e["C"], e["Clink"])
+    os.link(e["B"], e["Bnone"])
     e["cat"] = os.path.join(base, "cat")
     shutil.copy("/bin/cat", e["cat"])
     e["catlink"] = e["cat"] + "-link"
@@ -53,6 +54,7 @@ def env(workdir, probe_bin, make_cgroup_module):
 \tnative-fsread: filename eq "/etc/ld.so.cache" then permit
 \tnative-execve: filename eq "{e['B']}" then permit[inherit]
 \tnative-execve: filename eq "{e['C']}" then permit[inherit]
+\tnative-execve: filename eq "{e['Blink']}" then permit
 \tnative-execve: filename eq "{e['cat']}" then permit[inherit]
 \tnative-execve: filename eq "{e['X']}" then permit[detach]
 \tnative-execve: filename eq "{junk}" then permit[detach]
@@ -128,9 +130,14 @@ def test_inherit_keeps_the_callers_policy_over_the_programs_own(env):
     assert answers(got, env, "a-only", "b-only", "common") == ["OK", "EPERM", "OK"], got.stdout
     assert counters().get("execs inheriting a policy", 0) == \
         before.get("execs inheriting a policy", 0) + 1
-    # the same program by a name no rule of A gives: a transition into B's own policy
+    # the same program by a name A plainly permits: a transition into B's own policy
     got = run(env, f"chain:{env['Blink']}", *opens(env, "a-only", "b-only", "common"))
     assert answers(got, env, "a-only", "b-only", "common") == ["EPERM", "OK", "OK"], got.stdout
+    # by a name no rule of A gives, B's own policy does not let it in: the
+    # caller's execve rules decide every exec (systrace)
+    got = run(env, f"chain:{env['Bnone']}", *opens(env, "a-only"))
+    assert probe_results(got) == {f"chain:{env['Bnone']}": "EPERM",
+                                  opens(env, "a-only")[0]: "OK"}, got.stdout
 
 
 def test_inherit_confines_a_program_without_policy_by_the_callers(env):
@@ -156,7 +163,7 @@ def test_an_inherited_policy_decides_the_next_exec_and_a_plain_one_ends_it(env):
     # C (under A's policy) execs C again by A's inherit rule: still A's policy
     got = run(env, f"chain:{env['C']}", f"chain:{env['C']}", *opens(env, "a-only", "b-only"))
     assert answers(got, env, "a-only", "b-only") == ["OK", "EPERM"], got.stdout
-    # C execs B by a name A has no rule for: a transition, B's own policy from then on
+    # C execs B by A's plain rule: a transition, B's own policy from then on
     got = run(env, f"chain:{env['C']}", f"chain:{env['Blink']}", *opens(env, "a-only", "b-only"))
     assert answers(got, env, "a-only", "b-only") == ["EPERM", "OK"], got.stdout
 
