@@ -46,13 +46,32 @@ def left_behind():
     return cgs, ("nothing attached" not in status) and status
 
 
+SPAWNED = []
+
+
 def spawn(*args):
-    return subprocess.Popen([sys.executable, "-m", "bpfsystrace", "run", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "bpfsystrace", "run", *args],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    SPAWNED.append(proc)
+    return proc
 
 
-def run_cgroup_of(proc, timeout=20):
+@pytest.fixture(autouse=True)
+def _no_run_outlives_its_test():
+    """A failed test must not leave its run (and cgroup) to fail the next ones."""
+    yield
+    while SPAWNED:
+        proc = SPAWNED.pop()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def run_cgroup_of(proc, timeout=120):
     """The cgroup `run` made for proc and the pids in it, once the command runs there."""
     path = os.path.join(system.cgroup2_root(), f"bpfsystrace-run-{proc.pid}")
     deadline = time.monotonic() + timeout
