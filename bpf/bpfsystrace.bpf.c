@@ -30,6 +30,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFREG 0100000
 #define RENAME_EXCHANGE 2
 #define AT_EMPTY_PATH 0x1000
+#define AT_FDCWD -100
+#define PF_IO_WORKER 0x10
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
@@ -113,6 +115,10 @@ struct {
  * preempted, and a shared buffer could then mix two tasks' paths. */
 #define EXEC_IDLE 0
 #define EXEC_ARMED 1          /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
+#define UNIX_PEND_NONE 0      /* bst_task.unix_op (unix.bpf.h) */
+#define UNIX_PEND_CONNECT 1
+#define UNIX_PEND_SENDTO 2
+#define UNIX_PEND_BIND 3
 
 struct bst_task {
 	__u32 exec_phase;
@@ -127,6 +133,8 @@ struct bst_task {
 	char buf[2 * BST_PATH_MAX];   /* the object string (the upper half only bounds offsets) */
 	char rev[BST_PATH_MAX + 256]; /* path.bpf.h builds paths backwards here */
 	__u64 paths[4];       /* (dentry, vfsmount) pairs for path.bpf.h, as scalars */
+	__u32 unix_op;        /* unix.bpf.h: the AF_UNIX operation socket_* saw (UNIX_PEND_*) */
+	__u32 unix_pad;
 };
 
 struct {
@@ -643,14 +651,17 @@ static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
 }
 
 /* The object string could not be rendered (err < 0 from bpf_d_path or
- * path.bpf.h): deny, fail closed, count and log it. */
+ * path.bpf.h; -ENOTNAME: not a name, path.bpf.h): deny, fail closed, count
+ * and log it. */
 static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op,
 					   long n)
 {
 	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err, 0 };
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err,
+			      n == -ENOTNAME ? BST_EV_NOT_A_NAME : 0 };
 
-	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG : BST_CNT_PATH_ERROR);
+	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG :
+	      n == -ENOTNAME ? BST_CNT_DISCONNECTED : BST_CNT_PATH_ERROR);
 	ts->buf[0] = 0;
 	bst_emit(s, ts, &d);
 	return -err;
@@ -755,7 +766,7 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	unsigned int mode;
 	long n;
 	__u32 len;
-	int err;
+	int err, exec;
 
 	if (ret)
 		return ret;
@@ -780,12 +791,16 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	len = (__u32)n - 1;
 	/* execve opens with __FMODE_EXEC in f_flags (f_mode gets FMODE_EXEC
 	 * only later on some kernels) */
-	if ((mode & FMODE_EXEC) || (file->f_flags & FMODE_EXEC))
-		return decide_exec(&s, ts, len, file);
-	if (s.manager) {
+	exec = (mode & FMODE_EXEC) || (file->f_flags & FMODE_EXEC);
+	if (!exec && s.manager) {
 		count(BST_CNT_MANAGER);
 		return 0;
 	}
+	/* d_path's text for a file opened by handle, or in a detached tree */
+	if (not_a_name(bpf_get_current_task_btf(), file->f_path.mnt, file->f_path.dentry))
+		return deny_unrendered(&s, ts, exec ? BST_OP_EXECVE : BST_OP_FSREAD, -ENOTNAME);
+	if (exec)
+		return decide_exec(&s, ts, len, file);
 	if (mode & FMODE_READ) {
 		err = bst_decide(&s, ts, len, s.policy, BST_OP_FSREAD);
 		if (err)
@@ -796,7 +811,14 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	return 0;
 }
 
-static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u32 op)
+/* unix.bpf.h (included at the end): AF_UNIX names are decided where the
+ * kernel resolves them, AF_UNSPEC as the INET code reads it. */
+static __always_inline int unix_or_unspec(struct bst_task *ts, __u16 sk_family, __u16 sk_type,
+					  int addrlen, __u32 op);
+static __always_inline __u32 unix_bind_op(void);
+
+static __always_inline int sock_hook(struct socket *sock, struct sockaddr *address, int addrlen,
+				     __u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -806,6 +828,10 @@ static __always_inline int sock_hook(struct sockaddr *address, int addrlen, __u3
 		return len;
 	/* the kernel's copy of the address is a sockaddr_storage: 112 bytes are there */
 	bpf_probe_read_kernel(ts->sa, sizeof(ts->sa), address);
+	len = unix_or_unspec(ts, BPF_CORE_READ(sock, sk, __sk_common.skc_family),
+			     BPF_CORE_READ(sock, type), addrlen, op);
+	if (len <= 0)
+		return len;          /* decided where the kernel resolves the name (unix.bpf.h) */
 	len = bst_render(ts, addrlen);
 	if (len < 0)
 		return -EPERM;
@@ -817,7 +843,7 @@ int BPF_PROG(bst_socket_bind, struct socket *sock, struct sockaddr *address, int
 {
 	if (ret)
 		return ret;
-	return sock_hook(address, addrlen, BST_OP_BIND);
+	return sock_hook(sock, address, addrlen, BST_OP_BIND);
 }
 
 SEC("lsm/socket_connect")
@@ -826,7 +852,7 @@ int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, 
 {
 	if (ret)
 		return ret;
-	return sock_hook(address, addrlen, BST_OP_CONNECT);
+	return sock_hook(sock, address, addrlen, BST_OP_CONNECT);
 }
 
 /* sendto(2)/sendmsg(2) with a destination (msg_name, the kernel's copy): a
@@ -843,7 +869,7 @@ int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int si
 	name = BPF_CORE_READ(msg, msg_name);
 	if (!name)
 		return 0;
-	return sock_hook(name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
+	return sock_hook(sock, name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
 }
 
 /* The binary of an execve passed its open: later FMODE_EXEC opens in this
@@ -1001,7 +1027,7 @@ static __always_inline int path_op(const struct path *dir, struct dentry *dentry
 		return r;
 	ts->paths[0] = (__u64)dentry;
 	ts->paths[1] = (__u64)BPF_CORE_READ(dir, mnt);
-	r = bst_dentry_path(ts, 0, 0);
+	r = foreign_mount(BPF_CORE_READ(dir, mnt)) ? -ENOTNAME : bst_dentry_path(ts, 0, 0);
 	return path_decide(&s, ts, r, op);
 }
 
@@ -1019,7 +1045,7 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 	ts->paths[1] = (__u64)m1;
 	ts->paths[2] = (__u64)d2;
 	ts->paths[3] = (__u64)m2;
-	r = bst_dentry_path(ts, 0, 0);
+	r = foreign_mount(m1) || foreign_mount(m2) ? -ENOTNAME : bst_dentry_path(ts, 0, 0);
 	if (r >= 0)
 		r = bst_dentry_path(ts, 1, r + 1);
 	return path_decide(&s, ts, r, op);
@@ -1052,7 +1078,8 @@ int BPF_PROG(bst_path_rmdir, const struct path *dir, struct dentry *dentry, int 
 /* mknod(2), mkfifo(3), and open(O_CREAT) of a new file (may_o_create), which
  * creates the file before file_open could deny the open: a regular file is
  * decided as fswrite, so a denied open(O_CREAT) leaves nothing behind. A
- * socket is created by bind(2) on a unix path: socket_bind decides that. */
+ * socket inode created by bind(2) on a unix path is its bind, decided on
+ * the resolved directory and name (unix.bpf.h); mknod(2) of one is mknod. */
 SEC("lsm/path_mknod")
 int BPF_PROG(bst_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)
@@ -1062,7 +1089,7 @@ int BPF_PROG(bst_path_mknod, const struct path *dir, struct dentry *dentry, umod
 	if (ret)
 		return ret;
 	if (type == S_IFSOCK)
-		return 0;
+		return path_op(dir, dentry, unix_bind_op());
 	return path_op(dir, dentry, type == 0 || type == S_IFREG ? BST_OP_FSWRITE : BST_OP_MKNOD);
 }
 
@@ -1142,20 +1169,44 @@ int BPF_PROG(bst_path_rename, const struct path *old_dir, struct dentry *old_den
 
 /* ---- stat ---- */
 
-/* Is this getattr a stat of a name? stat, lstat, newfstatat and statx, but
- * not on a descriptor (fstat, or AT_EMPTY_PATH with an empty name: glibc's
- * fstat): a descriptor's open was decided. x86-64 system call numbers;
- * other callers of vfs_getattr (and other architectures) are not decided. */
+/* Was descriptor fd opened with O_PATH (so its open was never decided)? An
+ * fd that cannot be read counts as O_PATH (decide: fail closed). */
+static __always_inline int fd_is_opath(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 1;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xffffff]) || !f)
+		return 1;
+	return (BPF_CORE_READ(f, f_flags) & O_PATH) != 0;
+}
+
+/* Is this getattr a stat of a name? stat, lstat, newfstatat and statx, and
+ * a descriptor's only when it was opened with O_PATH (fstat, or AT_EMPTY_PATH
+ * with an empty name: glibc's fstat): another descriptor's open was decided.
+ * io_uring's IORING_OP_STATX (run by an io worker, or inline in
+ * io_uring_enter) is always decided. x86-64 system call numbers; other
+ * callers of vfs_getattr (and other architectures) are not decided. */
 static __always_inline int stat_of_a_name(struct task_struct *task)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct pt_regs *regs;
 	unsigned long flags, name;
+	long nr, dfd;
 	char c = 0;
 
-	if (nr == 4 || nr == 6)                   /* stat, lstat */
+	if (task->flags & PF_IO_WORKER)
 		return 1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == 4 || nr == 6 || nr == 426)      /* stat, lstat, io_uring_enter */
+		return 1;
+	dfd = BPF_CORE_READ(regs, di);
+	if (nr == 5)                              /* fstat(fd, buf) */
+		return fd_is_opath(task, dfd);
 	if (nr == 262) {                          /* newfstatat(dfd, name, buf, flags) */
 		flags = BPF_CORE_READ(regs, r10);
 		name = BPF_CORE_READ(regs, si);
@@ -1170,19 +1221,23 @@ static __always_inline int stat_of_a_name(struct task_struct *task)
 	/* unreadable name: decide (fail closed) */
 	if (bpf_copy_from_user(&c, 1, (void *)name))
 		return 1;
-	return c != 0;
+	if (c)
+		return 1;
+	return dfd == AT_FDCWD || fd_is_opath(task, dfd);   /* the cwd is a name */
 #else
 	return 0;
 #endif
 }
 
-/* A mount of the task's own namespace: not overlayfs' private mount of a
- * layer, whose getattr serves a stat already decided on the overlay file. */
-static __always_inline int own_mount(struct task_struct *task, const struct path *path)
+/* A kernel-internal mount: overlayfs' private mount of a layer, whose
+ * getattr serves a stat already decided on the overlay file (a pipe's, a
+ * memfd's). Other mounts outside the task's namespace are not names:
+ * not_a_name denies them. */
+static __always_inline int internal_mount(const struct path *path)
 {
 	struct mount *m = (struct mount *)real_mount((__u64)BPF_CORE_READ(path, mnt));
 
-	return BPF_CORE_READ(m, mnt_ns) == BPF_CORE_READ(task, nsproxy, mnt_ns);
+	return (__u64)BPF_CORE_READ(m, mnt_ns) >= (__u64)-MAX_ERRNO;
 }
 
 SEC("lsm.s/inode_getattr")
@@ -1199,8 +1254,10 @@ int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
 	r = path_begin(&s, &ts);
 	if (r <= 0)
 		return r;
-	if (!stat_of_a_name(task) || !own_mount(task, path))
+	if (!stat_of_a_name(task) || internal_mount(path))
 		return 0;
+	if (not_a_name(task, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry)))
+		return deny_unrendered(&s, ts, BST_OP_STAT, -ENOTNAME);
 	n = bpf_d_path((struct path *)path, ts->buf, BST_PATH_MAX);
 	if (n <= 0)
 		return deny_unrendered(&s, ts, BST_OP_STAT, n);
@@ -1287,13 +1344,15 @@ int BPF_PROG(bst_socket_create, int family, int type, int protocol, int kern, in
 }
 
 /* The address a socket is bound to, rendered as bind(2)'s (render.bpf.h):
- * inet-[addr]:port, a unix path or @name. An unbound inet socket (listen
- * binds it to an ephemeral port after this hook) renders with port 0, an
- * unbound unix socket as "". The socket is ts->paths[0] (a global function
- * takes no kernel pointers). Global: verified once. */
+ * inet-[addr]:port, a unix socket's path as resolved at bind (the dentry it
+ * created, path.bpf.h) or @name. An unbound inet socket (listen binds it to
+ * an ephemeral port after this hook) renders with port 0, an unbound unix
+ * socket as "". The socket is ts->paths[0] (a global function takes no kernel
+ * pointers). Returns the length, -1 or path.bpf.h's -errno. Global: verified once. */
 __noinline int bst_sock_local(struct bst_task *ts)
 {
 	struct unix_address *ua;
+	struct unix_sock *u;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family, port;
@@ -1321,7 +1380,12 @@ __noinline int bst_sock_local(struct bst_task *ts)
 		bpf_core_read(&ts->sa[8], 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		len = 28;
 	} else if (family == AF_UNIX) {
-		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		u = (struct unix_sock *)sk;
+		ts->paths[0] = (__u64)BPF_CORE_READ(u, path.dentry);
+		ts->paths[1] = (__u64)BPF_CORE_READ(u, path.mnt);
+		if (ts->paths[0])
+			return bst_dentry_path(ts, 0, 0);
+		ua = BPF_CORE_READ(u, addr);
 		if (ua) {
 			len = BPF_CORE_READ(ua, len);
 			if (len < 2 || len > 110)
@@ -1344,7 +1408,7 @@ static __always_inline int sock_local_hook(struct socket *sock, __u32 op)
 	ts->paths[0] = (__u64)sock;
 	r = bst_sock_local(ts);
 	if (r < 0)
-		return deny_unrendered(&s, ts, op, -EPERM);
+		return deny_unrendered(&s, ts, op, r == -1 ? -EPERM : r);
 	return bst_decide(&s, ts, r, s.policy, op);
 }
 
@@ -1460,3 +1524,5 @@ int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 	 * signal returns EPERM instead (docs/policy-language.md). */
 	return r == -ESRCH ? -EPERM : r;
 }
+
+#include "unix.bpf.h"

@@ -14,7 +14,8 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller */
+#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller;
+				   * BST_CNT_DISCONNECTED, unix names resolved */
 
 #define BST_MAX_TARGETS   64      /* attached cgroups */
 #define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
@@ -37,7 +38,7 @@
 #define BST_OP_UNLINK   5         /* path_unlink: the victim's path */
 #define BST_OP_MKDIR    6         /* path_mkdir: the new directory's path */
 #define BST_OP_RMDIR    7         /* path_rmdir */
-#define BST_OP_MKNOD    8         /* path_mknod of a fifo or device (sockets: bind decides) */
+#define BST_OP_MKNOD    8         /* path_mknod of a fifo, device or socket inode (not by bind) */
 #define BST_OP_TRUNCATE 9         /* path_truncate: truncate, ftruncate, O_TRUNC */
 #define BST_OP_SYMLINK  10        /* path_symlink: the new link's path */
 #define BST_OP_CHMOD    11        /* path_chmod */
@@ -76,6 +77,7 @@
 #define BST_EV_AUDIT     0x4      /* audit mode: errno_ would have been returned; permitted */
 #define BST_EV_LEARN     0x8      /* learn mode: first sighting of (exe, op, object) */
 #define BST_EV_INTERP    0x10     /* learn mode: the ELF interpreter opened for exe_dev/exe_ino's execve */
+#define BST_EV_NOT_A_NAME 0x20    /* denied: a disconnected dentry or a mount outside the namespace */
 
 /* Rule ids with a fixed meaning in every generation (not in the rules map). */
 #define BST_RULE_NONE   0xffffffffu
@@ -91,7 +93,8 @@
 #define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
 #define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
 #define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_CNT_DISCONNECTED  10  /* a disconnected dentry or a foreign mount: denied */
+#define BST_CNT_DISCONNECTED  10  /* not a name: a disconnected dentry, a mount outside
+				   * the task's namespace (detached tree): denied */
 #define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own objects: denied */
 #define BST_CNT_EXEC_ENTRY    12  /* execs by which a program entered its policy from outside */
 #define BST_NR_COUNTERS       13

@@ -12,6 +12,12 @@
  *
  * Unlike d_path it takes no rename_lock: a concurrent rename of an ancestor
  * can give a path that was true a moment before (docs/security.md).
+ *
+ * Unlike d_path it never renders what is not a name (-ENOTNAME, counted as
+ * BST_CNT_DISCONNECTED by deny_unrendered): a disconnected dentry (a file
+ * opened by handle, whose d_path is "/" or a tail), or a tree whose top is not
+ * a mount namespace's root (a detached tree of open_tree(OPEN_TREE_CLONE) or
+ * fsmount, or a lazily unmounted one, which d_path renders relative to it).
  */
 #ifndef __BST_PATH_BPF_H
 #define __BST_PATH_BPF_H
@@ -36,6 +42,22 @@ struct pwalk {
 #define PW_WALKING 0
 #define PW_ROOT 1             /* reached the task's root or the top of the mount tree */
 #define PW_TOO_LONG 2
+#define PW_NOT_A_NAME 3       /* disconnected dentry, or a detached mount tree */
+
+#define EXDEV 18
+#define ENOTNAME EXDEV        /* bst_dentry_path, not_a_name: what is not a name (errno EPERM) */
+#define O_PATH 010000000
+#define MAX_ERRNO 4095
+
+/* A mount namespace pointer that names none: NULL (unmounted), an error
+ * pointer (MNT_NS_INTERNAL: kern_mount, overlayfs' private layers), or an
+ * anonymous namespace (open_tree(OPEN_TREE_CLONE), fsmount: no inode number). */
+static __always_inline int ns_detached(struct mnt_namespace *ns)
+{
+	if (!ns || (__u64)ns >= (__u64)-MAX_ERRNO)
+		return 1;
+	return BPF_CORE_READ(ns, ns.inum) == 0;
+}
 
 static __always_inline __u64 real_mount(__u64 vfsmnt)
 {
@@ -59,15 +81,15 @@ static long path_level(__u32 i, void *data)
 	if (d == BPF_CORE_READ(vm, mnt_root)) {
 		mp = BPF_CORE_READ(m, mnt_parent);
 		if (!mp || mp == m) {             /* the top of the mount tree */
-			p->done = PW_ROOT;
+			p->done = ns_detached(BPF_CORE_READ(m, mnt_ns)) ? PW_NOT_A_NAME : PW_ROOT;
 			return 1;
 		}
 		p->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
 		p->vfsmnt = (__u64)mp + bpf_core_field_offset(struct mount, mnt);
 		return 0;
 	}
-	if (d == parent) {                        /* a disconnected root: stop as d_path does */
-		p->done = PW_ROOT;
+	if (d == parent) {                        /* disconnected: d_path would print a tail */
+		p->done = PW_NOT_A_NAME;
 		return 1;
 	}
 	len = BPF_CORE_READ(d, d_name.len);
@@ -93,7 +115,8 @@ static long path_level(__u32 i, void *data)
  * ts->paths[2 * which + 1] (pointers pass as scalars through map memory:
  * a global function takes no kernel pointers), NUL-terminated at ts->buf[off..].
  * Returns the offset of that NUL (the length of everything rendered so far),
- * -ENAMETOOLONG when it does not fit in BST_PATH_MAX, -EPERM otherwise.
+ * -ENAMETOOLONG when it does not fit in BST_PATH_MAX, -ENOTNAME for a
+ * disconnected dentry or a detached tree, -EPERM otherwise.
  * Global: verified once per program. */
 __noinline int bst_dentry_path(struct bst_task *ts, __u32 which, __u32 off)
 {
@@ -115,6 +138,8 @@ __noinline int bst_dentry_path(struct bst_task *ts, __u32 which, __u32 off)
 	p.root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
 	p.pos = BST_PATH_MAX;
 	bpf_loop(BST_PATH_MAX / 2, path_level, &p, 0);
+	if (p.done == PW_NOT_A_NAME)
+		return -ENOTNAME;
 	if (p.done != PW_ROOT)
 		return -ENAMETOOLONG;
 	if (p.pos == BST_PATH_MAX) {              /* the root itself */
@@ -133,6 +158,37 @@ __noinline int bst_dentry_path(struct bst_task *ts, __u32 which, __u32 off)
 	BOUND_PATH(end);
 	ts->buf[end] = 0;
 	return end;
+}
+
+/* Is (vfsmnt, dentry) something other than a name in the task's mount
+ * namespace? A mount of another namespace (reached through /proc/PID/root or
+ * a descriptor) or of none (detached, unmounted), or a disconnected dentry.
+ * Kernel-internal mounts (pipes, memfd, overlayfs' layers) are names of their
+ * own ("pipe:[N]") and pass. For file_open and inode_getattr, which render
+ * with bpf_d_path; bst_dentry_path checks as it walks. */
+static __always_inline int not_a_name(struct task_struct *task, struct vfsmount *vfsmnt,
+				      struct dentry *dentry)
+{
+	struct mount *m = (struct mount *)real_mount((__u64)vfsmnt);
+	struct mnt_namespace *ns = BPF_CORE_READ(m, mnt_ns);
+
+	if (ns && (__u64)ns >= (__u64)-MAX_ERRNO)
+		return 0;
+	if (ns != BPF_CORE_READ(task, nsproxy, mnt_ns))
+		return 1;
+	return dentry == BPF_CORE_READ(dentry, d_parent) && dentry != BPF_CORE_READ(vfsmnt, mnt_root);
+}
+
+/* Is the mount ns of a path hook's directory the task's (or internal)? */
+static __always_inline int foreign_mount(struct vfsmount *vfsmnt)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mount *m = (struct mount *)real_mount((__u64)vfsmnt);
+	struct mnt_namespace *ns = BPF_CORE_READ(m, mnt_ns);
+
+	if (ns && (__u64)ns >= (__u64)-MAX_ERRNO)
+		return 0;
+	return ns != BPF_CORE_READ(task, nsproxy, mnt_ns);
 }
 
 #endif /* __BST_PATH_BPF_H */

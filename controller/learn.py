@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 from . import explain
 from .model import syscalls
+from .observe.escape import escape
 from .policy.printer import quote
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _PROC_PID = re.compile(r"^/proc/[0-9]+(?=/|$)")
 _ENV_VAR = re.compile(r"\$(HOME|USER|CWD)")
+_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")   # not NUL: two-part separator
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -70,6 +72,15 @@ def policy_filename(binary: str) -> str:
 
 
 def _rule(op: str, pred: str, value: str) -> LearnedRule:
+    if _CONTROL.search(value):
+        # a control character would put a line break inside the policy's
+        # string: each one becomes any-one-character, so the rule stays on
+        # one line and still covers what was seen
+        if pred == "re":
+            value = _CONTROL.sub(".", value)
+        else:
+            value = _CONTROL.sub("?", glob_escape(value) if pred == "eq" else value)
+            pred = "match"
     if _ENV_VAR.search(value) and pred != "re":   # the checker expands $HOME etc. in strings
         value = _ENV_VAR.sub(lambda m: "[$]" + m.group(1),
                              glob_escape(value) if pred == "eq" else value)
@@ -122,8 +133,9 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
 def header(command: str, cgroup: str, started: float, seconds: float, events: int,
            what: str = "learned") -> list[str]:
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
-    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup {cgroup}",
-            f"# command: {command}",
+    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup "
+            f"{escape(cgroup)}",
+            f"# command: {escape(command)}",
             f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
             "# none was judged: review them (bpfsystrace check, explain) before enforcing."]
 
@@ -169,6 +181,6 @@ def merge_text(text: str, policy, observed, collapse: int, ephemeral: bool,
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    new = [f"\t# {comment}\n"] + ["\t" + r.text() + "\n" for r in rules]
+    new = [f"\t# {escape(comment)}\n"] + ["\t" + r.text() + "\n" for r in rules]
     lines[last:last] = new
     return MergeResult("".join(lines), rules, denied)

@@ -122,7 +122,8 @@ def run_status(args) -> int:
         names = ("lost events", "path errors", "too long", "inconsistent maps",
                  "no memory", "service manager passes", "exec transitions",
                  "learn repeats", "execs inheriting a policy", "execs detached",
-                 "disconnected names", "own objects protected", "execs entering a policy")
+                 "not a name (disconnected or detached)", "own objects protected",
+                 "execs entering a policy")
         print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters) if c))
     return EXIT_OK
 

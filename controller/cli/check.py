@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import explain, pipeline
+from ..observe.escape import escape
 from ..model import syscalls
 from ..errors import EXIT_OK, UsageError
 from ..kernel import probe
@@ -83,7 +84,7 @@ def run_explain(args) -> int:
         if pol is None:
             raise UsageError(f"{args.policy} has no policy for {args.binary}")
     for line in explain.explain(pol, args.operation, args.argument):
-        print(line)
+        print(escape(line))
     return EXIT_OK
 
 

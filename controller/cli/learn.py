@@ -15,6 +15,7 @@ from .. import abi, attachments, learn, learning
 from ..errors import EXIT_OK, PolicyError, TargetError, UsageError
 from ..kernel import libbpf, loader, maps, system
 from ..observe import events
+from ..observe.escape import escape
 
 
 def _say(msg: str) -> None:
@@ -144,9 +145,9 @@ def _write(args, obs, comment) -> None:
     for u in unnamed:
         _say(f"note: no policy written for an executable whose path could not be found "
              f"(it exec'd or exited before it was read, e.g. a launcher's child before its "
-             f"exec): {u}")
+             f"exec): {escape(u)}")
     for t in obs.truncated[:10]:
-        _say(f"warning: object longer than {abi.BST_EVENT_STR - 1} bytes not learned: {t}")
+        _say(f"warning: object longer than {abi.BST_EVENT_STR - 1} bytes not learned: {escape(t)}")
     if not observed:
         _say("nothing observed: no policy written")
         return

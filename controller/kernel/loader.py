@@ -27,14 +27,6 @@ log = logging.getLogger(__name__)
 PIN_ROOT = "/sys/fs/bpf/bpfsystrace"
 MAP_DIR = os.path.join(PIN_ROOT, "maps")
 LINK_DIR = os.path.join(PIN_ROOT, "links")
-PROGRAMS = ("bst_file_open", "bst_socket_bind", "bst_socket_connect", "bst_bprm_check",
-            "bst_cred_prepare", "bst_bprm_committed",
-            "bst_path_unlink", "bst_path_mkdir", "bst_path_rmdir", "bst_path_mknod",
-            "bst_path_truncate", "bst_path_symlink", "bst_path_chmod", "bst_path_chown",
-            "bst_path_chroot", "bst_path_link", "bst_path_rename", "bst_socket_sendmsg",
-            "bst_inode_getattr", "bst_task_fix_setuid", "bst_task_fix_setgid",
-            "bst_socket_create", "bst_socket_listen", "bst_socket_accept", "bst_task_kill",
-            "bst_task_alloc")
 # Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
 # the load there; probe.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups"}
@@ -92,8 +84,54 @@ class Kernel:
             self.events_fd = -1
 
 
+_contents: dict = {}   # object path -> ObjectContents
+
+
+class ObjectContents:
+    """What the built object holds, read from it (names are never copied)."""
+
+    def __init__(self, path: str):
+        b = libbpf.lib()
+        obj = b.bpf_object__open_file(path.encode(), None)
+        if not obj:
+            raise KernelError("open BPF object", path, C.get_errno())
+        try:
+            self.programs: dict[str, str] = {}      # name -> section (e.g. lsm/file_open)
+            prog = b.bpf_object__next_program(obj, None)
+            while prog:
+                self.programs[b.bpf_program__name(prog).decode()] = \
+                    b.bpf_program__section_name(prog).decode()
+                prog = b.bpf_object__next_program(obj, prog)
+            self.maps: dict[str, tuple[int, int, int]] = {}   # name -> (type, key, value size)
+            m = b.bpf_object__next_map(obj, None)
+            while m:
+                self.maps[b.bpf_map__name(m).decode()] = (
+                    b.bpf_map__type(m), b.bpf_map__key_size(m), b.bpf_map__value_size(m))
+                m = b.bpf_object__next_map(obj, m)
+        finally:
+            b.bpf_object__close(obj)
+
+
+def object_contents(path: str | None = None) -> ObjectContents:
+    path = path or object_path()
+    if path not in _contents:
+        _contents[path] = ObjectContents(path)
+    return _contents[path]
+
+
+def required_links() -> list[str]:
+    """The programs every kernel attaches (one pinned link each); the optional
+    ones (OPTIONAL_PROGRAMS) are attached where the kernel has their hook."""
+    return [p for p in object_contents().programs if p not in OPTIONAL_PROGRAMS]
+
+
 def is_loaded() -> bool:
-    return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in PROGRAMS)
+    try:
+        names = required_links()
+    except (UnsupportedKernel, KernelError):
+        # no object to compare with: whatever is pinned is what was loaded
+        return os.path.isdir(LINK_DIR) and bool(os.listdir(LINK_DIR))
+    return all(os.path.exists(os.path.join(LINK_DIR, p)) for p in names)
 
 
 def skipped_programs() -> dict[str, str]:

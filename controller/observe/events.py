@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .. import abi
 from ..model import syscalls
+from .escape import escape
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Event:
     interp: bool = False     # learn mode: ELF interpreter read for the execve of exe
     exe_dev: int = 0         # the task's executable (kernel dev_t, inode)
     exe_ino: int = 0
+    not_a_name: bool = False  # denied: a disconnected dentry or a mount outside the namespace
 
     @property
     def denied(self) -> bool:
@@ -68,7 +70,8 @@ def decode(data: bytes) -> Event:
                  ev.policy, ev.rule, op.name if op else f"op{ev.op}", ev.errno_,
                  _object(ev), bool(ev.flags & abi.BST_EV_TRUNCATED),
                  bool(ev.flags & abi.BST_EV_AUDIT), bool(ev.flags & abi.BST_EV_LEARN),
-                 bool(ev.flags & abi.BST_EV_INTERP), ev.exe_dev, ev.exe_ino)
+                 bool(ev.flags & abi.BST_EV_INTERP), ev.exe_dev, ev.exe_ino,
+                 bool(ev.flags & abi.BST_EV_NOT_A_NAME))
 
 
 def _object(ev) -> str:
@@ -89,7 +92,8 @@ def _user(uid: int) -> str:
 
 
 def systrace_line(ev: Event, meta) -> str:
-    """`deny user: U, prog: P, pid: N(0)[PPID], policy: NAME, filters: N, syscall: ...`."""
+    """`deny user: U, prog: P, pid: N(0)[PPID], policy: NAME, filters: N, syscall: ...`,
+    one line: control characters in names are escaped (escape.py)."""
     policy_name, filters, where = f"generation {ev.gen} policy {ev.policy}", 0, ""
     if meta is not None and meta.gen == ev.gen:
         policy_name = meta.policy_name(ev.policy)
@@ -108,12 +112,14 @@ def systrace_line(ev: Event, meta) -> str:
     more = "..." if ev.truncated else ""
     if not ev.obj and ev.op == "setgroups" and ev.rule != abi.BST_RULE_NONE:
         obj = "<empty list>"         # setgroups(0, NULL): decided on ""
+    elif ev.not_a_name:
+        obj = "<not a name: a file opened by handle, or in a detached or foreign mount>"
     else:
         obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
                          else "<unknown: the kernel could not render it>")
     if op is not None and op.parts == 2:
         first, _, second = obj.partition("\0")
         obj = f"{first}, {op.second}: {second}"
-    return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
-            f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
-            f"{arg}: {obj}{more}{err}{where}")
+    return escape(f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+                  f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
+                  f"{arg}: {obj}{more}{err}{where}")

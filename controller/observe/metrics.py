@@ -20,7 +20,8 @@ from ..kernel import libbpf, loader, maps
 log = logging.getLogger(__name__)
 
 FAIL_CLOSED = {abi.BST_CNT_PATH_ERROR: "path_error", abi.BST_CNT_TOO_LONG: "name_too_long",
-               abi.BST_CNT_MAP_MISSING: "inconsistent_maps", abi.BST_CNT_NO_MEMORY: "no_memory"}
+               abi.BST_CNT_MAP_MISSING: "inconsistent_maps", abi.BST_CNT_NO_MEMORY: "no_memory",
+               abi.BST_CNT_DISCONNECTED: "not_a_name"}
 
 
 class KernelCollector:

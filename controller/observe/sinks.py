@@ -1,5 +1,8 @@
 """Where decision events go: syslog (systrace's lines) and an optional log file.
 
+Both take events.systrace_line(), which escapes control characters in names
+(escape.py), so no event can forge a line of its own.
+
 Syslog: facility AUTHPRIV, priority WARNING, tag `bpfsystrace[PID]`, sent as
 datagrams to the local syslog socket (/dev/log unless told otherwise), the
 same way syslog(3) does. A syslog daemon that is down or slow never blocks

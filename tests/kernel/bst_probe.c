@@ -42,6 +42,18 @@
  *   kill:PID:SIG              kill(2); PID "self" is our own pid
  *   sigchld:-                 fork a child that exits: OK when the kernel's SIGCHLD arrived
  *   unsharenet:-              unshare(CLONE_NEWNET): the kernel creates its own sockets
+ * Names the kernel resolves (names_action, test_escapes_names.py):
+ *   bindu:PATH                AF_UNIX stream socket bound to PATH (the file is left)
+ *   binda:NAME  connecta:NAME  sendtoa:NAME   abstract unix names (\0NAME)
+ *   dgconnectu:PATH           AF_UNIX datagram connect(2), then send(2)
+ *   byhandle:PATH             name_to_handle_at, drop the dentry cache, open_by_handle_at
+ *   byhandlec:PATH            the same, holding an O_PATH fd (the dentry stays connected)
+ *   treeopen:DIR:REL          open_tree(DIR, OPEN_TREE_CLONE), then openat(tree, REL)
+ *   treestat:DIR:REL          open_tree(DIR, OPEN_TREE_CLONE), then fstatat(tree, REL)
+ *   unspecsend:PORT           UDP sendto 127.0.0.1:PORT with sin_family AF_UNSPEC
+ *   unspecbind:PORT           TCP bind 0.0.0.0:PORT with sin_family AF_UNSPEC
+ *   uringstatx:PATH           io_uring IORING_OP_STATX
+ *   opathfstat:PATH           open(O_PATH), then fstat
  * Leaving confinement (tests/kernel/test_subject.py):
  *   clone3cg:DIR              clone3(CLONE_INTO_CGROUP) into cgroup DIR (an O_PATH fd); the
  *                             child does the remaining actions, the parent waits
@@ -54,6 +66,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +579,195 @@ static int path_action(const char *a, char *arg, int *ok)
 	return 1;
 }
 
+/* ---- names the kernel resolves (test_escapes_names.py) ---- */
+
+static socklen_t unix_name(struct sockaddr_un *un, const char *name, int abstract)
+{
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	if (!abstract) {
+		strncpy(un->sun_path, name, sizeof(un->sun_path) - 1);
+		return sizeof(*un);
+	}
+	strncpy(un->sun_path + 1, name, sizeof(un->sun_path) - 2);
+	return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+}
+
+/* how: 'b' bind, 'c' stream connect, 'd' datagram connect + send, 's' datagram sendto */
+static int do_unix_name(const char *name, int abstract, char how)
+{
+	struct sockaddr_un un;
+	socklen_t len = unix_name(&un, name, abstract);
+	int fd = socket(AF_UNIX, how == 'd' || how == 's' ? SOCK_DGRAM : SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	if (how == 'b')
+		ok = bind(fd, (struct sockaddr *)&un, len) == 0;
+	else if (how == 'c')
+		ok = connect(fd, (struct sockaddr *)&un, len) == 0;
+	else if (how == 'd')
+		ok = connect(fd, (struct sockaddr *)&un, len) == 0 && send(fd, "x", 1, 0) == 1;
+	else
+		ok = sendto(fd, "x", 1, 0, (struct sockaddr *)&un, len) == 1;
+	return close_keep_errno(fd, ok);
+}
+
+static int do_byhandle(const char *path, int keep)
+{
+	struct { struct file_handle fh; unsigned char buf[MAX_HANDLE_SZ]; } h;
+	int mount_id, mfd, hold = -1, fd;
+	char dir[512], *slash;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	mfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);   /* not O_PATH: fdget refuses it */
+	if (mfd < 0)
+		return 0;
+	if (keep)
+		hold = open(path, O_PATH);
+	else {
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);   /* permitted by the test */
+
+		if (dc >= 0) {
+			if (write(dc, "2\n", 2) != 2)
+				perror("drop_caches");
+			close(dc);
+		}
+	}
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY);
+	close_keep_errno(hold, 0);
+	close_keep_errno(mfd, 0);
+	return close_keep_errno(fd, fd >= 0);
+}
+
+/* open_tree(DIR, OPEN_TREE_CLONE): a detached copy; then REL in it */
+static int do_tree(char *spec, int stat_only)
+{
+	char *rel = strchr(spec, ':');
+	struct stat st;
+	int tree, fd, ok;
+
+	if (!rel)
+		return errno = EINVAL, 0;
+	*rel = 0;
+	tree = syscall(SYS_open_tree, AT_FDCWD, spec, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+	*rel++ = ':';
+	if (tree < 0)
+		return 0;
+	if (stat_only)
+		ok = fstatat(tree, rel, &st, 0) == 0;
+	else {
+		fd = openat(tree, rel, O_RDONLY);
+		ok = close_keep_errno(fd, fd >= 0);
+	}
+	return close_keep_errno(tree, ok);
+}
+
+static int do_unspec(const char *port, int binding)
+{
+	struct sockaddr_in in = { .sin_family = AF_UNSPEC, .sin_port = htons(atoi(port)) };
+	int fd = socket(AF_INET, binding ? SOCK_STREAM : SOCK_DGRAM, 0), ok, one = 1;
+
+	if (fd < 0)
+		return 0;
+	if (binding) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ok = bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0;
+	} else {
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = sendto(fd, "x", 1, 0, (struct sockaddr *)&in, sizeof(in)) == 1;
+	}
+	return close_keep_errno(fd, ok);
+}
+
+static int do_uring_statx(const char *path)
+{
+	struct io_uring_params p = {0};
+	struct statx stx;
+	int fd = syscall(SYS_io_uring_setup, 4, &p), res;
+
+	if (fd < 0)
+		return 0;
+	char *sq = mmap(0, p.sq_off.array + p.sq_entries * sizeof(unsigned),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe),
+					 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+					 IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return close_keep_errno(fd, 0);
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail), mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	unsigned t = *tail, idx = t & mask;
+	struct io_uring_sqe *e = &sqes[idx];
+
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_STATX;
+	e->fd = AT_FDCWD;
+	e->addr = (unsigned long)path;
+	e->len = STATX_BASIC_STATS;
+	e->addr2 = (unsigned long)&stx;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return close_keep_errno(fd, 0);
+	unsigned head = *(unsigned *)(cq + p.cq_off.head), cmask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	res = ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[head & cmask].res;
+	close(fd);
+	if (res < 0)
+		return errno = -res, 0;
+	return 1;
+}
+
+static int do_opath_fstat(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_PATH);
+
+	if (fd < 0)
+		return 0;
+	return close_keep_errno(fd, fstat(fd, &st) == 0);
+}
+
+static int names_action(const char *a, char *arg, int *ok)
+{
+	if (!strncmp(a, "bindu:", 6))
+		*ok = do_unix_name(arg, 0, 'b');
+	else if (!strncmp(a, "binda:", 6))
+		*ok = do_unix_name(arg, 1, 'b');
+	else if (!strncmp(a, "connecta:", 9))
+		*ok = do_unix_name(arg, 1, 'c');
+	else if (!strncmp(a, "sendtoa:", 8))
+		*ok = do_unix_name(arg, 1, 's');
+	else if (!strncmp(a, "dgconnectu:", 11))
+		*ok = do_unix_name(arg, 0, 'd');
+	else if (!strncmp(a, "byhandle:", 9))
+		*ok = do_byhandle(arg, 0);
+	else if (!strncmp(a, "byhandlec:", 10))
+		*ok = do_byhandle(arg, 1);
+	else if (!strncmp(a, "treeopen:", 9))
+		*ok = do_tree(arg, 0);
+	else if (!strncmp(a, "treestat:", 9))
+		*ok = do_tree(arg, 1);
+	else if (!strncmp(a, "unspecsend:", 11))
+		*ok = do_unspec(arg, 0);
+	else if (!strncmp(a, "unspecbind:", 11))
+		*ok = do_unspec(arg, 1);
+	else if (!strncmp(a, "uringstatx:", 11))
+		*ok = do_uring_statx(arg);
+	else if (!strncmp(a, "opathfstat:", 11))
+		*ok = do_opath_fstat(arg);
+	else
+		return 0;
+	return 1;
+}
+
 /* ---- leaving confinement ---- */
 
 struct clone_args_v2 {                 /* struct clone_args of linux/sched.h (v2, 88 bytes) */
@@ -682,7 +884,8 @@ int main(int argc, char **argv)
 			ok = do_inet(arg, AF_INET6, 1);
 		else if (!strncmp(a, "connectu:", 9))
 			ok = do_unix(arg);
-		else if (path_action(a, arg, &ok) || sock_action(a, arg, &ok))
+		else if (path_action(a, arg, &ok) || sock_action(a, arg, &ok) ||
+			 names_action(a, arg, &ok))
 			;
 		else if (!strncmp(a, "chdir:", 6))
 			ok = chdir(arg) == 0;

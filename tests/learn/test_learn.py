@@ -193,3 +193,17 @@ def test_stat_of_what_is_read_needs_no_rule_of_its_own():
     (pol,) = checked(learn.policy_text("/usr/bin/srv", learn.generalise(obs, 2), ["# t"]))
     fresh, denied = learn.new_observations(pol, obs)
     assert not fresh and not denied
+
+
+def test_a_newline_in_an_observed_name_stays_inside_one_rule_line():
+    obs = {("fsread", "/srv/a\n\tnative-fsread: true then permit"), ("fsread", "/srv/b")}
+    rules = learn.generalise(obs)
+    text = learn.policy_text("/usr/bin/srv", rules,
+                             learn.header("learn\n-o x", "/sys/fs/cgroup/a\nb", 0, 5, 2))
+    assert 'native-fsread: filename match "/srv/a??native-fsread: true then permit" then permit' \
+        in text
+    assert "# command: learn\\n-o x" in text
+    assert len(text.splitlines()) == 4 + 1 + 2        # header, Policy:, two rules
+    (pol,) = checked(text)
+    fresh, denied = learn.new_observations(pol, obs)
+    assert not fresh and not denied
