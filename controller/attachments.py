@@ -56,6 +56,9 @@ class Attachment:
     # enforce: deny what the policy denies; audit: count and report it, permit it;
     # learn: permit everything, report each new (executable, operation, object) once
     mode: str = "enforce"
+    # the text of every policy file compiled into this generation, [[path, text], ...]
+    # (the --default FILE last): what 'reload --dry-run' compares the files on disk with
+    texts: list = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -278,6 +281,7 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
     default_spec = default if default in ("deny", "permit") else os.path.abspath(default)
     progress("checking policies")
     fp = fingerprint(sources, default_spec)
+    texts = pipeline.snapshot(sources, default_spec)
     progress("compiling")
     policies, recs = _compile(sources, default_spec, fp)
     cgpath = system.resolve_cgroup(cgroup)
@@ -307,7 +311,7 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
                 _refuse_drop(old, policies)
             meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
                               mgr_path, time.time(), sources, default_spec, manager, fp,
-                              mode=mode)
+                              mode=mode, texts=texts)
             if old is not None:
                 meta.attached_at = old.attached_at
                 meta.reloads, meta.reload_failures = old.reloads + 1, old.reload_failures

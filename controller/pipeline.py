@@ -31,6 +31,18 @@ def policy_files(paths) -> list[str]:
     return out
 
 
+def snapshot(sources: list[str], default: str) -> list[list[str]]:
+    """[path, text] of every policy file the sources and a --default FILE name."""
+    paths = policy_files(sources) if sources else []
+    if default not in ("deny", "permit"):
+        paths.append(default)
+    out = []
+    for path in paths:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            out.append([path, f.read()])
+    return out
+
+
 def parse_all(paths):
     """Parse every file, collecting the syntax errors of all of them."""
     files, diags = [], []

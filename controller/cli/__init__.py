@@ -12,10 +12,10 @@ import signal
 import sys
 
 from .. import errors
-from . import attach, check, doctor, learn, log, service
+from . import attach, check, diff, doctor, learn, log, run, service, watch
 
-COMMANDS = (attach.Attach, attach.Detach, attach.Status, service.Reload, service.Daemon, log.Log,
-            learn.Learn, learn.Suggest, check.Check, check.Explain, check.Fmt, doctor.Doctor)
+COMMANDS = (run.Run, attach.Attach, attach.Detach, attach.Status, service.Reload, service.Daemon, log.Log,
+            learn.Learn, learn.Suggest, watch.Watch, check.Check, check.Explain, check.Fmt, diff.Diff, doctor.Doctor)
 
 EPILOG = """\
 typical use:

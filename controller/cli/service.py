@@ -112,7 +112,9 @@ class Reload:
                         "printed (exit 1). The running daemon notices by itself.",
             epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice\n"
                    "  bpfsystrace reload --cgroup named.slice --allow-drop   # a policy file was "
-                   "removed on purpose",
+                   "removed on purpose\n"
+                   "  bpfsystrace reload --cgroup named.slice --dry-run   # what would change "
+                   "(as 'bpfsystrace diff')",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
@@ -121,6 +123,9 @@ class Reload:
                        help="accept a new generation that lacks a policy in force (a policy "
                             "file removed or emptied on purpose); without it such a reload is "
                             "refused and the old generation stays")
+        p.add_argument("--dry-run", action="store_true",
+                       help="swap nothing: print what the reload would change in decisions, as "
+                            "'bpfsystrace diff' does (exit 0 nothing, 1 changes, 2 trouble)")
         p.set_defaults(run=run_reload)
 
 
@@ -135,6 +140,9 @@ def run_reload(args) -> int:
     if not metas:
         print("nothing attached")
         return EXIT_OK
+    if args.dry_run:
+        from . import diff
+        return diff.dry_run(metas)
     status = EXIT_OK
     for meta in metas:
         try:
