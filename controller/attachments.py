@@ -209,6 +209,7 @@ def _rule_table(recs: Records) -> list[dict]:
         r = info.rule
         out.append({"policy": info.policy, "op": syscalls.BY_OP[info.op].name,
                     "action": info.action, "errno": info.errno, "implicit": info.implicit,
+                    "generated": bool(r and (r.approx or "").startswith("generated")),
                     "where": str(r.coord) if r else "", "text": r.source.strip() if r else
                     info.describe()})
     return out

@@ -97,9 +97,10 @@ def systrace_line(ev: Event, meta) -> str:
     policy_name, filters, where = f"generation {ev.gen} policy {ev.policy}", 0, ""
     if meta is not None and meta.gen == ev.gen:
         policy_name = meta.policy_name(ev.policy)
-        # rules, not their copies: an alias's rule decides several operations
+        # rules, not their copies: an alias's rule decides several operations; the
+        # generated native-capable rule is not one the policy's author wrote
         filters = len({r["where"] for r in meta.rules if r["policy"] == ev.policy
-                       and not r["implicit"]})
+                       and not r["implicit"] and not r.get("generated")})
         if ev.rule < len(meta.rules):
             r = meta.rules[ev.rule]
             where = f", rule: {r['where']}" if r["where"] else ", rule: no rule matched"

@@ -44,9 +44,12 @@ Policy: {probe}, Emulation: native
 	native-fswrite: filename eq "/proc/sys/vm/drop_caches" then permit
 	native-fsread: filename eq "/" then permit
 	native-fsread: filename eq "/secret" then permit
+	native-mount: filename eq "" and fstype eq "open_tree" then permit
 """
-# The last two rules are bait: what d_path prints for a disconnected dentry
-# ("/") and for secret in a detached clone of {d}/tree ("/secret").
+# The fsread "/" and "/secret" rules are bait: what d_path prints for a
+# disconnected dentry ("/") and for secret in a detached clone of {d}/tree
+# ("/secret"). The mount rule lets open_tree(OPEN_TREE_CLONE) make that clone
+# (otherwise the mount hook refuses it before any name is rendered).
 
 
 def listen(path, kind=socket.SOCK_STREAM):
