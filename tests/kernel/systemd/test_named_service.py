@@ -240,3 +240,36 @@ def test_stopping_the_controller_leaves_enforcement_in_force(deb):
     assert named.returncode == 0 and "BIND 9" in named.stdout + named.stderr, named
     assert rule_hits(FIRST_OPEN) > hits                 # named's policy, no controller running
     assert run("systemctl", "is-active", "bpfsystrace", check=False).stdout.strip() == "inactive"
+
+
+RUN_POLICY = """\
+Policy: {bb}, Emulation: native
+	native-fsread: filename eq "{d}/allowed" then permit
+	native-fsread: filename eq "{d}/secret" then deny[eacces]
+	native-fsread: filename match "/proc/*/cgroup" then permit
+"""
+
+
+def test_run_confines_a_command_in_a_systemd_scope(deb, tmp_path):
+    """bpfsystrace run under systemd: the command runs in a transient scope of its own,
+    confined by its policy, and the scope and the attachment are gone afterwards."""
+    d = str(tmp_path)
+    for name in ("allowed", "secret"):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(name + "\n")
+    bb = shutil.which("busybox")
+    policy = os.path.join(d, "busybox.policy")
+    with open(policy, "w") as f:
+        f.write(RUN_POLICY.format(bb=bb, d=d))
+    ok = run(BST, "run", "--policy", policy, "--", bb, "cat", f"{d}/allowed", "/proc/self/cgroup",
+             check=False)
+    assert ok.returncode == 0, ok
+    assert ok.stdout.startswith("allowed\n"), ok
+    assert re.search(r"^0::/.*/run-bpfsystrace-\d+\.scope$", ok.stdout, re.M), ok.stdout
+    denied = run(BST, "run", "--policy", policy, "--", bb, "cat", f"{d}/secret", check=False)
+    assert denied.returncode == 1 and "Permission denied" in denied.stderr, denied
+    assert "secret" not in denied.stdout
+    # nothing left: no scope unit, no attachment of a run scope
+    units = run("systemctl", "list-units", "--all", "--no-legend", "run-bpfsystrace-*").stdout
+    assert units.strip() == "", units
+    assert "run-bpfsystrace-" not in run(BST, "status").stdout
