@@ -6,6 +6,14 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL_TESTS = os.path.join(ROOT, "tests", "kernel") + os.sep
+
+
+def pytest_collection_modifyitems(config, items):
+    """The two tiers as markers: `-m host` (anywhere, seconds), `-m kernel` (BPF-LSM: the VM)."""
+    for item in items:
+        tier = "kernel" if str(item.path).startswith(KERNEL_TESTS) else "host"
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 def cli(*args, check=None, env=None):
