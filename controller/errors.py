@@ -148,3 +148,19 @@ class KernelError(BpfsystraceError):
 class TargetError(BpfsystraceError):
     """The target cgroup or attachment does not exist or is unusable."""
     exit_code = EXIT_USAGE
+
+
+class StateError(BpfsystraceError):
+    """A file under /run/bpfsystrace that this version cannot read (another version wrote it)."""
+    exit_code = EXIT_USAGE
+
+    def __init__(self, path: str, why: str):
+        self.path, self.why = path, why
+        super().__init__(f"{path}: cannot read this attachment state: {why}; it was written "
+                         f"by another version of bpfsystrace")
+
+    def render(self) -> str:
+        # the targets map's pin (kernel/loader.py's MAP_DIR; errors.py imports nothing)
+        return (f"{self}\nhint: detach it with the version of bpfsystrace that attached it; "
+                f"or, once 'bpftool map dump pinned /sys/fs/bpf/bpfsystrace/maps/targets' "
+                f"shows that its cgroup is no longer a target, remove {self.path}")

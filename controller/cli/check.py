@@ -138,9 +138,9 @@ class Fmt:
 
 def run_fmt(args) -> int:
     import os
-    import tempfile
 
     from ..policy import parse_file, printer
+    from ..state.atomic import write_atomic
     if os.path.isdir(args.path):
         raise UsageError(f"fmt {args.path}: is a directory; fmt takes one policy file "
                          f"(for f in {args.path.rstrip('/')}/*; do bpfsystrace fmt -w \"$f\"; done)")
@@ -152,10 +152,5 @@ def run_fmt(args) -> int:
     if not args.write:
         sys.stdout.write(text)
         return EXIT_OK
-    d = os.path.dirname(os.path.abspath(args.path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".fmt-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, os.stat(args.path).st_mode & 0o7777)
-    os.replace(tmp, args.path)
+    write_atomic(args.path, text)
     return EXIT_OK

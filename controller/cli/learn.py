@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import json
 import re
 import shlex
 import signal
@@ -11,9 +10,10 @@ import sys
 import tempfile
 import time
 
-from .. import abi, attachments, journal, learn, learning
+from .. import abi, attachments, journal, learn
 from ..errors import EXIT_OK, PolicyError, TargetError, UsageError, require_root
 from ..kernel import loader, maps, system
+from ..learn import denials
 from ..observe.escape import escape
 
 
@@ -80,12 +80,12 @@ def run_learn(args) -> int:
     if any(t.cgroup_id == cgid for t in targets):
         raise TargetError(f"{cgpath} is attached: detach it before learning on it")
     if args.merge:
-        learning.existing_policies(args.output)      # unreadable policies fail now, not after
+        learn.existing_policies(args.output)      # unreadable policies fail now, not after
     started = time.time()
     meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
     _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
          + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop"))
-    obs = learning.Observer()
+    obs = learn.Observer()
 
     def on_event(d: dict) -> None:
         ev = journal.to_event(d)
@@ -153,13 +153,13 @@ def _write(args, obs, comment) -> None:
         _say("nothing observed: no policy written")
         return
     try:
-        written = learning.write_policies(args.output, observed, args.merge, args.force,
-                                          args.collapse, args.ephemeral, comment)
+        written = learn.write_policies(args.output, observed, args.merge, args.force,
+                                       args.collapse, args.ephemeral, comment)
     except (UsageError, PolicyError, OSError) as e:
         # what was learned is not lost: write it where nothing can conflict
         spare = tempfile.mkdtemp(prefix="bpfsystrace-learned-")
-        learning.write_policies(spare, observed, False, True, args.collapse, args.ephemeral,
-                                comment)
+        learn.write_policies(spare, observed, False, True, args.collapse, args.ephemeral,
+                             comment)
         _say(f"cannot write to {args.output}; the learned policies are in {spare}")
         raise e
     for w in written:
@@ -216,48 +216,12 @@ def parse_since(text: str | None, now: float | None = None) -> float:
     raise UsageError(f"--since {text}: use 2026-11-29T04:00:00 (UTC) or 30s, 10m, 2h, 1d")
 
 
-def _records(args):
-    """(time, cgroup, policy name, op, obj, action) of every event of interest."""
-    if args.sources:
-        for path in args.sources:
-            try:
-                f = open(path)
-            except OSError as e:
-                raise UsageError(f"--from {path}: {e.strerror}") from None
-            with f:
-                for line in f:
-                    try:
-                        d = json.loads(line)
-                        t = calendar.timegm(time.strptime(d["time"], "%Y-%m-%dT%H:%M:%SZ"))
-                        yield (t, d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
-                               d["action"], d.get("truncated", False))
-                    except (ValueError, KeyError, TypeError):
-                        continue
-        return
-    journal.drain()                     # events still in the kernel's buffer, if no daemon
-    reader = journal.Reader()
-    try:
-        for d in reader.read():
-            yield (journal.wall(d), d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
-                   d["action"], d.get("truncated", False))
-    finally:
-        reader.close()
-
-
 def run_suggest(args) -> int:
     since = parse_since(args.since)
     cgpath = system.resolve_cgroup(args.cgroup) if args.cgroup else None
     actions = {"audit_deny"} | ({"deny"} if args.denied else set())
-    observed: dict[str, set] = {}
-    skipped, n = [], 0
-    for t, cg, name, op, obj, action, trunc in _records(args):
-        if action not in actions or t < since or (cgpath and cg != cgpath) or trunc:
-            continue
-        n += 1
-        if not name or name.startswith("default (") or name.startswith("generation "):
-            skipped.append(f"{op} {obj}")
-            continue
-        observed.setdefault(name, set()).add((op, obj))
+    observed, skipped, n = denials.by_policy(denials.records(args.sources), since, cgpath,
+                                             actions)
     if skipped:
         _say(f"{len(skipped)} denials under the default policy (processes without a policy "
              f"of their own) have no policy to go to: " + "; ".join(sorted(set(skipped))[:10]))
@@ -268,8 +232,8 @@ def run_suggest(args) -> int:
                            time.time(), 0, n, what="suggested")
     comment[0] = comment[0].replace(" (0 s)", "")
     if args.output:
-        for w in learning.write_policies(args.output, observed, args.merge, args.force,
-                                         args.collapse, args.ephemeral, comment):
+        for w in learn.write_policies(args.output, observed, args.merge, args.force,
+                                      args.collapse, args.ephemeral, comment):
             how = "merged into" if w.merged else "wrote"
             _say(f"{how} {w.path}: {w.binary}, {w.added} new rule{'s' * (w.added != 1)}")
             for op, obj, where in w.denied_by_hand:

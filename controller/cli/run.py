@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from .. import abi, attachments, explain, learn, learning, pipeline, runner
+from .. import abi, attachments, explain, learn, pipeline, runner
 from ..errors import UsageError
 from ..kernel import libbpf, loader, system
 from ..observe import events
@@ -69,7 +69,7 @@ def run_run(args) -> int:
     if args.mode == "learn" and not args.output:
         raise UsageError("--mode learn needs -o DIR, where the learned policies are written")
     if args.mode == "learn" and args.merge:
-        learning.existing_policies(args.output)
+        learn.existing_policies(args.output)
     path = runner.resolve_command(argv[0])
     if args.mode != "learn":
         check_covered(args, path)
@@ -160,7 +160,7 @@ def _learn(args, child, cg, argv, tty) -> int:
     started = time.time()
     meta = attachments.attach(cg, [], "permit", "none", mode="learn")
     child.attached = True
-    obs = learning.Observer()
+    obs = learn.Observer()
 
     def on_event(data: bytes) -> None:
         ev = events.decode(data)

@@ -25,6 +25,7 @@ import time
 from .. import abi
 from ..compile.records import Records
 from ..errors import KernelError
+from ..state.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,7 @@ class Retired:
     def save(self) -> None:
         if not self.gens and not os.path.exists(self.path):
             return
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(json.dumps({str(g): t for g, t in self.gens.items()}))
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({str(g): t for g, t in self.gens.items()}))
 
 
 def _keep(k, retired: Retired) -> set[int]:

@@ -2,7 +2,7 @@
 import json
 import os
 
-from bpfsystrace import learn, learning
+from bpfsystrace import learn
 from bpfsystrace.cli import learn as learn_cmd
 from bpfsystrace.model import check
 from bpfsystrace.observe import events, sinks
@@ -76,17 +76,17 @@ def test_merge_appends_after_hand_written_rules_and_keeps_denials():
 def test_write_policies_new_merge_and_refuse(tmp_path):
     out = str(tmp_path / "p")
     comment = learn.header("c", "cg", 0, 1, 1)
-    w = learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/a")}}, False, False, 0,
-                                True, comment)
+    w = learn.write_policies(out, {"/usr/bin/srv": {("fsread", "/a")}}, False, False, 0,
+                             True, comment)
     assert [x.path for x in w] == [os.path.join(out, "usr_bin_srv")]
     try:
-        learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/b")}}, False, False, 0,
-                                True, comment)
+        learn.write_policies(out, {"/usr/bin/srv": {("fsread", "/b")}}, False, False, 0,
+                             True, comment)
         raise AssertionError("overwrote without --merge/--force")
     except Exception as e:    # UsageError
         assert "--merge" in str(e)
-    w = learning.write_policies(out, {"/usr/bin/srv": {("fsread", "/b"), ("fsread", "/a")}},
-                                True, False, 0, True, comment)
+    w = learn.write_policies(out, {"/usr/bin/srv": {("fsread", "/b"), ("fsread", "/a")}},
+                             True, False, 0, True, comment)
     assert w[0].merged and w[0].added == 1
     text = open(os.path.join(out, "usr_bin_srv")).read()
     assert text.index('"/a"') < text.index('"/b"')
@@ -150,7 +150,7 @@ def test_observer_names_executables_by_identity_and_keeps_interpreter_reads():
     def ev(ident, op, obj, interp=False, pid=999999):
         return events.Event(0, pid, pid, 1, 0, "x", 9, 9, 1, 0, 0, op, 0, obj, False,
                             learn=True, interp=interp, exe_dev=ident[0], exe_ino=ident[1])
-    obs = learning.Observer()
+    obs = learn.Observer()
     obs.add(ev(launcher, "execve", "/bin/sh"))               # names dash by identity
     obs.add(ev(dash, "fsread", "/lib64/ld-linux-x86-64.so.2", interp=True))
     obs.add(ev(dash, "fsread", "/etc/passwd"))

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from bpfsystrace import attachments, journal
+from bpfsystrace.state import store
 from bpfsystrace.kernel import system
 from bpfsystrace.observe import events
 
@@ -12,7 +13,7 @@ from bpfsystrace.observe import events
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):
     monkeypatch.setattr(journal, "DIR", str(tmp_path / "journal"))
-    monkeypatch.setattr(attachments, "RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(store, "RUN_DIR", str(tmp_path / "run"))
     return tmp_path
 
 
