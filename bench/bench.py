@@ -6,6 +6,7 @@ programs). Every configuration runs the same static loop program
 iterations, and every ratio is against the "no program loaded" figure of the
 same run.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,10 +19,9 @@ import tempfile
 import threading
 import time
 
-from bpfsystrace import attachments
+from bpfsystrace import attachments, pipeline
 from bpfsystrace.compile import records
 from bpfsystrace.kernel import loader, system
-from bpfsystrace import pipeline
 
 N = int(os.environ.get("BPFSYSTRACE_BENCH_N", "10000"))
 REPS = int(os.environ.get("BPFSYSTRACE_BENCH_REPS", "5"))
@@ -55,16 +55,14 @@ def policy(work, exe, data, n_rules):
 def apparmor_profile(work, exe, data):
     """A copy of the loop confined by an AppArmor profile of the same intent
     (read files below data/, inet stream sockets), if AppArmor is active."""
-    if not (os.path.exists("/sys/kernel/security/apparmor/policy") and
-            shutil.which("apparmor_parser")):
+    if not (os.path.exists("/sys/kernel/security/apparmor/policy") and shutil.which("apparmor_parser")):
         print("  AppArmor is not active here: no AppArmor column", file=sys.stderr)
         return None
     exe_aa = exe + "-apparmor"
     shutil.copy(exe, exe_aa)
     prof = os.path.join(work, "apparmor.profile")
     with open(prof, "w") as f:
-        f.write(f"abi <abi/3.0>,\nprofile bstbench {exe_aa} {{\n  {data}/** r,\n"
-                f"  network inet stream,\n}}\n")
+        f.write(f"abi <abi/3.0>,\nprofile bstbench {exe_aa} {{\n  {data}/** r,\n  network inet stream,\n}}\n")
     subprocess.run(["apparmor_parser", "-r", prof], check=True)
     return exe_aa
 
@@ -73,10 +71,17 @@ def run(argv, cgroup=None, env=None):
     def join():
         with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
             f.write(str(os.getpid()))
+
     if env and "BENCH_EXE" in env:
         argv = [env["BENCH_EXE"], *argv[1:]]
-    p = subprocess.run(argv, capture_output=True, text=True, check=True,
-                       preexec_fn=join if cgroup else None, env={**os.environ, **(env or {})})
+    p = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=join if cgroup else None,
+        env={**os.environ, **(env or {})},
+    )
     return [float(p.stdout)]
 
 
@@ -101,6 +106,7 @@ def main() -> int:
             except OSError:
                 return
             conn.close()
+
     threading.Thread(target=accept_forever, daemon=True).start()
     if loader.is_loaded():
         attachments.detach(everything=True)
@@ -118,15 +124,14 @@ def main() -> int:
                 for op, args in ops.items():
                     if only and op not in only:
                         continue
-                    n = N // 4 if op == "connect+close" else N     # clear of port reuse limits
+                    n = N // 4 if op == "connect+close" else N  # clear of port reuse limits
                     got = run([exe, *args, str(n)], cgroup, env)
                     if rnd:
                         samples[op].setdefault(name, []).extend(got)
         print(f"  measured: {', '.join(c[0] for c in configs)}", file=sys.stderr, flush=True)
 
     open_only = ["open+close"]
-    configs_a = [("no program", None, None, None),
-                 ("Landlock", None, {"LANDLOCK": data}, open_only)]
+    configs_a = [("no program", None, None, None), ("Landlock", None, {"LANDLOCK": data}, open_only)]
     exe_aa = apparmor_profile(work, exe, data)
     if exe_aa:
         configs_a.append(("AppArmor", None, {"BENCH_EXE": exe_aa}, None))
@@ -144,19 +149,33 @@ def main() -> int:
         attachments.attach(f"bench{n}.slice", [pol])
         attach_s[n] = time.monotonic() - t
         print(f"  attached {n} rules", file=sys.stderr, flush=True)
-    phase([("outside the cgroup", None, None, None),
-           ("confined, 10 rules", cgroups[10], None, None),
-           ("confined, 1000 rules", cgroups[1000], None, open_only),
-           ("confined, 10000 rules", cgroups[10000], None, open_only)])
+    phase(
+        [
+            ("outside the cgroup", None, None, None),
+            ("confined, 10 rules", cgroups[10], None, None),
+            ("confined, 1000 rules", cgroups[1000], None, open_only),
+            ("confined, 10000 rules", cgroups[10000], None, open_only),
+        ]
+    )
     attachments.detach(everything=True)
     phase([("no program (again)", None, None, None)])
     res = {op: {name: statistics.median(v) for name, v in d.items()} for op, d in samples.items()}
 
     base = {op: (v["no program"] + v["no program (again)"]) / 2 for op, v in res.items()}
-    print(f"\nbpfsystrace benchmark: median of {REPS} interleaved runs x {N} iterations each; "
-          f"ratio to no program loaded (kernel {os.uname().release})\n")
-    cols = ["no program", "outside the cgroup", "confined, 10 rules", "confined, 1000 rules",
-            "confined, 10000 rules", "Landlock", "AppArmor", "no program (again)"]
+    print(
+        f"\nbpfsystrace benchmark: median of {REPS} interleaved runs x {N} iterations each; "
+        f"ratio to no program loaded (kernel {os.uname().release})\n"
+    )
+    cols = [
+        "no program",
+        "outside the cgroup",
+        "confined, 10 rules",
+        "confined, 1000 rules",
+        "confined, 10000 rules",
+        "Landlock",
+        "AppArmor",
+        "no program (again)",
+    ]
     print(f"{'':24}" + "".join(f"{op:>22}" for op in ops))
     for c in cols:
         cells = []

@@ -3,4 +3,5 @@
 The pipeline, one module per stage: policy.parse -> model.check ->
 compile.records -> kernel (loader, maps) -> events/counters.
 """
+
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 Names and field order follow the C header exactly (bst_event -> BstEvent);
 tests/abi/test_layout.py compiles the header and compares sizes and offsets.
 """
+
 from __future__ import annotations
 
 import ctypes as C
@@ -114,8 +115,14 @@ class _Struct(C.Structure):
 
 
 class BstTarget(_Struct):
-    _fields_ = [("gen", u32), ("default_policy", u32), ("flags", u32),
-                ("manager_dev", u32), ("manager_ino", u64), ("attach_id", u64)]
+    _fields_ = [
+        ("gen", u32),
+        ("default_policy", u32),
+        ("flags", u32),
+        ("manager_dev", u32),
+        ("manager_ino", u64),
+        ("attach_id", u64),
+    ]
 
 
 class BstExeKey(_Struct):
@@ -155,16 +162,30 @@ class BstRule(_Struct):
 
 
 class BstSeenKey(_Struct):
-    _fields_ = [("gen", u32), ("op", u32), ("exe_dev", u32), ("pad", u32),
-                ("exe_ino", u64), ("hash", u64)]
+    _fields_ = [("gen", u32), ("op", u32), ("exe_dev", u32), ("pad", u32), ("exe_ino", u64), ("hash", u64)]
 
 
 class BstEvent(_Struct):
-    _fields_ = [("ts_ns", u64), ("cgroup_id", u64), ("target_id", u64),
-                ("pid", u32), ("tid", u32), ("ppid", u32), ("uid", u32),
-                ("gen", u32), ("policy", u32), ("rule", u32), ("op", u32),
-                ("errno_", s32), ("flags", u32), ("str_len", u32), ("exe_dev", u32), ("exe_ino", u64),
-                ("comm", C.c_char * 16), ("str", C.c_char * BST_EVENT_STR)]
+    _fields_ = [
+        ("ts_ns", u64),
+        ("cgroup_id", u64),
+        ("target_id", u64),
+        ("pid", u32),
+        ("tid", u32),
+        ("ppid", u32),
+        ("uid", u32),
+        ("gen", u32),
+        ("policy", u32),
+        ("rule", u32),
+        ("op", u32),
+        ("errno_", s32),
+        ("flags", u32),
+        ("str_len", u32),
+        ("exe_dev", u32),
+        ("exe_ino", u64),
+        ("comm", C.c_char * 16),
+        ("str", C.c_char * BST_EVENT_STR),
+    ]
 
 
 # Every mirrored struct, by its C name (the layout test walks this).

@@ -16,6 +16,7 @@ pinned in bpffs. The daemon adds what the kernel cannot do alone:
   lost events are counted by the kernel and reported here;
 * Prometheus metrics are served from the kernel's counters.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -35,22 +36,23 @@ from .observe import events, metrics, sinks
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.2            # cgroup follow and signal latency
-CHECK_EVERY_S = 1.0     # policy file changes, lost events, pending cgroups
+TICK_S = 0.2  # cgroup follow and signal latency
+CHECK_EVERY_S = 1.0  # policy file changes, lost events, pending cgroups
 PID_FILE = "daemon.pid"
-LOST_FILE = "lost-reported"     # lost-event count already reported (survives restarts)
+LOST_FILE = "lost-reported"  # lost-event count already reported (survives restarts)
 
 
 @dataclass
 class Spec:
     """One attachment the configuration asks for."""
+
     name: str
     cgroup: str
     policies: list[str]
     default: str = "deny"
     manager: str = "auto"
-    create: bool = False     # make the cgroup if missing, so nothing ever runs in it unconfined
-    mode: str = "enforce"    # or audit: report denials, permit them
+    create: bool = False  # make the cgroup if missing, so nothing ever runs in it unconfined
+    mode: str = "enforce"  # or audit: report denials, permit them
 
 
 @dataclass
@@ -63,8 +65,16 @@ class Options:
     log_format: str = "text"
 
 
-_BOOL = {"yes": True, "true": True, "on": True, "1": True,
-         "no": False, "false": False, "off": False, "0": False}
+_BOOL = {
+    "yes": True,
+    "true": True,
+    "on": True,
+    "1": True,
+    "no": False,
+    "false": False,
+    "off": False,
+    "0": False,
+}
 
 
 def read_config(path: str) -> Options:
@@ -97,8 +107,10 @@ def read_config(path: str) -> Options:
         elif section.startswith("attach "):
             _no_unknown(sec, {"cgroup", "policy", "default", "manager", "create", "mode"}, where)
             if "cgroup" not in sec or "policy" not in sec:
-                raise UsageError(f"{where}: needs 'cgroup =' and 'policy =' (one or more "
-                                 f"files or directories, one per line)")
+                raise UsageError(
+                    f"{where}: needs 'cgroup =' and 'policy =' (one or more "
+                    f"files or directories, one per line)"
+                )
             base = os.path.dirname(os.path.abspath(path))
             pols = [os.path.join(base, p) for p in sec["policy"].split()]
             default = sec.get("default", "deny")
@@ -110,11 +122,19 @@ def read_config(path: str) -> Options:
             mode = sec.get("mode", "enforce")
             if mode not in ("enforce", "audit"):
                 raise UsageError(f"{where}: mode = {mode}: enforce or audit")
-            opts.specs.append(Spec(section[7:].strip(), sec["cgroup"], pols, default,
-                                   sec.get("manager", "auto"), _BOOL[create], mode))
+            opts.specs.append(
+                Spec(
+                    section[7:].strip(),
+                    sec["cgroup"],
+                    pols,
+                    default,
+                    sec.get("manager", "auto"),
+                    _BOOL[create],
+                    mode,
+                )
+            )
         else:
-            raise UsageError(f"{path}: unknown section [{section}] (expected [daemon] or "
-                             f"[attach NAME])")
+            raise UsageError(f"{path}: unknown section [{section}] (expected [daemon] or [attach NAME])")
     return opts
 
 
@@ -151,13 +171,13 @@ class Daemon:
         if opts.log_file:
             self.sinks.append(("file", sinks.LogFile(opts.log_file, opts.log_format)))
         self.pending: dict[str, Spec] = {}
-        self.journal: journal.Writer | None = None   # the ring buffer's one consumer
+        self.journal: journal.Writer | None = None  # the ring buffer's one consumer
         self.journal_err = ""
-        self.gone: set[int] = set()           # attachments whose cgroup is missing (logged once)
-        self.bad_fp: dict[int, str] = {}      # fingerprints that failed to reload (logged once)
-        self.settling: dict[int, str] = {}    # changed fingerprints waiting one check to settle
+        self.gone: set[int] = set()  # attachments whose cgroup is missing (logged once)
+        self.bad_fp: dict[int, str] = {}  # fingerprints that failed to reload (logged once)
+        self.settling: dict[int, str] = {}  # changed fingerprints waiting one check to settle
         self.lost_seen = None
-        self.lost_alarm = False               # kernel state lost, CRIT logged (once per episode)
+        self.lost_alarm = False  # kernel state lost, CRIT logged (once per episode)
         self.relost_err: dict[int, str] = {}  # re-attach failures (logged once each)
         self.rb = None
         self.rb_ino = None
@@ -170,19 +190,20 @@ class Daemon:
     # --- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
         self._claim_pidfile()
-        old = {s: signal.signal(s, self._on_signal)
-               for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
-            loader.open_kernel(load=True).close()   # a host that cannot enforce: say so, exit 3
+            loader.open_kernel(load=True).close()  # a host that cannot enforce: say so, exit 3
             for spec in self.opts.specs:
                 self._ensure(spec)
             if self.opts.metrics_address:
-                self.server = metrics.serve(self.opts.metrics_address,
-                                            metrics.KernelCollector(self.sinks))
+                self.server = metrics.serve(self.opts.metrics_address, metrics.KernelCollector(self.sinks))
                 log.info("serving metrics on http://%s/metrics", self.opts.metrics_address)
             self._open_events()
-            log.info("running: %d attachment(s) followed, %d waiting for their cgroup",
-                     len(attachments.all_attachments()), len(self.pending))
+            log.info(
+                "running: %d attachment(s) followed, %d waiting for their cgroup",
+                len(attachments.all_attachments()),
+                len(self.pending),
+            )
             sd_notify("READY=1")
             next_check = 0.0
             while not self.stop:
@@ -219,8 +240,10 @@ class Daemon:
         except BlockingIOError:
             other = os.read(fd, 32).decode().strip() or "?"
             os.close(fd)
-            raise UsageError(f"another bpfsystrace daemon (pid {other}) is running; "
-                             f"'bpfsystrace reload' or SIGHUP makes it reload") from None
+            raise UsageError(
+                f"another bpfsystrace daemon (pid {other}) is running; "
+                f"'bpfsystrace reload' or SIGHUP makes it reload"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.pidfd = fd
@@ -246,7 +269,7 @@ class Daemon:
             return
         try:
             os.unlink(os.path.join(attachments.RUN_DIR, PID_FILE))
-            os.rmdir(attachments.RUN_DIR)         # only when empty
+            os.rmdir(attachments.RUN_DIR)  # only when empty
         except OSError:
             pass
         os.close(self.pidfd)
@@ -259,17 +282,22 @@ class Daemon:
         if spec.create and not os.path.isdir(cgpath):
             try:
                 os.makedirs(cgpath)
-                log.info("[attach %s] created cgroup %s, to confine it before anything runs "
-                         "in it", spec.name, cgpath)
+                log.info(
+                    "[attach %s] created cgroup %s, to confine it before anything runs in it",
+                    spec.name,
+                    cgpath,
+                )
             except OSError as e:
-                log.error("[attach %s] cannot create cgroup %s: %s", spec.name, cgpath,
-                          e.strerror)
+                log.error("[attach %s] cannot create cgroup %s: %s", spec.name, cgpath, e.strerror)
         try:
             cgid = system.cgroup_id(cgpath)
         except TargetError:
             if spec.name not in self.pending:
-                log.warning("[attach %s] cgroup %s does not exist yet: it will be confined "
-                            "as soon as it appears", spec.name, spec.cgroup)
+                log.warning(
+                    "[attach %s] cgroup %s does not exist yet: it will be confined as soon as it appears",
+                    spec.name,
+                    spec.cgroup,
+                )
             self.pending[spec.name] = spec
             return
         self.pending.pop(spec.name, None)
@@ -280,19 +308,30 @@ class Daemon:
             except (BpfsystraceError, OSError):
                 fp = None
             if fp == meta.fingerprint and self._is_live(cgid, meta.gen):
-                log.info("[attach %s] adopted %s (generation %d): already enforcing these "
-                         "policies", spec.name, cgpath, meta.gen)
+                log.info(
+                    "[attach %s] adopted %s (generation %d): already enforcing these policies",
+                    spec.name,
+                    cgpath,
+                    meta.gen,
+                )
                 return
-        meta = attachments.attach(cgpath, spec.policies, spec.default, spec.manager,
-                                  mode=spec.mode)
-        log.info("[attach %s] " + ("auditing" if spec.mode == "audit" else "enforcing") + " on %s (generation %d)", spec.name, meta.cgroup, meta.gen)
+        meta = attachments.attach(cgpath, spec.policies, spec.default, spec.manager, mode=spec.mode)
+        log.info(
+            "[attach %s] " + ("auditing" if spec.mode == "audit" else "enforcing") + " on %s (generation %d)",
+            spec.name,
+            meta.cgroup,
+            meta.gen,
+        )
 
     @staticmethod
     def _same(meta, spec) -> bool:
         default = spec.default if spec.default in ("deny", "permit") else os.path.abspath(spec.default)
-        return (meta.sources == [os.path.abspath(p) for p in spec.policies]
-                and meta.default_spec == default and meta.manager_spec == spec.manager
-                and meta.mode == spec.mode)
+        return (
+            meta.sources == [os.path.abspath(p) for p in spec.policies]
+            and meta.default_spec == default
+            and meta.manager_spec == spec.manager
+            and meta.mode == spec.mode
+        )
 
     def _is_live(self, cgid: int, gen: int) -> bool:
         k = loader.open_kernel()
@@ -310,8 +349,10 @@ class Daemon:
             except OSError:
                 if meta.cgroup_id not in self.gone:
                     self.gone.add(meta.cgroup_id)
-                    log.warning("cgroup %s is gone; its policies apply again as soon as it is "
-                                "created again", meta.cgroup)
+                    log.warning(
+                        "cgroup %s is gone; its policies apply again as soon as it is created again",
+                        meta.cgroup,
+                    )
                 continue
             if cur == meta.cgroup_id:
                 self.gone.discard(meta.cgroup_id)
@@ -323,8 +364,13 @@ class Daemon:
                 log.error("cannot confine the new %s: %s", meta.cgroup, e.render())
                 continue
             self.gone.discard(old_id)
-            log.warning("cgroup %s was created again (id %d -> %d): generation %d enforced on it",
-                        meta.cgroup, old_id, cur, meta.gen)
+            log.warning(
+                "cgroup %s was created again (id %d -> %d): generation %d enforced on it",
+                meta.cgroup,
+                old_id,
+                cur,
+                meta.gen,
+            )
 
     def _periodic(self) -> None:
         self._check_kernel_state()
@@ -334,7 +380,7 @@ class Daemon:
         self._check_lost()
         self._check_events_map()
         try:
-            attachments.reap(self.kernel)     # replaced generations past their grace period
+            attachments.reap(self.kernel)  # replaced generations past their grace period
         except BpfsystraceError as e:
             log.error("removing replaced policy generations: %s", e.render())
 
@@ -352,16 +398,22 @@ class Daemon:
             return
         if not self.lost_alarm:
             self.lost_alarm = True
-            log.critical("kernel state lost: %d attachment(s) recorded in %s are NOT ENFORCED "
-                         "(%s): %s; re-attaching from their policy files", len(lost),
-                         attachments.RUN_DIR, reason, ", ".join(m.cgroup for m in lost))
+            log.critical(
+                "kernel state lost: %d attachment(s) recorded in %s are NOT ENFORCED "
+                "(%s): %s; re-attaching from their policy files",
+                len(lost),
+                attachments.RUN_DIR,
+                reason,
+                ", ".join(m.cgroup for m in lost),
+            )
             if self.syslog is not None:
-                self.syslog.send(f"CRIT: enforcement lost on {', '.join(m.cgroup for m in lost)}"
-                                 f" ({reason}); re-attaching",
-                                 priority=sinks.LOG_AUTHPRIV | sinks.LOG_CRIT)
+                self.syslog.send(
+                    f"CRIT: enforcement lost on {', '.join(m.cgroup for m in lost)} ({reason}); re-attaching",
+                    priority=sinks.LOG_AUTHPRIV | sinks.LOG_CRIT,
+                )
         for meta in lost:
             if attachments.load_attachment(meta.cgroup_id) is None or not os.path.isdir(meta.cgroup):
-                continue          # detached meanwhile, or the cgroup is gone (_follow says so)
+                continue  # detached meanwhile, or the cgroup is gone (_follow says so)
             try:
                 new = attachments.reload(meta, allow_drop=True)
             except BpfsystraceError as e:
@@ -407,12 +459,15 @@ class Daemon:
                 new = attachments.reload(meta)
             except BpfsystraceError as e:
                 self.bad_fp[meta.cgroup_id] = fp
-                log.error("reload of %s (%s) refused, the previous policies stay in force: %s",
-                          meta.cgroup, why, e.render())
+                log.error(
+                    "reload of %s (%s) refused, the previous policies stay in force: %s",
+                    meta.cgroup,
+                    why,
+                    e.render(),
+                )
                 continue
             self.bad_fp.pop(meta.cgroup_id, None)
-            log.warning("reloaded %s (%s): generation %d -> %d", meta.cgroup, why, meta.gen,
-                        new.gen)
+            log.warning("reloaded %s (%s): generation %d -> %d", meta.cgroup, why, meta.gen, new.gen)
         if forced:
             sd_notify("READY=1")
 
@@ -452,7 +507,7 @@ class Daemon:
                 self.journal = journal.Writer.acquire()
                 self.journal_err = ""
             except (BpfsystraceError, OSError) as e:
-                msg = getattr(e, "render", lambda: str(e))()
+                msg = e.render() if hasattr(e, "render") else str(e)
                 if msg != self.journal_err:
                     self.journal_err = msg
                     log.error("cannot open the event journal in %s: %s", journal.DIR, msg)
@@ -468,7 +523,7 @@ class Daemon:
     def _on_event(self, data: bytes) -> None:
         ev = events.decode(data)
         d = self.journal.write(ev)
-        meta = self.journal.meta(ev.gen)       # the generation that decided, even if replaced
+        meta = self.journal.meta(ev.gen)  # the generation that decided, even if replaced
         line = d["line"]
         if self.syslog is not None:
             self.syslog.send(line)
@@ -493,9 +548,11 @@ class Daemon:
             except (OSError, ValueError):
                 self.lost_seen = 0
         if lost > self.lost_seen:
-            msg = (f"{lost - self.lost_seen} events lost: the kernel ring buffer was full "
-                   f"({lost} since the programs were loaded); decisions were not affected, "
-                   f"counts in 'bpfsystrace status' and the metrics stay exact")
+            msg = (
+                f"{lost - self.lost_seen} events lost: the kernel ring buffer was full "
+                f"({lost} since the programs were loaded); decisions were not affected, "
+                f"counts in 'bpfsystrace status' and the metrics stay exact"
+            )
             log.warning("%s", msg)
             if self.syslog is not None:
                 self.syslog.send(msg)
@@ -516,11 +573,10 @@ def running_pid() -> int | None:
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            return None            # nobody holds it
+            return None  # nobody holds it
         except BlockingIOError:
             pass
         txt = os.read(fd, 32).decode().strip()
         return int(txt) if txt.isdigit() else None
     finally:
         os.close(fd)
-

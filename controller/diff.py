@@ -12,6 +12,7 @@ Strings are shaped as the kernel renders objects: a filename starts with
 separates the two parts of a two-part operation (rename, link, socket,
 kill), and no part is empty.
 """
+
 from __future__ import annotations
 
 import errno as _errno
@@ -21,11 +22,17 @@ from dataclasses import dataclass, field
 from .compile import records as records_mod
 from .model import syscalls
 
-MAX_PAIRS = 200_000          # product states one (executable, operation) may visit
-KINDS = ("permitted -> denied", "denied -> permitted", "errno changed",
-         "log flag changed", "exec binding changed")
-_PREF = (b"abcdefghijklmnopqrstuvwxyz0123456789/._-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-         + bytes(b for b in range(1, 256) if not (chr(b).isalnum() or b in b"/._-")))
+MAX_PAIRS = 200_000  # product states one (executable, operation) may visit
+KINDS = (
+    "permitted -> denied",
+    "denied -> permitted",
+    "errno changed",
+    "log flag changed",
+    "exec binding changed",
+)
+_PREF = b"abcdefghijklmnopqrstuvwxyz0123456789/._-ABCDEFGHIJKLMNOPQRSTUVWXYZ" + bytes(
+    b for b in range(1, 256) if not (chr(b).isalnum() or b in b"/._-")
+)
 _RANK = {b: i for i, b in enumerate(_PREF)}
 _DIGITS = frozenset(b"0123456789")
 
@@ -35,9 +42,9 @@ class Verdict:
     errno: int
     log: bool
     binding: str | None
-    where: str               # the deciding rule, as a person reads it
+    where: str  # the deciding rule, as a person reads it
 
-    def kind_to(self, new: "Verdict") -> str | None:
+    def kind_to(self, new: Verdict) -> str | None:
         if self.errno == 0 and new.errno:
             return KINDS[0]
         if self.errno and new.errno == 0:
@@ -52,8 +59,11 @@ class Verdict:
 
     def describe(self) -> str:
         if self.errno == 0:
-            what = "permitted" + (" and logged" if self.log else "") + \
-                (f" [{self.binding}]" if self.binding else "")
+            what = (
+                "permitted"
+                + (" and logged" if self.log else "")
+                + (f" [{self.binding}]" if self.binding else "")
+            )
         else:
             what = f"denied ({_errno.errorcode.get(self.errno, self.errno)})"
         return f"{what} by {self.where}"
@@ -62,36 +72,36 @@ class Verdict:
 @dataclass(slots=True)
 class Change:
     kind: str
-    example: str             # object string; two-part objects hold "first\0second"
+    example: str  # object string; two-part objects hold "first\0second"
     old: Verdict
     new: Verdict
 
 
 @dataclass(slots=True)
 class OpDiff:
-    binary: str              # Policy: path, or "(default)" for processes with no policy
+    binary: str  # Policy: path, or "(default)" for processes with no policy
     op: str
     changes: list[Change] = field(default_factory=list)
-    complete: bool = True    # False: MAX_PAIRS reached, there may be more
-    more: dict = field(default_factory=dict)   # kind -> pairs of deciding rules not shown
+    complete: bool = True  # False: MAX_PAIRS reached, there may be more
+    more: dict = field(default_factory=dict)  # kind -> pairs of deciding rules not shown
 
 
 @dataclass(slots=True)
 class Side:
     """One compiled policy set: what attach would install."""
-    policies: dict[str, int]             # binary -> policy index in recs
+
+    policies: dict[str, int]  # binary -> policy index in recs
     recs: records_mod.Records
-    label: str                           # "old" / "new" (for 'no policy' wording)
-    default: str                         # the --default as given
+    label: str  # "old" / "new" (for 'no policy' wording)
+    default: str  # the --default as given
 
     @classmethod
-    def build(cls, policies, default, label: str, default_spec: str) -> "Side":
+    def build(cls, policies, default, label: str, default_spec: str) -> Side:
         recs = records_mod.compile_policies(policies, default)
         return cls({p.binary: i for i, p in enumerate(policies)}, recs, label, default_spec)
 
     def index(self, binary: str | None) -> int:
-        return self.policies.get(binary, self.recs.default_policy) if binary else \
-            self.recs.default_policy
+        return self.policies.get(binary, self.recs.default_policy) if binary else self.recs.default_policy
 
     def verdict(self, pidx: int, op: int, local: int, has_own: bool) -> Verdict:
         info = self.recs.rules[self.recs.rule_base[(pidx, op)] + local]
@@ -101,8 +111,7 @@ class Side:
             where = f"the default policy ({self.default})"
         else:
             where = "no rule matched" if info.errno else "default permit"
-        binding = info.binding if info.errno == 0 and op == syscalls.OPERATIONS["execve"].op \
-            else None
+        binding = info.binding if info.errno == 0 and op == syscalls.OPERATIONS["execve"].op else None
         return Verdict(info.errno, info.log or info.errno != 0, binding, where)
 
 
@@ -120,6 +129,7 @@ def _shape(op: int):
         if arg in ("uid", "gid"):
             return b in _DIGITS
         return True
+
     return allowed, len(labels)
 
 
@@ -176,7 +186,7 @@ def _steps(da, db, sa, sb, part, first, parts, allowed):
         na = sa if fa else A.trans.get(b, A.next)
         nb = sb if fb else B.trans.get(b, B.next)
         yield b, (na, nb, part, False)
-    if part < parts - 1 and not first:            # the separator of a two-part object
+    if part < parts - 1 and not first:  # the separator of a two-part object
         na = sa if fa else A.trans.get(0, A.next)
         nb = sb if fb else B.trans.get(0, B.next)
         yield 0, (na, nb, part + 1, True)
@@ -205,6 +215,13 @@ def diff(old: Side, new: Side, per_kind: int = 3) -> list[OpDiff]:
 def show(value: str) -> str:
     """An example object as a person reads it: two parts apart, odd bytes escaped."""
     parts = value.split("\0")
-    return " ".join('"' + p.encode("utf-8", "surrogateescape").decode("latin-1")
-                    .encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
-                    for p in parts)
+    return " ".join(
+        '"'
+        + p.encode("utf-8", "surrogateescape")
+        .decode("latin-1")
+        .encode("unicode_escape")
+        .decode("ascii")
+        .replace('"', '\\"')
+        + '"'
+        for p in parts
+    )

@@ -4,23 +4,25 @@ Every error a user can cause is a subclass of BpfsystraceError. Its docstring
 explains it, `exit_code` is what the CLI returns, and `msgid` (the class name)
 goes into logs. Anything else that escapes is a bug (exit 70, traceback).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 # Exit codes (docs/errors.md lists them; tests/cli checks them).
 EXIT_OK = 0
-EXIT_POLICY = 1        # policy rejected (parse/check/compile)
-EXIT_USAGE = 2         # bad command line
-EXIT_UNSUPPORTED = 3   # host cannot do BPF-LSM enforcement
-EXIT_KERNEL = 4        # a kernel operation failed
-EXIT_INTERNAL = 70     # a bug
+EXIT_POLICY = 1  # policy rejected (parse/check/compile)
+EXIT_USAGE = 2  # bad command line
+EXIT_UNSUPPORTED = 3  # host cannot do BPF-LSM enforcement
+EXIT_KERNEL = 4  # a kernel operation failed
+EXIT_INTERNAL = 70  # a bug
 EXIT_SIGNAL_BASE = 128
 
 
 @dataclass(frozen=True, slots=True)
 class Coord:
     """A position in a policy file; prints as file:line:col."""
+
     file: str
     line: int
     column: int
@@ -36,9 +38,10 @@ class Diagnostic:
     `source` is the text of the offending line (for the caret display) and
     `length` how many columns to underline.
     """
+
     coord: Coord
     message: str
-    severity: str = "error"          # "error" or "warning"
+    severity: str = "error"  # "error" or "warning"
     source: str | None = None
     length: int = 1
     hints: tuple[str, ...] = field(default_factory=tuple)
@@ -56,6 +59,7 @@ class Diagnostic:
 
 class BpfsystraceError(Exception):
     """An error the user can act on."""
+
     exit_code = 2
 
     @property
@@ -68,6 +72,7 @@ class BpfsystraceError(Exception):
 
 class UsageError(BpfsystraceError):
     """The command line does not make sense."""
+
     exit_code = EXIT_USAGE
 
 
@@ -80,12 +85,14 @@ class NeedsRoot(UsageError):
 
 def require_root(what: str) -> None:
     import os
+
     if os.geteuid() != 0:
         raise NeedsRoot(what)
 
 
 class PolicyError(BpfsystraceError):
     """One or more policies were rejected; carries every diagnostic found."""
+
     exit_code = EXIT_POLICY
 
     def __init__(self, diagnostics):
@@ -100,6 +107,7 @@ class PolicyError(BpfsystraceError):
 
 class UnsupportedKernel(BpfsystraceError):
     """This host cannot enforce policies with BPF-LSM."""
+
     exit_code = EXIT_UNSUPPORTED
 
     def __init__(self, reason: str, hint: str | None = None):
@@ -126,15 +134,18 @@ class MissingObject(UnsupportedKernel):
 
 class KernelError(BpfsystraceError):
     """A kernel operation (bpf(2), mount, cgroup access) failed."""
+
     exit_code = EXIT_KERNEL
 
     def __init__(self, op: str, obj: str, err: int, hint: str | None = None):
         import os
+
         self.op, self.obj, self.errno = op, obj, err
         self.hint = hint
         msg = f"{op} {obj}: {os.strerror(err) if err > 0 else 'failed'}"
         if err > 0:
             import errno as _errno
+
             msg += f" ({_errno.errorcode.get(err, err)})"
         super().__init__(msg)
 
@@ -147,20 +158,26 @@ class KernelError(BpfsystraceError):
 
 class TargetError(BpfsystraceError):
     """The target cgroup or attachment does not exist or is unusable."""
+
     exit_code = EXIT_USAGE
 
 
 class StateError(BpfsystraceError):
     """A file under /run/bpfsystrace that this version cannot read (another version wrote it)."""
+
     exit_code = EXIT_USAGE
 
     def __init__(self, path: str, why: str):
         self.path, self.why = path, why
-        super().__init__(f"{path}: cannot read this attachment state: {why}; it was written "
-                         f"by another version of bpfsystrace")
+        super().__init__(
+            f"{path}: cannot read this attachment state: {why}; it was written "
+            f"by another version of bpfsystrace"
+        )
 
     def render(self) -> str:
         # the targets map's pin (kernel/loader.py's MAP_DIR; errors.py imports nothing)
-        return (f"{self}\nhint: detach it with the version of bpfsystrace that attached it; "
-                f"or, once 'bpftool map dump pinned /sys/fs/bpf/bpfsystrace/maps/targets' "
-                f"shows that its cgroup is no longer a target, remove {self.path}")
+        return (
+            f"{self}\nhint: detach it with the version of bpfsystrace that attached it; "
+            f"or, once 'bpftool map dump pinned /sys/fs/bpf/bpfsystrace/maps/targets' "
+            f"shows that its cgroup is no longer a target, remove {self.path}"
+        )

@@ -5,6 +5,7 @@ rule that decides, the errno and whether it logs. It shares nothing with the
 compiler (compile/nfa.py, compile/dfa.py) on purpose: differential tests
 compare the two, and the kernel, on the same inputs.
 """
+
 from __future__ import annotations
 
 import errno as _errno
@@ -17,8 +18,8 @@ from .model.types import Atom, Policy, Rule, evaluate
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    rule: Rule | None        # None: no rule matched
-    errno: int               # 0: permitted
+    rule: Rule | None  # None: no rule matched
+    errno: int  # 0: permitted
     log: bool
 
     @property
@@ -28,8 +29,9 @@ class Decision:
     def describe(self) -> str:
         if self.rule is None:
             return "denied (EPERM): no rule matched"
-        verdict = "permitted" if self.permitted else \
-            f"denied ({_errno.errorcode.get(self.errno, self.errno)})"
+        verdict = (
+            "permitted" if self.permitted else f"denied ({_errno.errorcode.get(self.errno, self.errno)})"
+        )
         return f"{verdict} by {self.rule.coord}: {self.rule.source.strip()}"
 
 
@@ -70,10 +72,16 @@ def _fnmatch_at(p: bytes, i: int, s: bytes, j: int) -> bool:
 
 
 _CLASSES = {
-    "alpha": str.isalpha, "digit": str.isdigit, "alnum": str.isalnum,
-    "upper": str.isupper, "lower": str.islower, "space": lambda c: c in " \t\n\r\f\v",
-    "blank": lambda c: c in " \t", "print": lambda c: " " <= c <= "~",
-    "graph": lambda c: "!" <= c <= "~", "cntrl": lambda c: c < " " or c == "\x7f",
+    "alpha": str.isalpha,
+    "digit": str.isdigit,
+    "alnum": str.isalnum,
+    "upper": str.isupper,
+    "lower": str.islower,
+    "space": lambda c: c in " \t\n\r\f\v",
+    "blank": lambda c: c in " \t",
+    "print": lambda c: " " <= c <= "~",
+    "graph": lambda c: "!" <= c <= "~",
+    "cntrl": lambda c: c < " " or c == "\x7f",
     "punct": lambda c: "!" <= c <= "~" and not c.isalnum(),
     "xdigit": lambda c: c in "0123456789abcdefABCDEF",
 }
@@ -89,10 +97,10 @@ def _bracket(p: bytes, i: int, ch: int):
         if p[j] == ord("]") and not first:
             return j + 1, matched != neg
         first = False
-        if p[j:j + 2] == b"[:":
+        if p[j : j + 2] == b"[:":
             end = p.find(b":]", j + 2)
             if end > 0:
-                test = _CLASSES[p[j + 2:end].decode()]
+                test = _CLASSES[p[j + 2 : end].decode()]
                 matched |= ch < 128 and test(chr(ch))
                 j = end + 2
                 continue
@@ -143,8 +151,9 @@ def decide(policy: Policy | None, op: int, value: str, default: str = "deny") ->
     parts = value.split("\0", 1) if o.parts == 2 else [value]
 
     def part(a):
-        i = o.part(a.arg, a.index)     # rules_for() holds only atoms the operation sees
+        i = o.part(a.arg, a.index)  # rules_for() holds only atoms the operation sees
         return parts[i] if i is not None and i < len(parts) else ""
+
     for rule in policy.rules_for(op):
         if evaluate(rule.expr, lambda a: atom_holds(a, part(a))):
             return Decision(rule, rule.errno, rule.log or rule.errno != 0)
@@ -157,28 +166,38 @@ def explain(policy: Policy, op_name: str, value: str) -> list[str]:
     if op_name not in syscalls.OPERATIONS:
         rules = [r for r in policy.rules if r.syscall == op_name]
         why = syscalls.why_not_enforceable(op_name)
-        return [f"{head}: not decided by bpfsystrace: {why}",
-                f"({len(rules)} rule(s) for {op_name} in this policy are kept but not enforced)"]
+        return [
+            f"{head}: not decided by bpfsystrace: {why}",
+            f"({len(rules)} rule(s) for {op_name} in this policy are kept but not enforced)",
+        ]
     op = op_by_name(op_name)
     rules = policy.rules_for(op)
     d = decide(policy, op, value)
     out = [f"{head}: {d.describe()}"]
     if d.rule is None:
-        out.append(f"none of the {_rule_count(rules, op_name)} matched; systrace denies what no "
-                   f"rule permits, with EPERM, and logs it")
+        out.append(
+            f"none of the {_rule_count(rules, op_name)} matched; systrace denies what no "
+            f"rule permits, with EPERM, and logs it"
+        )
     else:
         before = rules.index(d.rule)
-        out.append(f"it is {op_name} rule {before + 1} of {len(rules)}: the first whose condition "
-                   f"holds" + (f" ({before} earlier rule{'s' if before != 1 else ''} did not match)"
-                               if before else ""))
+        out.append(
+            f"it is {op_name} rule {before + 1} of {len(rules)}: the first whose condition "
+            f"holds"
+            + (f" ({before} earlier rule{'s' if before != 1 else ''} did not match)" if before else "")
+        )
         if d.log and d.permitted:
             out.append("the rule says 'log': the permitted call is logged")
         if d.permitted and d.rule.binding == "inherit":
-            out.append(f"permit[inherit]: the program {value} runs under this policy "
-                       f"({policy.binary}'s), not its own, as do its children")
+            out.append(
+                f"permit[inherit]: the program {value} runs under this policy "
+                f"({policy.binary}'s), not its own, as do its children"
+            )
         elif d.permitted and d.rule.binding == "detach":
-            out.append(f"permit[detach]: the program {value}, its children and what they "
-                       f"execute are no longer confined")
+            out.append(
+                f"permit[detach]: the program {value}, its children and what they "
+                f"execute are no longer confined"
+            )
     skipped = [r for r in policy.rules if r.syscall == op_name and not r.enforced]
     if skipped:
         out.append(f"note: {len(skipped)} {op_name} rule(s) are not enforced: {skipped[0].why_not}")

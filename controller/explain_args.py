@@ -5,6 +5,7 @@ command line needs to hear about a typo, an object of the wrong kind, and
 the path the kernel will actually see (symbolic links resolved, as d_path
 renders them: /lib/x on a merged-/usr host is /usr/lib/x).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -28,11 +29,14 @@ def operation(name: str) -> tuple[str, str | None]:
     if ops:
         return ops[0].name, f"{name} is decided as {ops[0].name}"
     if name in syscalls.WHY_NOT:
-        return name, None            # known to systrace, not decided: explain says why
+        return name, None  # known to systrace, not decided: explain says why
     near = difflib.get_close_matches(name, list(syscalls.OPERATIONS) + list(syscalls.NAMES), 1)
-    raise UsageError(f"unknown operation {name!r}"
-                     + (f" (did you mean {near[0]}?)" if near else "")
-                     + "; operations: " + ", ".join(syscalls.OPERATIONS))
+    raise UsageError(
+        f"unknown operation {name!r}"
+        + (f" (did you mean {near[0]}?)" if near else "")
+        + "; operations: "
+        + ", ".join(syscalls.OPERATIONS)
+    )
 
 
 def object_for(op_name: str, value: str) -> tuple[str, str | None]:
@@ -42,8 +46,10 @@ def object_for(op_name: str, value: str) -> tuple[str, str | None]:
         return value, None
     if o.arg == "filename":
         if not value.startswith("/"):
-            raise UsageError(f"{op_name} {value}: a filename is an absolute path, "
-                             f"e.g. bpfsystrace explain POLICY {op_name} /etc/hosts")
+            raise UsageError(
+                f"{op_name} {value}: a filename is an absolute path, "
+                f"e.g. bpfsystrace explain POLICY {op_name} /etc/hosts"
+            )
         return _kernel_path(op_name, value)
     if o.arg == "sockaddr":
         if _SOCKADDR.match(value) or value == "":
@@ -52,17 +58,20 @@ def object_for(op_name: str, value: str) -> tuple[str, str | None]:
             try:
                 mode = os.stat(value).st_mode
             except OSError:
-                return value, None          # a unix socket path not yet bound
+                return value, None  # a unix socket path not yet bound
             if not stat.S_ISSOCK(mode):
-                raise UsageError(f"{op_name} {value}: {value} exists and is not a unix socket; "
-                                 f"a sockaddr is inet-[ADDR]:PORT, a unix socket path, "
-                                 f"@abstract or family(N) (for a file, ask fsread or fswrite)")
+                raise UsageError(
+                    f"{op_name} {value}: {value} exists and is not a unix socket; "
+                    f"a sockaddr is inet-[ADDR]:PORT, a unix socket path, "
+                    f"@abstract or family(N) (for a file, ask fsread or fswrite)"
+                )
             return value, None
-        raise UsageError(f"{op_name} {value}: not a socket address; write inet-[127.0.0.1]:53, "
-                         f"inet-[::1]:53, a unix socket path, @abstract or family(N)")
+        raise UsageError(
+            f"{op_name} {value}: not a socket address; write inet-[127.0.0.1]:53, "
+            f"inet-[::1]:53, a unix socket path, @abstract or family(N)"
+        )
     if o.arg in ("uid", "gid") and not value.isdigit():
-        raise UsageError(f"{op_name} {value}: the kernel sees a numeric {o.arg}, e.g. "
-                         f"{op_name} 70")
+        raise UsageError(f"{op_name} {value}: the kernel sees a numeric {o.arg}, e.g. {op_name} 70")
     return value, None
 
 
@@ -75,5 +84,7 @@ def _kernel_path(op_name: str, value: str) -> tuple[str, str | None]:
     real = os.path.normpath(real) if real != "/" else real
     if real == value:
         return value, None
-    return real, (f"the kernel sees {real}, not {value}: it renders the path with symbolic "
-                  f"links resolved (on this host), and that path is what rules match")
+    return real, (
+        f"the kernel sees {real}, not {value}: it renders the path with symbolic "
+        f"links resolved (on this host), and that path is what rules match"
+    )

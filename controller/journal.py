@@ -12,6 +12,7 @@ number `seq`. Readers only read the files, so every reader sees every event.
 Bounded and rotated: events.jsonl grows to MAX_BYTES, then becomes
 events.jsonl.1 (.1 becomes .2, ...); KEEP files in all.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,7 @@ from .observe import events, sinks
 DIR = os.environ.get("BPFSYSTRACE_JOURNAL_DIR", "/var/log/bpfsystrace")
 NAME = "events.jsonl"
 MAX_BYTES = int(os.environ.get("BPFSYSTRACE_JOURNAL_MAX_BYTES", 16 << 20))
-KEEP = 4                # events.jsonl and events.jsonl.1 .. .3: at most 64 MiB
+KEEP = 4  # events.jsonl and events.jsonl.1 .. .3: at most 64 MiB
 
 
 def path(i: int = 0) -> str:
@@ -62,7 +63,7 @@ class Writer:
         os.chmod(path(), 0o640)
 
     @classmethod
-    def acquire(cls) -> "Writer | None":
+    def acquire(cls) -> Writer | None:
         """The consumer's role, or None when another process has it."""
         try:
             os.makedirs(DIR, mode=0o750, exist_ok=True)
@@ -166,7 +167,7 @@ class Reader:
     """Every event of the journal in order (the rotated files first), then new ones."""
 
     def __init__(self, after: int = 0):
-        self.after = after          # the last seq seen
+        self.after = after  # the last seq seen
         self.f = None
         self.ino = None
 
@@ -182,7 +183,7 @@ class Reader:
         except PermissionError:
             raise NeedsRoot("reading the event journal") from None
         if self.f is None or st.st_ino != self.ino:
-            if self.f is not None:           # rotated: the rest of the old file is .1 now
+            if self.f is not None:  # rotated: the rest of the old file is .1 now
                 yield from self._lines(self.f)
                 self.f.close()
             try:
@@ -205,7 +206,7 @@ class Reader:
         while True:
             pos = f.tell()
             line = f.readline()
-            if not line.endswith("\n"):        # half-written: read again next time
+            if not line.endswith("\n"):  # half-written: read again next time
                 f.seek(pos)
                 return
             try:
@@ -232,6 +233,7 @@ def to_event(d: dict) -> events.Event:
 
 def wall(d: dict) -> float:
     import calendar
+
     try:
         return float(calendar.timegm(time.strptime(d["time"], "%Y-%m-%dT%H:%M:%SZ")))
     except (KeyError, ValueError, TypeError):

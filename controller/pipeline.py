@@ -3,6 +3,7 @@
 Every stage is a pure function; this module only runs them in order and
 gathers diagnostics so that one command reports every problem at once.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,11 @@ def policy_files(paths) -> list[str]:
     out = []
     for p in paths:
         if os.path.isdir(p):
-            names = sorted(n for n in os.listdir(p)
-                           if not n.startswith(".") and not n.endswith("~")
-                           and os.path.isfile(os.path.join(p, n)))
+            names = sorted(
+                n
+                for n in os.listdir(p)
+                if not n.startswith(".") and not n.endswith("~") and os.path.isfile(os.path.join(p, n))
+            )
             if not names:
                 raise UsageError(f"policy directory {p} holds no policy files")
             out.extend(os.path.join(p, n) for n in names)
@@ -68,9 +71,11 @@ def check_default(spec: str) -> None:
     if spec in (records_mod.DEFAULT_DENY, records_mod.DEFAULT_PERMIT) or os.path.isfile(spec):
         return
     what = "a directory" if os.path.isdir(spec) else "not a policy file"
-    raise UsageError(f"--default {spec}: {what}; the default is 'deny' (every operation of a "
-                     f"program without a policy is denied and logged), 'permit' (they are "
-                     f"permitted) or the path of a file holding one policy")
+    raise UsageError(
+        f"--default {spec}: {what}; the default is 'deny' (every operation of a "
+        f"program without a policy is denied and logged), 'permit' (they are "
+        f"permitted) or the path of a file holding one policy"
+    )
 
 
 def load_default(spec: str, env=None):
@@ -80,8 +85,9 @@ def load_default(spec: str, env=None):
         return spec
     policies, _ = load_policies([spec], env)
     if len(policies) != 1:
-        raise UsageError(f"--default {spec}: the file must hold exactly one policy "
-                         f"(it holds {len(policies)})")
+        raise UsageError(
+            f"--default {spec}: the file must hold exactly one policy (it holds {len(policies)})"
+        )
     return policies[0]
 
 

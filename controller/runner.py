@@ -11,6 +11,7 @@ when systemd is PID 1, otherwise bpfsystrace-run-PID under the cgroup2 root.
 Cleanup, whatever ends the run: kill what is left in the cgroup, detach,
 remove the cgroup (systemd removes an empty scope by itself).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,16 @@ from .kernel import system
 
 log = logging.getLogger(__name__)
 
-FORWARD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-           signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+FORWARD = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGCONT,
+)
 
 
 def resolve_command(cmd: str) -> str:
@@ -53,11 +62,11 @@ class Confined:
     def __init__(self, path: str, argv: list[str]):
         self.path, self.argv = path, argv
         self.cgroup: str | None = None
-        self.ours = False          # we made the directory (not systemd): we remove it
+        self.ours = False  # we made the directory (not systemd): we remove it
         self.attached = False
         r, w = os.pipe()
         self.pid = os.fork()
-        if self.pid == 0:          # the child: wait for the go-ahead, then exec
+        if self.pid == 0:  # the child: wait for the go-ahead, then exec
             os.close(w)
             try:
                 for s in FORWARD:
@@ -89,12 +98,32 @@ class Confined:
 
     def _scope(self) -> str:
         unit = f"run-bpfsystrace-{os.getpid()}.scope"
-        subprocess.run(["busctl", "call", "--quiet", "org.freedesktop.systemd1",
-                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                        "StartTransientUnit", "ssa(sv)a(sa(sv))", unit, "fail", "2",
-                        "PIDs", "au", "1", str(self.pid),
-                        "Description", "s", "bpfsystrace run " + " ".join(self.argv)[:200],
-                        "0"], check=True, capture_output=True, timeout=10)
+        subprocess.run(
+            [
+                "busctl",
+                "call",
+                "--quiet",
+                "org.freedesktop.systemd1",
+                "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager",
+                "StartTransientUnit",
+                "ssa(sv)a(sa(sv))",
+                unit,
+                "fail",
+                "2",
+                "PIDs",
+                "au",
+                "1",
+                str(self.pid),
+                "Description",
+                "s",
+                "bpfsystrace run " + " ".join(self.argv)[:200],
+                "0",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             with open(f"/proc/{self.pid}/cgroup") as f:
@@ -138,7 +167,7 @@ class Confined:
     def cleanup(self) -> None:
         """Kill what is left, detach, remove the cgroup. Safe to call more than once."""
         if self.go is not None:
-            os.close(self.go)           # the child never got the go-ahead: it exits 127
+            os.close(self.go)  # the child never got the go-ahead: it exits 127
             self.go = None
         if self.pid is not None:
             self.forward(signal.SIGKILL)
@@ -149,8 +178,10 @@ class Confined:
             self.pid = None
         if self.cgroup and not _empty(self.cgroup):
             # fail closed: what is left stays confined; the user detaches once it is gone
-            raise TargetError(f"processes are left in {self.cgroup} and stay confined; kill "
-                              f"them, then 'bpfsystrace detach --cgroup {self.cgroup}'")
+            raise TargetError(
+                f"processes are left in {self.cgroup} and stay confined; kill "
+                f"them, then 'bpfsystrace detach --cgroup {self.cgroup}'"
+            )
         if self.attached:
             attachments.detach(self.cgroup)
             self.attached = False
@@ -182,7 +213,7 @@ def _empty(cgroup: str) -> bool:
         try:
             with open(kill, "w") as f:
                 f.write("1")
-        except OSError:                       # before Linux 5.14: one by one
+        except OSError:  # before Linux 5.14: one by one
             for p in pids:
                 try:
                     os.kill(p, signal.SIGKILL)

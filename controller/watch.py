@@ -6,6 +6,7 @@ byte, the rule follows the policy's last rule). Writing it reloads the
 attachment atomically; a rejected policy leaves the old one in force, the
 file as it was, and the reason is returned.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,13 @@ class Denial:
     time: float
     cgroup: str
     cgroup_id: int
-    policy: str              # the policy's binary, or "default (deny)"
-    file: str | None         # its policy file (None: the default policy has none)
+    policy: str  # the policy's binary, or "default (deny)"
+    file: str | None  # its policy file (None: the default policy has none)
     op: str
     obj: str
     errno: int
     audit: bool
-    rule: str                # the rule that denied, as written ("" : no rule matched)
+    rule: str  # the rule that denied, as written ("" : no rule matched)
     count: int = 1
 
     @property
@@ -40,9 +41,9 @@ class Denial:
 class Model:
     def __init__(self, cgroup: str | None = None):
         self.cgroup = cgroup
-        self.denials: list[Denial] = []       # newest first
+        self.denials: list[Denial] = []  # newest first
         self.ignored: set = set()
-        self.counts: list[tuple[str, str, int, int]] = []   # (cgroup, policy, allowed, denied)
+        self.counts: list[tuple[str, str, int, int]] = []  # (cgroup, policy, allowed, denied)
         self._metas: dict[int, attachments.Attachment | None] = {}
 
     def meta(self, target_id: int, gen: int | None = None):
@@ -63,8 +64,18 @@ class Model:
         rule = ""
         if m.gen == ev.gen and ev.rule < len(m.rules) and m.rules[ev.rule]["where"]:
             rule = f"{m.rules[ev.rule]['where']}: {m.rules[ev.rule]['text']}"
-        d = Denial(time.time(), m.cgroup, m.cgroup_id, m.policy_name(pidx), file, ev.op, ev.obj,
-                   ev.errno, ev.audit, rule)
+        d = Denial(
+            time.time(),
+            m.cgroup,
+            m.cgroup_id,
+            m.policy_name(pidx),
+            file,
+            ev.op,
+            ev.obj,
+            ev.errno,
+            ev.audit,
+            rule,
+        )
         if d.key in self.ignored:
             return None
         for i, old in enumerate(self.denials):
@@ -96,11 +107,12 @@ class Model:
                         else:
                             denied += hits
                 name = m.policy_name(idx)
-                for key, n in m.carried.items():     # decisions of generations reloads replaced
+                for key, n in m.carried.items():  # decisions of generations reloads replaced
                     pol, _, action = key.split("\t")
                     if pol == name:
-                        allowed, denied = (allowed + n, denied) if action == "permit" else \
-                            (allowed, denied + n)
+                        allowed, denied = (
+                            (allowed + n, denied) if action == "permit" else (allowed, denied + n)
+                        )
                 out.append((m.cgroup, name, allowed, denied))
         self.counts = out
 
@@ -108,32 +120,40 @@ class Model:
 @dataclass
 class Edit:
     """A rule to add for a denial: the file's new text and the lines added."""
+
     path: str
     text: str
     lines: list[str]
-    why_none: str = ""       # no rule can be added, and why
+    why_none: str = ""  # no rule can be added, and why
 
 
 def propose(d: Denial, errno_name: str | None = None) -> Edit:
     """The rule that would permit d (errno_name: the rule that denies it with that errno)."""
     if d.file is None:
-        return Edit("", "", [], f"{d.policy}: processes without a policy of their own have no "
-                                f"policy file; give their executable a policy")
+        return Edit(
+            "",
+            "",
+            [],
+            f"{d.policy}: processes without a policy of their own have no "
+            f"policy file; give their executable a policy",
+        )
     try:
         with open(d.file, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
         policies, _ = check_mod.check([parse(text, d.file)])
     except (OSError, PolicyError) as e:
-        return Edit(d.file, "", [], f"cannot read {d.file}: {getattr(e, 'render', lambda: e)()}")
+        return Edit(d.file, "", [], f"cannot read {d.file}: {e.render() if hasattr(e, 'render') else e}")
     pol = next((p for p in policies if p.binary == d.policy), None)
     if pol is None:
         return Edit(d.file, "", [], f"{d.file} no longer holds the policy of {d.policy}")
-    res = learn.merge_text(text, pol, {(d.op, d.obj)}, 0, False,
-                           f"bpfsystrace watch, {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    res = learn.merge_text(
+        text, pol, {(d.op, d.obj)}, 0, False, f"bpfsystrace watch, {time.strftime('%Y-%m-%d %H:%M:%S')}"
+    )
     if not res.added:
         where = res.denied_by_hand[0][2] if res.denied_by_hand else "a rule"
-        return Edit(d.file, "", [], f"denied by the hand-written rule at {where}; "
-                                    f"edit that rule to change it")
+        return Edit(
+            d.file, "", [], f"denied by the hand-written rule at {where}; edit that rule to change it"
+        )
     lines = [r.text() for r in res.added]
     new = res.text
     if errno_name:

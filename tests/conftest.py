@@ -1,4 +1,5 @@
 """Shared test helpers: running the CLI as a user would."""
+
 import os
 import subprocess
 import sys
@@ -18,13 +19,19 @@ def pytest_collection_modifyitems(config, items):
 
 def cli(*args, check=None, env=None):
     """Run `bpfsystrace ARGS` in a subprocess; returns CompletedProcess (text)."""
-    proc = subprocess.run([sys.executable, "-m", "bpfsystrace", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bpfsystrace", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
     if check is not None:
         assert proc.returncode == check, (
             f"bpfsystrace {' '.join(map(str, args))} exited {proc.returncode}, "
-            f"expected {check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+            f"expected {check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 

@@ -1,4 +1,5 @@
 """Counts and lists in the docs that the code defines: a test keeps them from drifting."""
+
 import os
 import re
 
@@ -16,10 +17,12 @@ def doc(name):
 def test_program_counts():
     n = len(loader.object_contents().programs)
     assert f"{n} BPF-LSM programs" in doc("docs/architecture.md")
-    assert f"the {n} attached programs ({n - len(loader.OPTIONAL_PROGRAMS)} without" in \
-        doc("docs/architecture.md")
-    assert f"Programs: {n} LSM programs ({n - len(loader.OPTIONAL_PROGRAMS)} where" in \
-        doc("docs/enforcement.md")
+    assert f"the {n} attached programs ({n - len(loader.OPTIONAL_PROGRAMS)} without" in doc(
+        "docs/architecture.md"
+    )
+    assert f"Programs: {n} LSM programs ({n - len(loader.OPTIONAL_PROGRAMS)} where" in doc(
+        "docs/enforcement.md"
+    )
     for name in ("docs/architecture.md", "docs/enforcement.md"):
         assert not re.search(r"\b(six|twenty-\w+) (BPF-)?LSM programs", doc(name)), name
 
@@ -35,6 +38,7 @@ def test_every_exit_code_is_in_errors_md():
 def test_operations_and_limits_match_the_code():
     from bpfsystrace import abi
     from bpfsystrace.compile import records
+
     text = doc("docs/policy-language.md")
     assert f"({len(syscalls.OPERATIONS)} operations)" in text
     assert f"{records.MAX_STATES_PER_DFA:,}" in text
@@ -46,13 +50,16 @@ def test_no_doc_cites_a_file_the_repo_lacks():
     for name in os.listdir(os.path.join(ROOT, "docs")):
         text = doc(os.path.join("docs", name))
         for cited in re.findall(r"\b([a-z_-]+\.md)\b", text):
-            assert os.path.exists(os.path.join(ROOT, "docs", cited)) or \
-                os.path.exists(os.path.join(ROOT, cited)), (name, cited)
+            assert os.path.exists(os.path.join(ROOT, "docs", cited)) or os.path.exists(
+                os.path.join(ROOT, cited)
+            ), (name, cited)
 
 
 def test_the_settings_list_names_every_setting():
     import inspect
+
     from bpfsystrace import daemon
+
     src = inspect.getsource(daemon.read_config)
     known = set(re.findall(r'"([a-z-]+)"', src.split("_no_unknown(sec, {")[1].split("}")[0]))
     assert f"(known: {', '.join(sorted(known))})" in doc("docs/operations.md")

@@ -9,6 +9,7 @@
 What each attachment means is kept by state/ (the records in RUN_DIR); its
 names are re-exported here for the commands and the daemon.
 """
+
 from ..state import Attachment, all_attachments, generation, load_attachment, locked, store
 from .compiled import fingerprint
 from .install import MODES, DropRefused, attach, reload, retarget
@@ -17,13 +18,33 @@ from .remove import detach, reap, retired
 
 GENS_KEPT = store.GENS_KEPT
 
-__all__ = ["MODES", "Attachment", "DropRefused", "GENS_KEPT", "RUN_DIR", "TargetStatus",
-           "all_attachments", "attach", "decisions", "detach", "fingerprint", "generation",
-           "load_attachment", "locked", "lost_reason", "lost_state", "reap", "reload",
-           "retarget", "retired", "rule_action", "status"]
+__all__ = [
+    "MODES",
+    "Attachment",
+    "DropRefused",
+    "GENS_KEPT",
+    "RUN_DIR",
+    "TargetStatus",
+    "all_attachments",
+    "attach",
+    "decisions",
+    "detach",
+    "fingerprint",
+    "generation",
+    "load_attachment",
+    "locked",
+    "lost_reason",
+    "lost_state",
+    "reap",
+    "reload",
+    "retarget",
+    "retired",
+    "rule_action",
+    "status",
+]
 
 
 def __getattr__(name: str):
-    if name == "RUN_DIR":       # read where it is kept, at each use (tests move it)
+    if name == "RUN_DIR":  # read where it is kept, at each use (tests move it)
         return store.RUN_DIR
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

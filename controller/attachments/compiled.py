@@ -1,4 +1,5 @@
 """What attach compiles: the fingerprint of its files, and a small cache of compiled text."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,8 @@ from .. import pipeline
 
 log = logging.getLogger(__name__)
 
-_compiled: dict = {}   # (fingerprint, ...) -> (policies, records): the same text again
-_COMPILED_KEEP = 4     # a daemon swapping between a few policy versions compiles each once
+_compiled: dict = {}  # (fingerprint, ...) -> (policies, records): the same text again
+_COMPILED_KEEP = 4  # a daemon swapping between a few policy versions compiles each once
 
 
 def fingerprint(sources: list[str], default: str) -> str:

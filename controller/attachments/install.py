@@ -3,6 +3,7 @@
 On a cgroup that is already attached, attach is a reload: the new generation
 replaces the old one with one map update, or the old one stays in force.
 """
+
 from __future__ import annotations
 
 import ctypes as C
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 class DropRefused(BpfsystraceError):
     """A reload would drop a policy that is in force; the old generation stays."""
+
     exit_code = EXIT_POLICY
 
     def __init__(self, old: Attachment, dropped: list[str]):
@@ -37,18 +39,26 @@ class DropRefused(BpfsystraceError):
             f"(in force in generation {old.gen}): the policy files no longer hold "
             f"{'it' if len(dropped) == 1 else 'them'}, and those programs would fall to the "
             f"default ({old.default})\nhint: restore the file, or run 'bpfsystrace reload "
-            f"--allow-drop --cgroup {old.cgroup}' if dropping is what you want")
+            f"--allow-drop --cgroup {old.cgroup}' if dropping is what you want"
+        )
 
 
 def _rule_table(recs: Records) -> list[dict]:
     out = []
     for info in recs.rules:
         r = info.rule
-        out.append({"policy": info.policy, "op": syscalls.BY_OP[info.op].name,
-                    "action": info.action, "errno": info.errno, "implicit": info.implicit,
-                    "generated": bool(r and (r.approx or "").startswith("generated")),
-                    "where": str(r.coord) if r else "", "text": r.source.strip() if r else
-                    info.describe()})
+        out.append(
+            {
+                "policy": info.policy,
+                "op": syscalls.BY_OP[info.op].name,
+                "action": info.action,
+                "errno": info.errno,
+                "implicit": info.implicit,
+                "generated": bool(r and (r.approx or "").startswith("generated")),
+                "where": str(r.coord) if r else "",
+                "text": r.source.strip() if r else info.describe(),
+            }
+        )
     return out
 
 
@@ -68,15 +78,21 @@ def _manager_identity(spec: str):
     return system.file_identity(spec), os.path.realpath(spec)
 
 
-_written: dict = {}    # cgroup id -> (nonce, records, exe_ids) of what this process installed
+_written: dict = {}  # cgroup id -> (nonce, records, exe_ids) of what this process installed
 
 MODES = ("enforce", "audit", "learn")
 _MODE_FLAGS = {"enforce": 0, "audit": abi.BST_TARGET_AUDIT, "learn": abi.BST_TARGET_LEARN}
 
 
-def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
-           manager: str = "auto", progress=lambda msg: None, mode: str = "enforce",
-           allow_drop: bool = True) -> Attachment:
+def attach(
+    cgroup: str,
+    policy_paths: list[str],
+    default: str = "deny",
+    manager: str = "auto",
+    progress=lambda msg: None,
+    mode: str = "enforce",
+    allow_drop: bool = True,
+) -> Attachment:
     """Parse, check, compile, load and swap in. Returns only when enforcing.
 
     On a cgroup that is already attached this is a reload: the new generation
@@ -103,13 +119,23 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
             ident = system.file_identity(pol.binary)
             exe_ids[idx] = ident
         except OSError:
-            log.warning("%s: %s does not exist; this policy applies to nothing until it does "
-                        "and you attach again", pol.coord, pol.binary)
-        pol_meta.append({"binary": pol.binary, "file": pol.coord.file, "line": pol.coord.line,
-                         "identity": list(ident) if ident else None})
+            log.warning(
+                "%s: %s does not exist; this policy applies to nothing until it does and you attach again",
+                pol.coord,
+                pol.binary,
+            )
+        pol_meta.append(
+            {
+                "binary": pol.binary,
+                "file": pol.coord.file,
+                "line": pol.coord.line,
+                "identity": list(ident) if ident else None,
+            }
+        )
     if len(set(exe_ids.values())) != len(exe_ids):
-        raise UsageError("two policies name the same executable (hard links or symlinks "
-                         "to one file); keep one")
+        raise UsageError(
+            "two policies name the same executable (hard links or symlinks to one file); keep one"
+        )
     mgr_id, mgr_path = _manager_identity(manager)
     progress("loading BPF programs")
     with locked():
@@ -119,19 +145,34 @@ def attach(cgroup: str, policy_paths: list[str], default: str = "deny",
             old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
             if old is not None and not allow_drop:
                 _refuse_drop(old, policies)
-            meta = Attachment(cgpath, cgid, 0, default_spec, pol_meta, _rule_table(recs),
-                              mgr_path, time.time(), sources, default_spec, manager, fp,
-                              mode=mode, texts=texts)
+            meta = Attachment(
+                cgpath,
+                cgid,
+                0,
+                default_spec,
+                pol_meta,
+                _rule_table(recs),
+                mgr_path,
+                time.time(),
+                sources,
+                default_spec,
+                manager,
+                fp,
+                mode=mode,
+                texts=texts,
+            )
             if old is not None:
                 meta.attached_at = old.attached_at
                 meta.reloads, meta.reload_failures = old.reloads + 1, old.reload_failures
                 meta.carried = dict(old.carried)
             progress("installing policy generation")
             mine = _written.get(cgid)
-            previous = (old.gen, mine[1], mine[2]) if (old and mine and old.nonce
-                                                        and mine[0] == old.nonce) else None
-            gen, old_hits = maps.install(k, recs, exe_ids, cgid, mgr_id, retired(), previous,
-                                         _MODE_FLAGS[mode])
+            previous = (
+                (old.gen, mine[1], mine[2]) if (old and mine and old.nonce and mine[0] == old.nonce) else None
+            )
+            gen, old_hits = maps.install(
+                k, recs, exe_ids, cgid, mgr_id, retired(), previous, _MODE_FLAGS[mode]
+            )
             meta.gen, meta.nonce = gen, uuid.uuid4().hex
             _written[cgid] = (meta.nonce, recs, exe_ids)
             if old is not None:
@@ -158,16 +199,24 @@ def reload(meta: Attachment, allow_drop: bool = False) -> Attachment:
     A reload that would drop a policy in force (a file removed or truncated) is
     refused unless allow_drop: an editor's save must not unconfine a program."""
     if not meta.sources:
-        raise TargetError(f"{meta.cgroup} was attached by an older bpfsystrace that did not "
-                          f"record its policy paths; attach it again once")
+        raise TargetError(
+            f"{meta.cgroup} was attached by an older bpfsystrace that did not "
+            f"record its policy paths; attach it again once"
+        )
     try:
-        return attach(meta.cgroup, meta.sources, meta.default_spec, meta.manager_spec,
-                      mode=meta.mode, allow_drop=allow_drop)
+        return attach(
+            meta.cgroup,
+            meta.sources,
+            meta.default_spec,
+            meta.manager_spec,
+            mode=meta.mode,
+            allow_drop=allow_drop,
+        )
     except Exception as e:
         with locked():
             cur = load_attachment(meta.cgroup_id) or meta
             cur.reload_failures += 1
-            cur.last_error = str(getattr(e, "render", lambda: e)()).splitlines()[0][:500]
+            cur.last_error = (e.render() if hasattr(e, "render") else str(e)).splitlines()[0][:500]
             cur.save()
         raise
 
@@ -180,7 +229,7 @@ def retarget(meta: Attachment, new_id: int) -> Attachment:
             target = k.targets.lookup(C.c_uint64(meta.cgroup_id))
             if target is None:
                 raise TargetError(f"{meta.cgroup} is no longer attached")
-            k.targets.update(C.c_uint64(new_id), target)       # enforce on the new one first
+            k.targets.update(C.c_uint64(new_id), target)  # enforce on the new one first
             k.targets.delete(C.c_uint64(meta.cgroup_id))
         finally:
             k.close()

@@ -1,4 +1,5 @@
 """Attachments cannot nest: one cgroup's policies in force inside another's."""
+
 from __future__ import annotations
 
 from ..errors import TargetError
@@ -13,7 +14,11 @@ def check_nesting(k, cgpath: str, cgid: int) -> None:
             continue
         meta = load_attachment(other_id)
         other = meta.cgroup if meta else f"cgroup id {other_id}"
-        if meta and (cgpath.startswith(meta.cgroup.rstrip("/") + "/")
-                     or meta.cgroup.startswith(cgpath.rstrip("/") + "/")):
-            raise TargetError(f"{cgpath} is nested with the already attached {other}; "
-                              f"attachments cannot nest (detach {other} first)")
+        if meta and (
+            cgpath.startswith(meta.cgroup.rstrip("/") + "/")
+            or meta.cgroup.startswith(cgpath.rstrip("/") + "/")
+        ):
+            raise TargetError(
+                f"{cgpath} is nested with the already attached {other}; "
+                f"attachments cannot nest (detach {other} first)"
+            )

@@ -1,4 +1,5 @@
 """What is attached and what its rule hits mean: status, lost state, decisions."""
+
 from __future__ import annotations
 
 import errno
@@ -32,7 +33,7 @@ def rule_action(meta: Attachment, rule: dict) -> str:
     return "audit_deny" if meta.mode == "audit" else "deny"
 
 
-def lost_state(targets: list["TargetStatus"] | None = None) -> list[Attachment]:
+def lost_state(targets: list[TargetStatus] | None = None) -> list[Attachment]:
     """Attachments recorded in RUN_DIR whose kernel state is gone (not enforced).
 
     The pins removed (by hand, or by an attacker outside every target), or a
@@ -43,7 +44,7 @@ def lost_state(targets: list["TargetStatus"] | None = None) -> list[Attachment]:
         live = {t.cgroup_id for t in targets}
     elif not recorded or not loader.is_loaded():
         live = set()
-    else:                      # only the targets map (the daemon asks every second)
+    else:  # only the targets map (the daemon asks every second)
         try:
             k = loader.open_kernel()
         except KernelError:

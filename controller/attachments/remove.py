@@ -1,4 +1,5 @@
 """Detach, and the replaced generations still in their grace period (retired, reap)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -64,7 +65,7 @@ def _detach(cgroup, everything):
     finally:
         k.close()
     if not left:
-        loader.unload()          # the maps go with the programs, retired generations too
+        loader.unload()  # the maps go with the programs, retired generations too
         _forget_kernel_files()
     return removed
 
@@ -86,4 +87,6 @@ def _attached_id(k, cgpath: str) -> int:
         meta = load_attachment(cgid)
         if meta and meta.cgroup == cgpath:
             return cgid
-    raise TargetError(f"{cgpath} is not attached", )
+    raise TargetError(
+        f"{cgpath} is not attached",
+    )

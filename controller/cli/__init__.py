@@ -4,6 +4,7 @@ Each subcommand is a module with add_parser(subparsers) and run(args) -> int.
 This is the only place that catches broadly, prints errors and picks exit
 codes (bpfsystrace.errors lists them; docs/errors.md documents them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,23 @@ import sys
 from .. import errors
 from . import attach, check, diff, doctor, learn, log, run, service, watch
 
-COMMANDS = (run.Run, attach.Attach, attach.Detach, attach.Status, service.Reload, service.Daemon, log.Log,
-            learn.Learn, learn.Suggest, watch.Watch, check.Check, check.Explain, check.Fmt, diff.Diff, doctor.Doctor)
+COMMANDS = (
+    run.Run,
+    attach.Attach,
+    attach.Detach,
+    attach.Status,
+    service.Reload,
+    service.Daemon,
+    log.Log,
+    learn.Learn,
+    learn.Suggest,
+    watch.Watch,
+    check.Check,
+    check.Explain,
+    check.Fmt,
+    diff.Diff,
+    doctor.Doctor,
+)
 
 EPILOG = """\
 typical use:
@@ -41,14 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bpfsystrace",
         description="Enforce OpenBSD systrace policies on Linux with BPF-LSM programs.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=version_text(),
-                   help="show the version and the kernel ABI, and exit")
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="show the version and the kernel ABI, and exit",
+    )
     _global_options(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)
-    for sp in sub.choices.values():          # `bpfsystrace check --debug` works too
+    for sp in sub.choices.values():  # `bpfsystrace check --debug` works too
         _global_options(sp.add_argument_group("global options"), argparse.SUPPRESS)
     return p
 
@@ -56,15 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
 def version_text() -> str:
     """'bpfsystrace 0.1.0 (kernel ABI 5)': the ABI the BPF object must carry."""
     from .. import __version__, abi
+
     return f"bpfsystrace {__version__} (kernel ABI {abi.BST_ABI_VERSION})"
 
 
 def _global_options(p, default) -> None:
     # SUPPRESS: an option given before the subcommand is not reset by the subparser
-    p.add_argument("--debug", action="store_true", default=default,
-                   help="show debug logging and tracebacks")
-    p.add_argument("-v", "--verbose", action="store_true", default=default,
-                   help="show progress and info messages")
+    p.add_argument("--debug", action="store_true", default=default, help="show debug logging and tracebacks")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show progress and info messages"
+    )
 
 
 class _Signal(Exception):
@@ -81,9 +104,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.debug = getattr(args, "debug", False)
     args.verbose = getattr(args, "verbose", False)
-    logging.basicConfig(level=logging.DEBUG if args.debug else
-                        logging.INFO if args.verbose else logging.WARNING,
-                        format="bpfsystrace: %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
+        format="bpfsystrace: %(levelname)s: %(message)s",
+    )
     if args.command is None:
         parser.print_help()
         return errors.EXIT_USAGE
@@ -93,8 +117,10 @@ def main(argv=None) -> int:
         return args.run(args)
     except errors.BpfsystraceError as e:
         logging.getLogger("bpfsystrace").debug("%s", e.msgid, exc_info=args.debug)
-        print(f"bpfsystrace: error: {e.render()}" if not isinstance(e, errors.PolicyError)
-              else e.render(), file=sys.stderr)
+        print(
+            f"bpfsystrace: error: {e.render()}" if not isinstance(e, errors.PolicyError) else e.render(),
+            file=sys.stderr,
+        )
         return e.exit_code
     except KeyboardInterrupt:
         return errors.EXIT_SIGNAL_BASE + signal.SIGINT
@@ -102,15 +128,19 @@ def main(argv=None) -> int:
         return errors.EXIT_SIGNAL_BASE + s.signum
     except BrokenPipeError:
         return errors.EXIT_OK
-    except PermissionError as e:      # a file only root may touch (the command did not ask first)
+    except PermissionError as e:  # a file only root may touch (the command did not ask first)
         logging.getLogger("bpfsystrace").debug("permission", exc_info=args.debug)
         where = f" ({e.filename})" if e.filename else ""
-        print(f"bpfsystrace: error: {args.command} needs root: permission denied{where}; "
-              f"run it with sudo", file=sys.stderr)
+        print(
+            f"bpfsystrace: error: {args.command} needs root: permission denied{where}; run it with sudo",
+            file=sys.stderr,
+        )
         return errors.EXIT_USAGE
     except Exception:
         import traceback
+
         traceback.print_exc()
-        print("bpfsystrace: internal error (a bug); please report it with the traceback above",
-              file=sys.stderr)
+        print(
+            "bpfsystrace: internal error (a bug); please report it with the traceback above", file=sys.stderr
+        )
         return errors.EXIT_INTERNAL

@@ -1,4 +1,5 @@
 """check and explain: what a policy says, without touching the kernel."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,26 +7,28 @@ import os
 import sys
 
 from .. import explain, pipeline
-from ..observe.escape import escape
-from ..model import syscalls
 from ..errors import EXIT_OK, UsageError
 from ..kernel import probe
+from ..model import syscalls
+from ..observe.escape import escape
 
 
 class Check:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "check", help="validate policies and show what the kernel will enforce",
+            "check",
+            help="validate policies and show what the kernel will enforce",
             description="Parse, check and compile policies. Prints a summary per policy: rules, "
-                        "how many the kernel enforces and, for the others, why not. Exit 1 with "
-                        "file:line:col messages when a policy is rejected (an empty file, one "
-                        "without a 'Policy:' header or a policy without rules is rejected too); "
-                        "warns of policies for programs that do not exist here.",
+            "how many the kernel enforces and, for the others, why not. Exit 1 with "
+            "file:line:col messages when a policy is rejected (an empty file, one "
+            "without a 'Policy:' header or a policy without rules is rejected too); "
+            "warns of policies for programs that do not exist here.",
             epilog="examples:\n  bpfsystrace check policies/usr_sbin_named\n"
-                   "  bpfsystrace check /etc/systrace/            every file of a directory\n"
-                   "  bpfsystrace check --stats policies/         automaton sizes, compile time",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
+            "  bpfsystrace check /etc/systrace/            every file of a directory\n"
+            "  bpfsystrace check --stats policies/         automaton sizes, compile time",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument("paths", nargs="+", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
         p.set_defaults(run=run_check)
@@ -38,13 +41,18 @@ def run_check(args) -> int:
         print(w.render(), file=sys.stderr)
     for pol in policies:
         if not os.path.exists(pol.binary):
-            print(f"{pol.coord}: warning: {pol.binary} does not exist on this host; this policy "
-                  f"applies to nothing until it does (attach says so too)", file=sys.stderr)
+            print(
+                f"{pol.coord}: warning: {pol.binary} does not exist on this host; this policy "
+                f"applies to nothing until it does (attach says so too)",
+                file=sys.stderr,
+            )
     for idx, pol in enumerate(policies):
         enforced = [r for r in pol.rules if r.enforced]
-        print(f"{pol.coord.file}: policy {pol.binary} ({pol.emulation}): {len(pol.rules)} rules, "
-              f"{len(enforced)} enforced, {len(pol.rules) - len(enforced)} not enforceable"
-              + (" [detached: not confined]" if pol.detached else ""))
+        print(
+            f"{pol.coord.file}: policy {pol.binary} ({pol.emulation}): {len(pol.rules)} rules, "
+            f"{len(enforced)} enforced, {len(pol.rules) - len(enforced)} not enforceable"
+            + (" [detached: not confined]" if pol.detached else "")
+        )
         by_reason: dict[str, list[str]] = {}
         for r in pol.rules:
             if not r.enforced:
@@ -59,17 +67,24 @@ def run_check(args) -> int:
             for (pidx, op), d in sorted(recs.dfas.items()):
                 if pidx == idx:
                     from ..model.syscalls import BY_OP
+
                     ntrans = sum(len(s.trans) for s in d.states)
                     print(f"  {BY_OP[op].name:<8} {len(d.states):>6} states {ntrans:>7} transitions")
     for op, hook in sorted(probe.missing_hooks().items()):
-        rules = sum(1 for p in policies for r in p.rules if r.enforced and
-                    syscalls.OPERATIONS[op].op in r.ops)
-        print(f"warning: the running kernel has no {hook} hook (Linux < {syscalls.HOOK_SINCE[hook]}): {op} is not "
-              f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
-              f"{op} call is permitted)", file=sys.stderr)
+        rules = sum(
+            1 for p in policies for r in p.rules if r.enforced and syscalls.OPERATIONS[op].op in r.ops
+        )
+        print(
+            f"warning: the running kernel has no {hook} hook (Linux < {syscalls.HOOK_SINCE[hook]}): {op} is not "
+            f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
+            f"{op} call is permitted)",
+            file=sys.stderr,
+        )
     if args.stats:
-        print(f"compiled in {recs.seconds * 1000:.1f} ms: {len(recs.states)} states, "
-              f"{len(recs.trans)} transitions, {len(recs.rules)} rules")
+        print(
+            f"compiled in {recs.seconds * 1000:.1f} ms: {len(recs.states)} states, "
+            f"{len(recs.trans)} transitions, {len(recs.rules)} rules"
+        )
     return EXIT_OK
 
 
@@ -77,31 +92,44 @@ class Explain:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "explain", help="which rule decides an operation, and why",
+            "explain",
+            help="which rule decides an operation, and why",
             description="Evaluate one operation against a policy with the reference evaluator. "
-                        "A path is resolved as the kernel renders it (symbolic links followed, "
-                        "e.g. /lib -> /usr/lib on merged-/usr hosts) and explain says so.",
+            "A path is resolved as the kernel renders it (symbolic links followed, "
+            "e.g. /lib -> /usr/lib on merged-/usr hosts) and explain says so.",
             epilog="examples:\n"
-                   "  bpfsystrace explain policies/usr_sbin_named fsread /etc/group\n"
-                   "  bpfsystrace explain policies/usr_sbin_named bind 'inet-[127.0.0.1]:53'\n"
-                   "  bpfsystrace explain policies/ execve /usr/bin/id --binary /usr/sbin/named",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("policy", metavar="POLICY", help="policy file (its first policy is used "
-                       "unless --binary picks another)")
-        p.add_argument("operation", metavar="OPERATION",
-                       help="one of: " + ", ".join(syscalls.OPERATIONS)
-                       + " (or a systrace name that one decides, e.g. lstat, unlinkat)")
-        p.add_argument("argument", metavar="ARG",
-                       help="the object: an absolute path, inet-[addr]:port, a unix socket "
-                            "path, a uid or gid, a signal name, a capability (CAP_NET_ADMIN), "
-                            "an option (PR_SET_MM) as in the policy language; \"\" for calls "
-                            "without one (reboot)")
+            "  bpfsystrace explain policies/usr_sbin_named fsread /etc/group\n"
+            "  bpfsystrace explain policies/usr_sbin_named bind 'inet-[127.0.0.1]:53'\n"
+            "  bpfsystrace explain policies/ execve /usr/bin/id --binary /usr/sbin/named",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "policy",
+            metavar="POLICY",
+            help="policy file (its first policy is used unless --binary picks another)",
+        )
+        p.add_argument(
+            "operation",
+            metavar="OPERATION",
+            help="one of: "
+            + ", ".join(syscalls.OPERATIONS)
+            + " (or a systrace name that one decides, e.g. lstat, unlinkat)",
+        )
+        p.add_argument(
+            "argument",
+            metavar="ARG",
+            help="the object: an absolute path, inet-[addr]:port, a unix socket "
+            "path, a uid or gid, a signal name, a capability (CAP_NET_ADMIN), "
+            "an option (PR_SET_MM) as in the policy language; \"\" for calls "
+            "without one (reboot)",
+        )
         p.add_argument("--binary", help="which policy of the file (by its Policy: path)")
         p.set_defaults(run=run_explain)
 
 
 def run_explain(args) -> int:
     from .. import explain_args
+
     op_name, note = explain_args.operation(args.operation)
     value, seen = explain_args.object_for(op_name, args.argument)
     policies, _ = pipeline.load_policies([args.policy])
@@ -122,17 +150,23 @@ class Fmt:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "fmt", help="print policies in canonical form",
+            "fmt",
+            help="print policies in canonical form",
             description="Print the policy with whitespace, quoting and parentheses normalised, so "
-                        "generated and hand-written policies diff cleanly. Rule order never "
-                        "changes (order is meaning); comments (own-line and trailing) are kept.",
+            "generated and hand-written policies diff cleanly. Rule order never "
+            "changes (order is meaning); comments (own-line and trailing) are kept.",
             epilog="examples:\n  bpfsystrace fmt policies/usr_sbin_named          print the canonical form\n"
-                   "  bpfsystrace fmt -w policies/usr_sbin_named       rewrite it in place\n"
-                   "  bpfsystrace fmt policies/x | diff policies/x -   what fmt would change",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
+            "  bpfsystrace fmt -w policies/usr_sbin_named       rewrite it in place\n"
+            "  bpfsystrace fmt policies/x | diff policies/x -   what fmt would change",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument("path", metavar="FILE")
-        p.add_argument("-w", "--write", action="store_true",
-                       help="rewrite FILE in place (atomically) instead of printing")
+        p.add_argument(
+            "-w",
+            "--write",
+            action="store_true",
+            help="rewrite FILE in place (atomically) instead of printing",
+        )
         p.set_defaults(run=run_fmt)
 
 
@@ -141,9 +175,12 @@ def run_fmt(args) -> int:
 
     from ..policy import parse_file, printer
     from ..state.atomic import write_atomic
+
     if os.path.isdir(args.path):
-        raise UsageError(f"fmt {args.path}: is a directory; fmt takes one policy file "
-                         f"(for f in {args.path.rstrip('/')}/*; do bpfsystrace fmt -w \"$f\"; done)")
+        raise UsageError(
+            f"fmt {args.path}: is a directory; fmt takes one policy file "
+            f"(for f in {args.path.rstrip('/')}/*; do bpfsystrace fmt -w \"$f\"; done)"
+        )
     if not os.path.isfile(args.path):
         raise UsageError(f"fmt: no such policy file: {args.path}")
     pf = parse_file(args.path)

@@ -1,10 +1,12 @@
 """diff: what a policy change changes, decided from the automata (not the text)."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .. import diff as diff_mod, pipeline
+from .. import diff as diff_mod
+from .. import pipeline
 from ..errors import EXIT_OK, EXIT_USAGE, BpfsystraceError, PolicyError, UsageError
 from ..model import check as check_mod
 from ..policy import parse
@@ -16,7 +18,8 @@ class Diff:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "diff", help="show what two policy versions decide differently (not their text)",
+            "diff",
+            help="show what two policy versions decide differently (not their text)",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Compile both sides as 'attach' would and compare their automata: for every
@@ -35,14 +38,23 @@ examples:
   bpfsystrace diff /etc/systrace/usr_sbin_named usr_sbin_named.new
   bpfsystrace diff policies.old/ policies/            # directories: every policy
   bpfsystrace diff --default permit old/ new/ && echo "same decisions"
-  bpfsystrace reload --cgroup named.slice --dry-run   # what a reload would change""")
+  bpfsystrace reload --cgroup named.slice --dry-run   # what a reload would change""",
+        )
         p.add_argument("old", metavar="OLD", help="policy file or directory")
         p.add_argument("new", metavar="NEW", help="policy file or directory")
-        p.add_argument("--default", default="deny", metavar="deny|permit|FILE",
-                       help="policy of processes without one, on both sides (default: deny)")
-        p.add_argument("--examples", type=int, default=3, metavar="N",
-                       help="examples per kind of change (one per pair of deciding rules; "
-                            "default 3)")
+        p.add_argument(
+            "--default",
+            default="deny",
+            metavar="deny|permit|FILE",
+            help="policy of processes without one, on both sides (default: deny)",
+        )
+        p.add_argument(
+            "--examples",
+            type=int,
+            default=3,
+            metavar="N",
+            help="examples per kind of change (one per pair of deciding rules; default 3)",
+        )
         p.set_defaults(run=run_diff)
 
 
@@ -82,11 +94,15 @@ def side_from_texts(texts, default, default_spec: str, label: str) -> diff_mod.S
 def report(old: diff_mod.Side, new: diff_mod.Side, per_kind: int, out, indent: str = "") -> int:
     """Print the differences; EXIT_OK when none, EXIT_DIFFERENT otherwise."""
     for binary in sorted(set(old.policies) - set(new.policies)):
-        out.write(f"{indent}{binary}: policy only in {old.label} (in {new.label} its processes "
-                  f"get the default, {new.default})\n")
+        out.write(
+            f"{indent}{binary}: policy only in {old.label} (in {new.label} its processes "
+            f"get the default, {new.default})\n"
+        )
     for binary in sorted(set(new.policies) - set(old.policies)):
-        out.write(f"{indent}{binary}: policy only in {new.label} (in {old.label} its processes "
-                  f"get the default, {old.default})\n")
+        out.write(
+            f"{indent}{binary}: policy only in {new.label} (in {old.label} its processes "
+            f"get the default, {old.default})\n"
+        )
     diffs = diff_mod.diff(old, new, max(per_kind, 1))
     for d in diffs:
         out.write(f"{indent}{d.binary}: {d.op}\n")
@@ -95,18 +111,21 @@ def report(old: diff_mod.Side, new: diff_mod.Side, per_kind: int, out, indent: s
             out.write(f"{indent}      {old.label.lower()}: {c.old.describe()}\n")
             out.write(f"{indent}      {new.label.lower()}: {c.new.describe()}\n")
         for kind, n in d.more.items():
-            out.write(f"{indent}  ({n} more {kind} example{'s' * (n != 1)}, decided by other "
-                      f"rules: --examples N shows more)\n")
+            out.write(
+                f"{indent}  ({n} more {kind} example{'s' * (n != 1)}, decided by other "
+                f"rules: --examples N shows more)\n"
+            )
         if not d.complete:
-            out.write(f"{indent}  (search stopped after {diff_mod.MAX_PAIRS} state pairs: "
-                      f"there may be more changes)\n")
+            out.write(
+                f"{indent}  (search stopped after {diff_mod.MAX_PAIRS} state pairs: "
+                f"there may be more changes)\n"
+            )
     if not diffs:
         out.write(f"{indent}no difference in decisions\n")
         return EXIT_OK
     n = len(diffs)
     out.write(f"{indent}{n} executable/operation pair{'s' * (n != 1)} decide differently\n")
     return EXIT_DIFFERENT
-
 
 
 def dry_run(metas) -> int:
@@ -116,14 +135,17 @@ def dry_run(metas) -> int:
         print(f"{meta.cgroup} (generation {meta.gen}): a reload would swap in")
         try:
             if not meta.texts:
-                raise UsageError(f"{meta.cgroup} was attached by a bpfsystrace that did not keep "
-                                 f"its policy text; reload it once, then --dry-run works")
+                raise UsageError(
+                    f"{meta.cgroup} was attached by a bpfsystrace that did not keep "
+                    f"its policy text; reload it once, then --dry-run works"
+                )
             has_file = meta.default_spec not in ("deny", "permit")
             texts = meta.texts[:-1] if has_file else meta.texts
             old_default = _policy_from_text(meta.texts[-1]) if has_file else meta.default_spec
             old = side_from_texts(texts, old_default, meta.default_spec, "IN FORCE")
-            new = side_from_paths(meta.sources, pipeline.load_default(meta.default_spec),
-                                  meta.default_spec, "ON DISK")
+            new = side_from_paths(
+                meta.sources, pipeline.load_default(meta.default_spec), meta.default_spec, "ON DISK"
+            )
         except PolicyError as e:
             print(e.render(), file=sys.stderr)
             print(f"bpfsystrace: {meta.cgroup}: a reload would be refused", file=sys.stderr)

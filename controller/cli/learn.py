@@ -1,4 +1,5 @@
 """learn, suggest: write policies from what processes did (systrace -A, aa-logprof)."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,15 +23,27 @@ def _say(msg: str) -> None:
 
 
 def _writer_options(p) -> None:
-    p.add_argument("--collapse", type=int, default=0, metavar="N",
-                   help="more than N objects of one operation in one directory become one "
-                        "rule 'match \"DIR/*\"' (default 0: never)")
-    p.add_argument("--no-ephemeral", dest="ephemeral", action="store_false",
-                   help="keep binds to port 0 as observed instead of 'match \"inet-*:0\"'")
+    p.add_argument(
+        "--collapse",
+        type=int,
+        default=0,
+        metavar="N",
+        help="more than N objects of one operation in one directory become one "
+        "rule 'match \"DIR/*\"' (default 0: never)",
+    )
+    p.add_argument(
+        "--no-ephemeral",
+        dest="ephemeral",
+        action="store_false",
+        help="keep binds to port 0 as observed instead of 'match \"inet-*:0\"'",
+    )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--merge", action="store_true",
-                   help="add what is new to the policy files already in DIR (hand-written "
-                        "rules stay as they are, in their order; new rules follow them)")
+    g.add_argument(
+        "--merge",
+        action="store_true",
+        help="add what is new to the policy files already in DIR (hand-written "
+        "rules stay as they are, in their order; new rules follow them)",
+    )
     g.add_argument("--force", action="store_true", help="replace existing files in DIR")
 
 
@@ -38,7 +51,8 @@ class Learn:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "learn", help="watch a cgroup and write a policy per executable (systrace -A)",
+            "learn",
+            help="watch a cgroup and write a policy per executable (systrace -A)",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Attach to the cgroup in learn mode: every file open, bind, connect and exec of
@@ -56,18 +70,35 @@ same time: nothing is missed.""",
             epilog="""\
 examples:
   bpfsystrace learn --cgroup named.slice --duration 600 -o policies/
-  bpfsystrace learn --cgroup web.slice --collapse 8 -o policies/ --merge""")
-        p.add_argument("--cgroup", required=True, metavar="CGROUP",
-                       help="the cgroup to learn on (as for attach: relative to the cgroup2 "
-                            "mount, or absolute); it must not be attached")
-        p.add_argument("-o", "--output", required=True, metavar="DIR",
-                       help="directory for the policy files")
-        p.add_argument("--duration", type=float, metavar="S",
-                       help="learn for S seconds (default: until Ctrl-C or SIGTERM)")
-        p.add_argument("--manager", default="auto", metavar="auto|none|PATH",
-                       help="as for attach: the service manager's children are not watched")
-        p.add_argument("--progress", type=float, default=2.0, metavar="S",
-                       help="seconds between progress lines (default 2; 0: none)")
+  bpfsystrace learn --cgroup web.slice --collapse 8 -o policies/ --merge""",
+        )
+        p.add_argument(
+            "--cgroup",
+            required=True,
+            metavar="CGROUP",
+            help="the cgroup to learn on (as for attach: relative to the cgroup2 "
+            "mount, or absolute); it must not be attached",
+        )
+        p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the policy files")
+        p.add_argument(
+            "--duration",
+            type=float,
+            metavar="S",
+            help="learn for S seconds (default: until Ctrl-C or SIGTERM)",
+        )
+        p.add_argument(
+            "--manager",
+            default="auto",
+            metavar="auto|none|PATH",
+            help="as for attach: the service manager's children are not watched",
+        )
+        p.add_argument(
+            "--progress",
+            type=float,
+            default=2.0,
+            metavar="S",
+            help="seconds between progress lines (default 2; 0: none)",
+        )
         _writer_options(p)
         p.set_defaults(run=run_learn)
 
@@ -80,11 +111,13 @@ def run_learn(args) -> int:
     if any(t.cgroup_id == cgid for t in targets):
         raise TargetError(f"{cgpath} is attached: detach it before learning on it")
     if args.merge:
-        learn.existing_policies(args.output)      # unreadable policies fail now, not after
+        learn.existing_policies(args.output)  # unreadable policies fail now, not after
     started = time.time()
     meta = attachments.attach(args.cgroup, [], "permit", args.manager, mode="learn")
-    _say(f"learning on {meta.cgroup} (generation {meta.gen}); "
-         + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop"))
+    _say(
+        f"learning on {meta.cgroup} (generation {meta.gen}); "
+        + (f"for {args.duration:g} s" if args.duration else "Ctrl-C to stop")
+    )
     obs = learn.Observer()
 
     def on_event(d: dict) -> None:
@@ -96,9 +129,10 @@ def run_learn(args) -> int:
 
     def on_signal(_sig, _frame):
         stop[0] = True
+
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     k = None
-    reader = journal.Reader(after=journal.last_seq())     # events read through the journal
+    reader = journal.Reader(after=journal.last_seq())  # events read through the journal
     try:
         k = loader.open_kernel()
         base = maps.counters(k)[abi.BST_CNT_LEARN_SEEN]
@@ -113,13 +147,15 @@ def run_learn(args) -> int:
                 repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
                 _progress(obs, repeats, args)
         repeats = maps.counters(k)[abi.BST_CNT_LEARN_SEEN] - base
-        journal.drain_around(lambda: attachments.detach(args.cgroup))   # loses nothing
+        journal.drain_around(lambda: attachments.detach(args.cgroup))  # loses nothing
         for d in reader.read():
             on_event(d)
     finally:
         # never leave a permit-everything attachment behind
-        if any(t.cgroup_id == meta.cgroup_id and t.meta and t.meta.mode == "learn"
-               for t in attachments.status()[0]):
+        if any(
+            t.cgroup_id == meta.cgroup_id and t.meta and t.meta.mode == "learn"
+            for t in attachments.status()[0]
+        ):
             attachments.detach(args.cgroup)
         reader.close()
         if k is not None:
@@ -127,8 +163,7 @@ def run_learn(args) -> int:
         for s, h in old.items():
             signal.signal(s, h)
     seconds = time.time() - started
-    _say(f"stopped after {seconds:.0f} s: {obs.events + repeats} events seen, "
-         f"{obs.events} distinct")
+    _say(f"stopped after {seconds:.0f} s: {obs.events + repeats} events seen, {obs.events} distinct")
     command = "bpfsystrace " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "bpfsystrace learn"
     comment = learn.header(command, meta.cgroup, started, seconds, obs.events)
     _write(args, obs, comment)
@@ -137,29 +172,33 @@ def run_learn(args) -> int:
 
 def _progress(obs, repeats: int, args) -> None:
     rules = obs.rule_count(args.collapse, args.ephemeral)
-    _say(f"learning: {obs.events + repeats} events seen ({obs.events} distinct), "
-         f"{len(obs.by_exe)} executables, {rules} rules so far")
+    _say(
+        f"learning: {obs.events + repeats} events seen ({obs.events} distinct), "
+        f"{len(obs.by_exe)} executables, {rules} rules so far"
+    )
 
 
 def _write(args, obs, comment) -> None:
     observed, unnamed = obs.policies()
     for u in unnamed:
-        _say(f"note: no policy written for an executable whose path could not be found "
-             f"(it exec'd or exited before it was read, e.g. a launcher's child before its "
-             f"exec): {escape(u)}")
+        _say(
+            f"note: no policy written for an executable whose path could not be found "
+            f"(it exec'd or exited before it was read, e.g. a launcher's child before its "
+            f"exec): {escape(u)}"
+        )
     for t in obs.truncated[:10]:
         _say(f"warning: object longer than {abi.BST_EVENT_STR - 1} bytes not learned: {escape(t)}")
     if not observed:
         _say("nothing observed: no policy written")
         return
     try:
-        written = learn.write_policies(args.output, observed, args.merge, args.force,
-                                       args.collapse, args.ephemeral, comment)
+        written = learn.write_policies(
+            args.output, observed, args.merge, args.force, args.collapse, args.ephemeral, comment
+        )
     except (UsageError, PolicyError, OSError) as e:
         # what was learned is not lost: write it where nothing can conflict
         spare = tempfile.mkdtemp(prefix="bpfsystrace-learned-")
-        learn.write_policies(spare, observed, False, True, args.collapse, args.ephemeral,
-                             comment)
+        learn.write_policies(spare, observed, False, True, args.collapse, args.ephemeral, comment)
         _say(f"cannot write to {args.output}; the learned policies are in {spare}")
         raise e
     for w in written:
@@ -173,7 +212,8 @@ class Suggest:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "suggest", help="turn audit-mode denials into the rules that would permit them",
+            "suggest",
+            help="turn audit-mode denials into the rules that would permit them",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Read audit denials ('attach --mode audit': what the policy would have denied)
@@ -187,14 +227,24 @@ denies is reported, never overridden).""",
             epilog="""\
 examples:
   bpfsystrace suggest --from /var/log/bpfsystrace/events.json --since 2h
-  bpfsystrace suggest --from events.json --cgroup named.slice -o /etc/systrace --merge""")
-        p.add_argument("--from", dest="sources", action="append", metavar="FILE",
-                       help="JSON event log (repeatable); default: the event journal")
-        p.add_argument("--since", metavar="TIME",
-                       help="only events since TIME: 2026-11-29T04:00:00 (UTC), or 30s, 10m, 2h, 1d ago")
+  bpfsystrace suggest --from events.json --cgroup named.slice -o /etc/systrace --merge""",
+        )
+        p.add_argument(
+            "--from",
+            dest="sources",
+            action="append",
+            metavar="FILE",
+            help="JSON event log (repeatable); default: the event journal",
+        )
+        p.add_argument(
+            "--since",
+            metavar="TIME",
+            help="only events since TIME: 2026-11-29T04:00:00 (UTC), or 30s, 10m, 2h, 1d ago",
+        )
         p.add_argument("--cgroup", metavar="CGROUP", help="only events of this attachment")
-        p.add_argument("--denied", action="store_true",
-                       help="also use enforced denials, not only audit-mode ones")
+        p.add_argument(
+            "--denied", action="store_true", help="also use enforced denials, not only audit-mode ones"
+        )
         p.add_argument("-o", "--output", metavar="DIR", help="write policy files to DIR")
         _writer_options(p)
         p.set_defaults(run=run_suggest)
@@ -207,8 +257,14 @@ def parse_since(text: str | None, now: float | None = None) -> float:
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text.strip())
     if m:
         return now - float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+    for fmt in (
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d",
+    ):
         try:
             return float(calendar.timegm(time.strptime(text.strip(), fmt)))
         except ValueError:
@@ -220,20 +276,23 @@ def run_suggest(args) -> int:
     since = parse_since(args.since)
     cgpath = system.resolve_cgroup(args.cgroup) if args.cgroup else None
     actions = {"audit_deny"} | ({"deny"} if args.denied else set())
-    observed, skipped, n = denials.by_policy(denials.records(args.sources), since, cgpath,
-                                             actions)
+    observed, skipped, n = denials.by_policy(denials.records(args.sources), since, cgpath, actions)
     if skipped:
-        _say(f"{len(skipped)} denials under the default policy (processes without a policy "
-             f"of their own) have no policy to go to: " + "; ".join(sorted(set(skipped))[:10]))
+        _say(
+            f"{len(skipped)} denials under the default policy (processes without a policy "
+            f"of their own) have no policy to go to: " + "; ".join(sorted(set(skipped))[:10])
+        )
     if not observed:
         _say(f"no audit denials to turn into rules ({n} events matched)")
         return EXIT_OK
-    comment = learn.header("bpfsystrace " + shlex.join(sys.argv[1:]), cgpath or "(any)",
-                           time.time(), 0, n, what="suggested")
+    comment = learn.header(
+        "bpfsystrace " + shlex.join(sys.argv[1:]), cgpath or "(any)", time.time(), 0, n, what="suggested"
+    )
     comment[0] = comment[0].replace(" (0 s)", "")
     if args.output:
-        for w in learn.write_policies(args.output, observed, args.merge, args.force,
-                                      args.collapse, args.ephemeral, comment):
+        for w in learn.write_policies(
+            args.output, observed, args.merge, args.force, args.collapse, args.ephemeral, comment
+        ):
             how = "merged into" if w.merged else "wrote"
             _say(f"{how} {w.path}: {w.binary}, {w.added} new rule{'s' * (w.added != 1)}")
             for op, obj, where in w.denied_by_hand:

@@ -1,4 +1,5 @@
 """run: one command confined from its first instruction (systrace -a, firejail)."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,11 @@ class Run:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "run", help="run one command confined by its policy, in a cgroup of its own",
+            "run",
+            help="run one command confined by its policy, in a cgroup of its own",
             usage="bpfsystrace run [-h] [--policy FILE|DIR] [--default deny|permit|FILE]\n"
-                  "                       [--mode enforce|audit|learn] [-o DIR] [--collapse N]\n"
-                  "                       [--no-ephemeral] [--merge | --force] -- CMD [ARGS...]",
+            "                       [--mode enforce|audit|learn] [-o DIR] [--collapse N]\n"
+            "                       [--no-ephemeral] [--merge | --force] -- CMD [ARGS...]",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Run CMD confined from its first instruction: a fresh cgroup is made (a systemd
@@ -48,14 +50,28 @@ examples:
   bpfsystrace run --policy policies/usr_sbin_named -- /usr/sbin/named -g -u bind
   bpfsystrace run --policy /etc/systrace/ --mode audit -- ./build.sh   # report, do not deny
   bpfsystrace run --mode learn -o policies/ -- curl -s https://example.org/
-  bpfsystrace run --policy policies/ --default permit -- make test""")
-        p.add_argument("--policy", action="append", default=[], metavar="FILE|DIR",
-                       help="policy file or directory (repeatable)")
-        p.add_argument("--default", default="deny", metavar="deny|permit|FILE",
-                       help="policy of processes whose executable has none (default: deny)")
-        p.add_argument("--mode", choices=attachments.MODES, default="enforce",
-                       help="enforce (default), audit (report denials, permit them) or learn "
-                            "(permit everything, write policies to -o DIR when CMD exits)")
+  bpfsystrace run --policy policies/ --default permit -- make test""",
+        )
+        p.add_argument(
+            "--policy",
+            action="append",
+            default=[],
+            metavar="FILE|DIR",
+            help="policy file or directory (repeatable)",
+        )
+        p.add_argument(
+            "--default",
+            default="deny",
+            metavar="deny|permit|FILE",
+            help="policy of processes whose executable has none (default: deny)",
+        )
+        p.add_argument(
+            "--mode",
+            choices=attachments.MODES,
+            default="enforce",
+            help="enforce (default), audit (report denials, permit them) or learn "
+            "(permit everything, write policies to -o DIR when CMD exits)",
+        )
         p.add_argument("-o", "--output", metavar="DIR", help="--mode learn: where policies go")
         learn_cli._writer_options(p)
         p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
@@ -80,6 +96,7 @@ def run_run(args) -> int:
     def on_signal(signum, _frame):
         got.append(signum)
         child.forward(signum)
+
     old = {s: signal.signal(s, on_signal) for s in runner.FORWARD}
     tty = _Foreground(child.pid)
     try:
@@ -89,8 +106,10 @@ def run_run(args) -> int:
         meta = attachments.attach(cg, args.policy, args.default, "none", mode=args.mode)
         child.attached = True
         if args.verbose:
-            _say(f"{'auditing' if args.mode == 'audit' else 'enforcing'} on {meta.cgroup} "
-                 f"(generation {meta.gen}); running {shlex.join(argv)}")
+            _say(
+                f"{'auditing' if args.mode == 'audit' else 'enforcing'} on {meta.cgroup} "
+                f"(generation {meta.gen}); running {shlex.join(argv)}"
+            )
         tty.give()
         child.start()
         return child.wait()
@@ -112,15 +131,24 @@ def check_covered(args, path: str) -> None:
         except OSError:
             continue
     default = pipeline.load_default(args.default)
-    d = explain.decide(default if not isinstance(default, str) else None, abi.BST_OP_EXECVE,
-                       os.path.realpath(path), default if isinstance(default, str) else "deny")
+    d = explain.decide(
+        default if not isinstance(default, str) else None,
+        abi.BST_OP_EXECVE,
+        os.path.realpath(path),
+        default if isinstance(default, str) else "deny",
+    )
     if d.permitted:
         return
     which = f"the default policy ({args.default})"
-    msg = (f"{path} has no policy" + (f" in {', '.join(args.policy)}" if args.policy else "")
-           + f", so it runs under {which}, which denies its exec ({d.describe()})")
-    hint = ("give its policy with --policy (write one with 'bpfsystrace run --mode learn -o "
-            "DIR -- CMD'), or a --default permit|FILE that permits executing it")
+    msg = (
+        f"{path} has no policy"
+        + (f" in {', '.join(args.policy)}" if args.policy else "")
+        + f", so it runs under {which}, which denies its exec ({d.describe()})"
+    )
+    hint = (
+        "give its policy with --policy (write one with 'bpfsystrace run --mode learn -o "
+        "DIR -- CMD'), or a --default permit|FILE that permits executing it"
+    )
     if args.mode == "audit":
         _say(f"warning: {msg}; audit mode permits it and reports it ({hint})")
         return
@@ -166,6 +194,7 @@ def _learn(args, child, cg, argv, tty) -> int:
         ev = events.decode(data)
         if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
             obs.add(ev)
+
     k = loader.open_kernel()
     rb = libbpf.RingBuffer(k.events_fd, on_event)
     try:
@@ -180,10 +209,11 @@ def _learn(args, child, cg, argv, tty) -> int:
         rb.close()
         k.close()
     seconds = time.time() - started
-    _say(f"{shlex.join(argv)} exited with status {status} after {seconds:.1f} s: "
-         f"{obs.events} distinct events")
-    comment = learn.header("bpfsystrace " + shlex.join(sys.argv[1:]), meta.cgroup, started,
-                           seconds, obs.events)
+    _say(
+        f"{shlex.join(argv)} exited with status {status} after {seconds:.1f} s: {obs.events} distinct events"
+    )
+    comment = learn.header(
+        "bpfsystrace " + shlex.join(sys.argv[1:]), meta.cgroup, started, seconds, obs.events
+    )
     learn_cli._write(args, obs, comment)
     return status
-

@@ -1,4 +1,5 @@
 """daemon, reload: run the controller service, replace policies in force."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,17 +13,27 @@ from ..kernel import system
 def add_service_options(p) -> None:
     """Options shared by `daemon` and `attach --foreground`."""
     g = p.add_argument_group("service options")
-    g.add_argument("--metrics-address", metavar="HOST:PORT",
-                   help="serve Prometheus metrics on http://HOST:PORT/metrics "
-                        "(e.g. 127.0.0.1:9479)")
-    g.add_argument("--no-syslog", dest="syslog", action="store_false", default=None,
-                   help="do not send events to syslog (default: AUTHPRIV.WARNING to /dev/log)")
-    g.add_argument("--syslog-socket", metavar="PATH",
-                   help="the syslog socket (default /dev/log)")
-    g.add_argument("--log-file", metavar="FILE|-",
-                   help="also append every event to FILE ('-': standard output)")
-    g.add_argument("--log-format", choices=("text", "json"),
-                   help="format of --log-file: systrace's text lines (default) or JSON lines")
+    g.add_argument(
+        "--metrics-address",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics on http://HOST:PORT/metrics (e.g. 127.0.0.1:9479)",
+    )
+    g.add_argument(
+        "--no-syslog",
+        dest="syslog",
+        action="store_false",
+        default=None,
+        help="do not send events to syslog (default: AUTHPRIV.WARNING to /dev/log)",
+    )
+    g.add_argument("--syslog-socket", metavar="PATH", help="the syslog socket (default /dev/log)")
+    g.add_argument(
+        "--log-file", metavar="FILE|-", help="also append every event to FILE ('-': standard output)"
+    )
+    g.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="format of --log-file: systrace's text lines (default) or JSON lines",
+    )
 
 
 def options_from(args, base: daemon.Options | None = None) -> daemon.Options:
@@ -44,7 +55,8 @@ class Daemon:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "daemon", help="run the controller service (follow cgroups, reload, log, metrics)",
+            "daemon",
+            help="run the controller service (follow cgroups, reload, log, metrics)",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Keep attachments in force and report what they decide, until SIGTERM.
@@ -78,7 +90,8 @@ configuration file (INI), e.g. /etc/bpfsystrace/bpfsystrace.conf:
 examples:
   bpfsystrace daemon --config /etc/bpfsystrace/bpfsystrace.conf
   bpfsystrace daemon --metrics-address 127.0.0.1:9479 --log-file - --log-format json
-  systemctl reload bpfsystrace      (SIGHUP: reload every policy)""")
+  systemctl reload bpfsystrace      (SIGHUP: reload every policy)""",
+        )
         p.add_argument("--config", metavar="FILE", help="configuration file (see below)")
         add_service_options(p)
         p.set_defaults(run=run_daemon)
@@ -92,8 +105,14 @@ def run_daemon(args) -> int:
 
 def run_foreground(args) -> int:
     """attach --foreground: the daemon, for this one attachment."""
-    spec = daemon.Spec(args.cgroup, args.cgroup, args.policy, args.default, args.manager,
-                       mode=getattr(args, "mode", "enforce"))
+    spec = daemon.Spec(
+        args.cgroup,
+        args.cgroup,
+        args.policy,
+        args.default,
+        args.manager,
+        mode=getattr(args, "mode", "enforce"),
+    )
     opts = options_from(args, daemon.Options(specs=[spec]))
     if opts.log_file is None:
         opts.log_file = "-"
@@ -104,28 +123,36 @@ class Reload:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "reload", help="re-read the policy files of attachments and swap them in atomically",
+            "reload",
+            help="re-read the policy files of attachments and swap them in atomically",
             description="Compile the policy files an attachment was made from again and replace "
-                        "the policies in force with one map update. If anything fails (a syntax "
-                        "error, a missing or empty file, a policy in force that the files no "
-                        "longer hold) the old policies stay in force and the error is "
-                        "printed (exit 1). The running daemon notices by itself.",
+            "the policies in force with one map update. If anything fails (a syntax "
+            "error, a missing or empty file, a policy in force that the files no "
+            "longer hold) the old policies stay in force and the error is "
+            "printed (exit 1). The running daemon notices by itself.",
             epilog="examples:\n  bpfsystrace reload --all\n  bpfsystrace reload --cgroup named.slice\n"
-                   "  bpfsystrace reload --cgroup named.slice --allow-drop   # a policy file was "
-                   "removed on purpose\n"
-                   "  bpfsystrace reload --cgroup named.slice --dry-run   # what would change "
-                   "(as 'bpfsystrace diff')",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
+            "  bpfsystrace reload --cgroup named.slice --allow-drop   # a policy file was "
+            "removed on purpose\n"
+            "  bpfsystrace reload --cgroup named.slice --dry-run   # what would change "
+            "(as 'bpfsystrace diff')",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
         g.add_argument("--all", action="store_true", help="every attachment")
-        p.add_argument("--allow-drop", action="store_true",
-                       help="accept a new generation that lacks a policy in force (a policy "
-                            "file removed or emptied on purpose); without it such a reload is "
-                            "refused and the old generation stays")
-        p.add_argument("--dry-run", action="store_true",
-                       help="swap nothing: print what the reload would change in decisions, as "
-                            "'bpfsystrace diff' does (exit 0 nothing, 1 changes, 2 trouble)")
+        p.add_argument(
+            "--allow-drop",
+            action="store_true",
+            help="accept a new generation that lacks a policy in force (a policy "
+            "file removed or emptied on purpose); without it such a reload is "
+            "refused and the old generation stays",
+        )
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="swap nothing: print what the reload would change in decisions, as "
+            "'bpfsystrace diff' does (exit 0 nothing, 1 changes, 2 trouble)",
+        )
         p.set_defaults(run=run_reload)
 
 
@@ -142,6 +169,7 @@ def run_reload(args) -> int:
         return EXIT_OK
     if args.dry_run:
         from . import diff
+
         return diff.dry_run(metas)
     status = EXIT_OK
     for meta in metas:
@@ -149,13 +177,18 @@ def run_reload(args) -> int:
             new = attachments.reload(meta, allow_drop=args.allow_drop)
         except PolicyError as e:
             print(e.render(), file=sys.stderr)
-            print(f"bpfsystrace: {meta.cgroup}: reload refused, generation {meta.gen} stays in "
-                  f"force", file=sys.stderr)
+            print(
+                f"bpfsystrace: {meta.cgroup}: reload refused, generation {meta.gen} stays in force",
+                file=sys.stderr,
+            )
             status = EXIT_POLICY
             continue
         except BpfsystraceError as e:
-            print(f"bpfsystrace: error: {meta.cgroup}: {e.render()}\nbpfsystrace: "
-                  f"generation {meta.gen} stays in force", file=sys.stderr)
+            print(
+                f"bpfsystrace: error: {meta.cgroup}: {e.render()}\nbpfsystrace: "
+                f"generation {meta.gen} stays in force",
+                file=sys.stderr,
+            )
             status = max(status, e.exit_code)
             continue
         print(f"bpfsystrace: {new.cgroup}: generation {meta.gen} -> {new.gen}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """watch: decisions live, and the rule for a denial written on the spot (systrace -a's
 real-time interface; aa-logprof's review)."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,8 @@ class Watch:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
-            "watch", help="live view of decisions; permit or deny a denial on the spot",
+            "watch",
+            help="live view of decisions; permit or deny a denial on the spot",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             description="""\
 Show, as they happen, the allowed/denied counts of every attachment and
@@ -45,7 +47,8 @@ nothing away from the daemon's syslog or another reader.""",
 examples:
   bpfsystrace watch
   bpfsystrace watch --cgroup named.slice
-  bpfsystrace watch --cgroup named.slice | tee denials.txt   # plain lines""")
+  bpfsystrace watch --cgroup named.slice | tee denials.txt   # plain lines""",
+        )
         p.add_argument("--cgroup", metavar="CGROUP", help="only this attachment")
         p.set_defaults(run=run_watch)
 
@@ -68,8 +71,7 @@ def _stream(model, src) -> int:
             if d is not None:
                 e = watch.propose(d)
                 rule = "; ".join(e.lines) if e.lines else e.why_none
-                print(f"{time.strftime('%H:%M:%S')} {_line(d)}\n    would permit: {rule}",
-                      flush=True)
+                print(f"{time.strftime('%H:%M:%S')} {_line(d)}\n    would permit: {rule}", flush=True)
 
 
 def _line(d) -> str:
@@ -83,10 +85,10 @@ class _Screen:
     def __init__(self, scr, model, src):
         self.scr, self.model, self.src = scr, model, src
         self.sel = 0
-        self.pending = None          # (Edit, denial) shown, written on Enter
+        self.pending = None  # (Edit, denial) shown, written on Enter
         self.msg = ""
         self.counted = 0.0
-        self._prop = None            # (denial key, Edit): what the selected one would add
+        self._prop = None  # (denial key, Edit): what the selected one would add
 
     def loop(self) -> int:
         curses.curs_set(0)
@@ -94,7 +96,7 @@ class _Screen:
         while True:
             for ev in self.src.poll(0):
                 if self.model.add(ev) is not None and self.sel:
-                    self.sel += 1              # keep the same denial selected
+                    self.sel += 1  # keep the same denial selected
             if time.monotonic() - self.counted > 1:
                 self.model.refresh_counts()
                 self.counted = time.monotonic()
@@ -179,14 +181,14 @@ class _Screen:
         h, w = s.getmaxyx()
         self.put(0, 0, "bpfsystrace watch  " + HELP, curses.A_REVERSE)
         y = 1
-        for cg, pol, allowed, denied in self.model.counts[:max(1, h // 4)]:
+        for cg, pol, allowed, denied in self.model.counts[: max(1, h // 4)]:
             where = "" if self.model.cgroup else f"  [{cg.rsplit('/', 1)[-1]}]"
             self.put(y, 0, f"{allowed:>6} allowed {denied:>6} denied  {pol}{where}")
             y += 1
         self.put(y, 0, "newest denials", curses.A_BOLD)
         y += 1
         d = self.selected()
-        bottom = []                   # wrapped, so a long path and rule fit 80 columns
+        bottom = []  # wrapped, so a long path and rule fit 80 columns
         if d is not None:
             edit = self.pending[0] if self.pending else self.proposal(d)
             what = "; ".join(edit.lines) if edit.lines else edit.why_none
@@ -196,16 +198,16 @@ class _Screen:
         rows = max(1, h - y - len(bottom) - 1)
         ds = self.model.denials
         top = max(0, self.sel - rows + 1)
-        for i, den in enumerate(ds[top:top + rows]):
+        for i, den in enumerate(ds[top : top + rows]):
             attr = curses.A_REVERSE if top + i == self.sel else 0
-            self.put(y + i, 0, f"{time.strftime('%H:%M:%S', time.localtime(den.time))} "
-                               f"{_line(den)}", attr)
+            self.put(y + i, 0, f"{time.strftime('%H:%M:%S', time.localtime(den.time))} {_line(den)}", attr)
         for i, text in enumerate(bottom):
             self.put(h - len(bottom) + i, 0, text)
         s.refresh()
 
 
 def _wrap(text: str, width: int, most: int) -> list[str]:
-    lines = textwrap.wrap(text, max(20, width - 1), break_long_words=True,
-                          break_on_hyphens=False, subsequent_indent="  ") or [""]
+    lines = textwrap.wrap(
+        text, max(20, width - 1), break_long_words=True, break_on_hyphens=False, subsequent_indent="  "
+    ) or [""]
     return lines[:most]

@@ -9,6 +9,7 @@ Each state has a default successor and explicit transitions only for bytes
 that go elsewhere; a state that can never be left is FINAL, and the kernel
 stops walking there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -87,8 +88,11 @@ def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
         s, e = atom_fragment(nfa, a.op, a.value)
         if part is not None:
             sep = nfa.literal(b"\0")
-            s, e = (nfa.concat((s, e), sep, nfa.any_star()) if part(a) == 0
-                    else nfa.concat(nfa.any_star(), sep, (s, e)))
+            s, e = (
+                nfa.concat((s, e), sep, nfa.any_star())
+                if part(a) == 0
+                else nfa.concat(nfa.any_star(), sep, (s, e))
+            )
         nfa.epsilon(start, s)
         nfa.accept[e] = i
     return _Builder(nfa, exprs, index, max_states).run(start)
@@ -100,7 +104,7 @@ def _monotone(expr: Expr) -> bool:
         return True
     if hasattr(expr, "left"):
         return _monotone(expr.left) and _monotone(expr.right)
-    return False          # Not, Const
+    return False  # Not, Const
 
 
 class _Builder:

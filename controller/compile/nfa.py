@@ -15,6 +15,7 @@ Semantics (the reference evaluator in explain.py implements the same, apart):
   re      POSIX extended regular expression, searched (unanchored unless ^ $)
 Strings are matched as UTF-8 bytes.
 """
+
 from __future__ import annotations
 
 ALL = (1 << 256) - 1
@@ -30,7 +31,7 @@ class NFA:
     def __init__(self):
         self.edges: list[list[tuple[int, int]]] = []
         self.eps: list[list[int]] = []
-        self.accept: dict[int, int] = {}     # state -> atom index
+        self.accept: dict[int, int] = {}  # state -> atom index
 
     def state(self) -> int:
         self.edges.append([])
@@ -61,7 +62,7 @@ class NFA:
         return s, s
 
     def concat(self, *frags) -> tuple[int, int]:
-        for (_, e), (s, _) in zip(frags, frags[1:]):
+        for (_, e), (s, _) in zip(frags, frags[1:], strict=False):
             self.epsilon(e, s)
         return frags[0][0], frags[-1][1]
 
@@ -122,6 +123,7 @@ def atom_fragment(nfa: NFA, op: str, value: str) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- glob -----
 
+
 def _class(pattern: bytes, i: int) -> tuple[int, int] | None:
     """Parse a bracket expression at pattern[i] == '['; (mask, next i) or None."""
     j = i + 1
@@ -135,10 +137,10 @@ def _class(pattern: bytes, i: int) -> tuple[int, int] | None:
         if c == ord("]") and not first:
             return (ALL & ~mask if negate else mask), j + 1
         first = False
-        if c == ord("[") and pattern[j + 1:j + 2] == b":":
+        if c == ord("[") and pattern[j + 1 : j + 2] == b":":
             end = pattern.find(b":]", j + 2)
             if end > 0:
-                mask |= _posix_class(pattern[j + 2:end].decode(errors="replace"))
+                mask |= _posix_class(pattern[j + 2 : end].decode(errors="replace"))
                 j = end + 2
                 continue
         if c == ord("\\") and j + 1 < len(pattern):
@@ -191,14 +193,14 @@ def glob_fragment(nfa: NFA, pattern: bytes) -> tuple[int, int]:
             i += 1
         elif c == ord("["):
             parsed = _class(pattern, i)
-            if parsed is None:          # no closing bracket: a literal '['
+            if parsed is None:  # no closing bracket: a literal '['
                 frags.append(nfa.literal(b"["))
                 i += 1
             else:
                 frags.append(nfa.seq([parsed[0]]))
                 i = parsed[1]
         elif c == ord("\\") and i + 1 < len(pattern):
-            frags.append(nfa.literal(pattern[i + 1:i + 2]))
+            frags.append(nfa.literal(pattern[i + 1 : i + 2]))
             i += 2
         else:
             frags.append(nfa.literal(bytes([c])))
@@ -207,6 +209,7 @@ def glob_fragment(nfa: NFA, pattern: bytes) -> tuple[int, int]:
 
 
 # ----------------------------------------------------------------- ERE -----
+
 
 class _EreParser:
     """POSIX ERE (regcomp REG_EXTENDED) -> NFA, searched like regexec."""
@@ -277,7 +280,7 @@ class _EreParser:
             if self.i + 1 >= len(self.p):
                 self.error("trailing backslash")
             self.i += 2
-            return nfa.literal(self.p[self.i - 1:self.i])
+            return nfa.literal(self.p[self.i - 1 : self.i])
         if c in b"*+?{":
             self.error(f"'{chr(c)}' has nothing to repeat")
         if c in b"^$":
@@ -305,7 +308,7 @@ class _EreParser:
         end = self.p.find(b"}", self.i)
         if end < 0:
             self.error("missing '}'")
-        body = self.p[self.i:end].decode(errors="replace")
+        body = self.p[self.i : end].decode(errors="replace")
         self.i = end + 1
         try:
             if "," in body:

@@ -5,6 +5,7 @@ policy comes last), rules and states are numbered from 0. `RuleInfo` keeps,
 in Python only, what each rule id means (policy, source line) for status,
 logs and explain.
 """
+
 from __future__ import annotations
 
 import errno as _errno
@@ -30,9 +31,9 @@ class RuleInfo:
     op: int
     errno: int
     log: bool
-    implicit: bool          # "no rule matched" (or a synthetic default rule)
-    rule: Rule | None       # the source rule, None when implicit/synthetic
-    binding: str | None     # execve permit[inherit] / permit[detach]
+    implicit: bool  # "no rule matched" (or a synthetic default rule)
+    rule: Rule | None  # the source rule, None when implicit/synthetic
+    binding: str | None  # execve permit[inherit] / permit[detach]
 
     @property
     def action(self) -> str:
@@ -46,21 +47,24 @@ class RuleInfo:
 
 @dataclass(slots=True)
 class Records:
-    binaries: list[str | None]                 # policy index -> Policy: path (None: default)
+    binaries: list[str | None]  # policy index -> Policy: path (None: default)
     default_policy: int
     rules: list[RuleInfo] = field(default_factory=list)
     policy_ops: dict[tuple[int, int], int] = field(default_factory=dict)  # -> start state
     states: list[abi.BstState] = field(default_factory=list)
-    trans: list[tuple[int, int, int]] = field(default_factory=list)       # (state, byte, next)
+    trans: list[tuple[int, int, int]] = field(default_factory=list)  # (state, byte, next)
     dfas: dict[tuple[int, int], dfa_mod.DFA] = field(default_factory=dict)
-    offsets: dict[tuple[int, int], int] = field(default_factory=dict)     # first global state
-    rule_base: dict[tuple[int, int], int] = field(default_factory=dict)   # first rule id
+    offsets: dict[tuple[int, int], int] = field(default_factory=dict)  # first global state
+    rule_base: dict[tuple[int, int], int] = field(default_factory=dict)  # first rule id
     seconds: float = 0.0
 
     def rule_record(self, rule_id: int) -> abi.BstRule:
         info = self.rules[rule_id]
-        flags = ((abi.BST_RULE_LOG if info.log else 0) | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
-                 | BINDING_FLAGS.get(info.binding, 0))
+        flags = (
+            (abi.BST_RULE_LOG if info.log else 0)
+            | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
+            | BINDING_FLAGS.get(info.binding, 0)
+        )
         return abi.BstRule(info.errno, flags, info.policy, info.op)
 
     def decide(self, policy: int, op: int, data: bytes) -> int:
@@ -77,26 +81,42 @@ def _validate_patterns(policies, diags):
                 try:
                     atom_fragment(NFA(), op, a.value)
                 except PatternError as e:
-                    diags.append(Diagnostic(rule.coord, f"cannot compile '{a.op} \"{a.value}\"': {e}",
-                                            source=rule.source))
+                    diags.append(
+                        Diagnostic(
+                            rule.coord, f"cannot compile '{a.op} \"{a.value}\"': {e}", source=rule.source
+                        )
+                    )
 
 
 def _check_capacity(recs: Records, pols, diags) -> None:
     """What can never fit the kernel's maps is a policy error at check, not a full map at attach."""
-    sizes = (("rule records", len(recs.rules), abi.BST_MAX_RULES,
-              "one per rule and operation it decides (an fsread rule decides fsread and stat: "
-              "two), plus one 'no rule matched' per policy and operation"),
-             ("automaton states", len(recs.states), abi.BST_MAX_STATES, "all operations"),
-             ("transitions", len(recs.trans), abi.BST_MAX_TRANS, "all operations"))
+    sizes = (
+        (
+            "rule records",
+            len(recs.rules),
+            abi.BST_MAX_RULES,
+            "one per rule and operation it decides (an fsread rule decides fsread and stat: "
+            "two), plus one 'no rule matched' per policy and operation",
+        ),
+        ("automaton states", len(recs.states), abi.BST_MAX_STATES, "all operations"),
+        ("transitions", len(recs.trans), abi.BST_MAX_TRANS, "all operations"),
+    )
     anchor = max((p for p in pols if p is not None), key=lambda p: len(p.rules), default=None)
     for what, n, cap, how in sizes:
         if n > cap and anchor is not None:
-            diags.append(Diagnostic(anchor.coord, f"these policies compile to {n} {what} "
-                                    f"({how}); the kernel's map holds {cap} for all attached "
-                                    f"policies together", hints=(
-                                        "merge rules (filename match \"/dir/*\" or inpath "
-                                        "for the files of one directory) or split the "
-                                        "policies over several cgroups",)))
+            diags.append(
+                Diagnostic(
+                    anchor.coord,
+                    f"these policies compile to {n} {what} "
+                    f"({how}); the kernel's map holds {cap} for all attached "
+                    f"policies together",
+                    hints=(
+                        "merge rules (filename match \"/dir/*\" or inpath "
+                        "for the files of one directory) or split the "
+                        "policies over several cgroups",
+                    ),
+                )
+            )
 
 
 def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAULT_DENY) -> Records:
@@ -125,11 +145,11 @@ def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAUL
 
 def _rules_for(pol, default, op):
     if pol is not None and pol.detached:
-        return [None]               # `detached`: this program is not confined
+        return [None]  # `detached`: this program is not confined
     if pol is not None:
         return list(pol.rules_for(op))
     if default == DEFAULT_PERMIT:
-        return [None]               # one synthetic "permit"
+        return [None]  # one synthetic "permit"
     if default == DEFAULT_DENY:
         return []
     raise ValueError(f"bad default {default!r}")
@@ -146,29 +166,38 @@ def _budget_diagnostic(op, rules, pol, limit, diags) -> Diagnostic:
     coord_rule = heavy[-1] if heavy else real[-1]
     written = sorted({r.syscall for r in real})
     if heavy:
-        hint = ("the patterns (match/re/sub) of the rules at lines "
-                + ", ".join(str(r.coord.line) for r in heavy[:10])
-                + (" ..." if len(heavy) > 10 else "") + " multiply states: simplify or merge them")
+        hint = (
+            "the patterns (match/re/sub) of the rules at lines "
+            + ", ".join(str(r.coord.line) for r in heavy[:10])
+            + (" ..." if len(heavy) > 10 else "")
+            + " multiply states: simplify or merge them"
+        )
     else:
         chars = sum(len(a.value) for r in real for a in atoms(r.expr))
-        hint = (f"the {len(real)} rules compare {chars} characters of exact strings, and every "
-                f"character not shared with another string's prefix is a state: cover files "
-                f"of one directory with one rule (filename match \"/dir/*\" or inpath)")
+        hint = (
+            f"the {len(real)} rules compare {chars} characters of exact strings, and every "
+            f"character not shared with another string's prefix is a state: cover files "
+            f"of one directory with one rule (filename match \"/dir/*\" or inpath)"
+        )
     if diags and diags[-1].coord == coord_rule.coord and "automaton states" in diags[-1].message:
         prev = diags.pop()
         name = prev.message.split(" (")[0] + " and " + name
-    return Diagnostic(coord_rule.coord,
-                      f"{name} ({', '.join(written)} rules) of {pol.binary} need more than "
-                      f"{limit} automaton states, the limit per operation of one policy",
-                      source=coord_rule.source, hints=(hint,))
+    return Diagnostic(
+        coord_rule.coord,
+        f"{name} ({', '.join(written)} rules) of {pol.binary} need more than "
+        f"{limit} automaton states, the limit per operation of one policy",
+        source=coord_rule.source,
+        hints=(hint,),
+    )
 
 
 def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
     exprs = [Const(True) if r is None else r.expr for r in rules]
     try:
         o = syscalls.BY_OP[op]
-        d = dfa_mod.build(exprs, MAX_STATES_PER_DFA,
-                          (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None)
+        d = dfa_mod.build(
+            exprs, MAX_STATES_PER_DFA, (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None
+        )
     except dfa_mod.StateBudgetExceeded as e:
         diags.append(_budget_diagnostic(op, rules, pol, e.limit, diags))
         return
@@ -178,7 +207,7 @@ def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
             recs.rules.append(RuleInfo(pidx, op, 0, False, True, None, None))
         else:
             recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r, r.binding))
-    recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))   # no rule matched
+    recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))  # no rule matched
     offset = len(recs.states)
     recs.offsets[(pidx, op)] = offset
     recs.rule_base[(pidx, op)] = base

@@ -5,6 +5,7 @@ operation, the object and the errno; libbpf's own messages (verifier logs
 included) go to the `bpfsystrace.libbpf` logger and the last lines are kept for
 error reports.
 """
+
 from __future__ import annotations
 
 import collections
@@ -28,7 +29,7 @@ _PRINT_FN = C.CFUNCTYPE(C.c_int, C.c_int, C.c_char_p, C.c_void_p)
 SAMPLE_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, C.c_size_t)
 
 
-_print_buf = C.create_string_buffer(1 << 22)   # verifier logs arrive as one message
+_print_buf = C.create_string_buffer(1 << 22)  # verifier logs arrive as one message
 
 
 @_PRINT_FN
@@ -57,8 +58,9 @@ def lib():
     try:
         _lib = C.CDLL(path, use_errno=True)
     except OSError as e:
-        raise UnsupportedKernel(f"cannot load libbpf ({e})",
-                                "install Debian's libbpf1 (apt-get install libbpf1)") from None
+        raise UnsupportedKernel(
+            f"cannot load libbpf ({e})", "install Debian's libbpf1 (apt-get install libbpf1)"
+        ) from None
     p, i, u32, u64, s = C.c_void_p, C.c_int, C.c_uint32, C.c_uint64, C.c_char_p
     _sig("libbpf_set_print", p, _PRINT_FN)
     _sig("libbpf_major_version", u32)
@@ -193,24 +195,32 @@ class Map:
         One bpf(BPF_MAP_LOOKUP_BATCH) per 4096 entries; one get_next_key per
         entry where the kernel has no batch operation for the map."""
         ksz = C.sizeof(self.key_type)
-        vsz = ((C.sizeof(self.value_type) + 7) & ~7) * self._ncpu if self.percpu \
-            else C.sizeof(self.value_type)
+        vsz = (
+            ((C.sizeof(self.value_type) + 7) & ~7) * self._ncpu if self.percpu else C.sizeof(self.value_type)
+        )
         keys = (C.c_uint8 * (ksz * self.BATCH))()
         vals = (C.c_uint8 * (vsz * self.BATCH))()
         tok_in, tok_out = C.c_uint64(), C.c_uint64()
         out, first = [], True
         while True:
             count = C.c_uint32(self.BATCH)
-            ret = lib().bpf_map_lookup_batch(self.fd, None if first else C.byref(tok_in),
-                                             C.byref(tok_out), keys, vals, C.byref(count), None)
+            ret = lib().bpf_map_lookup_batch(
+                self.fd,
+                None if first else C.byref(tok_in),
+                C.byref(tok_out),
+                keys,
+                vals,
+                C.byref(count),
+                None,
+            )
             err = -ret if ret < 0 else 0
             if err and err != 2 and not out and first:
-                return self._keys_one_by_one()      # EINVAL/ENOTSUPP/ENOSPC: no batching here
+                return self._keys_one_by_one()  # EINVAL/ENOTSUPP/ENOSPC: no batching here
             out.extend(self.key_type.from_buffer_copy(keys, i * ksz) for i in range(count.value))
-            if err == 2:                            # ENOENT: that was the last batch
+            if err == 2:  # ENOENT: that was the last batch
                 return out
             if err:
-                if err == 28:                       # ENOSPC: one bucket larger than a batch
+                if err == 28:  # ENOSPC: one bucket larger than a batch
                     return self._keys_one_by_one()
                 check(ret, "iterate map", self.name)
             tok_in.value, first = tok_out.value, False
@@ -225,7 +235,7 @@ class Map:
         ksz = C.sizeof(self.key_type)
         vsz = C.sizeof(items[0][1])
         for start in range(0, len(items), self.BATCH):
-            chunk = items[start:start + self.BATCH]
+            chunk = items[start : start + self.BATCH]
             kbuf = (C.c_uint8 * (ksz * len(chunk)))()
             vbuf = (C.c_uint8 * (vsz * len(chunk)))()
             for i, (k, v) in enumerate(chunk):
@@ -234,8 +244,8 @@ class Map:
             count = C.c_uint32(len(chunk))
             ret = lib().bpf_map_update_batch(self.fd, kbuf, vbuf, C.byref(count), None)
             if ret < 0:
-                done = count.value if -ret not in (22, 95, 524) else 0   # EINVAL/EOPNOTSUPP/ENOTSUPP
-                for k, v in chunk[done:]:        # the rest one by one: update() says what failed
+                done = count.value if -ret not in (22, 95, 524) else 0  # EINVAL/EOPNOTSUPP/ENOTSUPP
+                for k, v in chunk[done:]:  # the rest one by one: update() says what failed
                     self.update(k, v)
 
     def delete_many(self, keys) -> None:
@@ -249,7 +259,7 @@ class Map:
         count = C.c_uint32(len(keys))
         ret = lib().bpf_map_delete_batch(self.fd, buf, C.byref(count), None)
         if ret < 0:
-            for k in keys[count.value:]:        # the rest one by one (or all, without batching)
+            for k in keys[count.value :]:  # the rest one by one (or all, without batching)
                 self.delete(k)
 
     def _keys_one_by_one(self):
@@ -257,7 +267,8 @@ class Map:
         while True:
             nxt = self.key_type()
             ret = lib().bpf_map_get_next_key(
-                self.fd, C.byref(prev) if prev is not None else None, C.byref(nxt))
+                self.fd, C.byref(prev) if prev is not None else None, C.byref(nxt)
+            )
             if ret < 0:
                 if -ret == 2 or C.get_errno() == 2:
                     return out
@@ -281,9 +292,11 @@ class RingBuffer:
             except Exception:  # a broken consumer must not unwind through C
                 log.exception("event callback failed")
             return 0
-        self._cb = SAMPLE_FN(sample)          # keep a reference: C holds it
-        self._rb = check_ptr(lib().ring_buffer__new(map_fd, self._cb, None, None),
-                             "create ring buffer", "events")
+
+        self._cb = SAMPLE_FN(sample)  # keep a reference: C holds it
+        self._rb = check_ptr(
+            lib().ring_buffer__new(map_fd, self._cb, None, None), "create ring buffer", "events"
+        )
 
     def poll(self, timeout_ms: int) -> int:
         ret = lib().ring_buffer__poll(self._rb, timeout_ms)

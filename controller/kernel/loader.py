@@ -9,6 +9,7 @@ Pinned layout (bpffs):
 A second `attach` finds the pins and only updates maps. `unload()` removes the
 pins, which detaches the programs.
 """
+
 from __future__ import annotations
 
 import ctypes as C
@@ -46,9 +47,11 @@ MAPS = {
 }
 PINNED_EXTRA = ("events", "task_store", "subjects", "rodata", "own")
 
-UNSUPPORTED_HINT = ("run the kernel tests and the demo in the test VM instead "
-                    "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
-                    "'lsm=...,bpf' on its command line (see docs/install.md)")
+UNSUPPORTED_HINT = (
+    "run the kernel tests and the demo in the test VM instead "
+    "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
+    "'lsm=...,bpf' on its command line (see docs/install.md)"
+)
 
 
 OBJECT_NAME = "bpfsystrace.bpf.o"
@@ -63,8 +66,7 @@ def find_object() -> tuple[str | None, str]:
     if env:
         return (env if os.path.isfile(env) else None), f"{OBJECT_ENV}={env}"
     pkg = os.path.join(str(importlib.resources.files("bpfsystrace")), "data", OBJECT_NAME)
-    tree = os.path.join(os.path.dirname(os.path.dirname(pkg)), "..", "bpf", ".output",
-                        OBJECT_NAME)
+    tree = os.path.join(os.path.dirname(os.path.dirname(pkg)), "..", "bpf", ".output", OBJECT_NAME)
     for cand in (pkg, os.path.normpath(tree)):
         if os.path.isfile(cand):
             return cand, cand
@@ -75,10 +77,12 @@ def object_path() -> str:
     """The compiled BPF object, or MissingObject saying where it was looked for."""
     path, where = find_object()
     if path is None:
-        raise MissingObject(f"{OBJECT_NAME} is not at {where}",
-                            "reinstall bpfsystrace (its wheel and Debian package carry the "
-                            "object), build it in a checkout with 'make -C bpf', or point "
-                            f"{OBJECT_ENV} at a built {OBJECT_NAME}")
+        raise MissingObject(
+            f"{OBJECT_NAME} is not at {where}",
+            "reinstall bpfsystrace (its wheel and Debian package carry the "
+            "object), build it in a checkout with 'make -C bpf', or point "
+            f"{OBJECT_ENV} at a built {OBJECT_NAME}",
+        )
     return path
 
 
@@ -103,7 +107,7 @@ class Kernel:
             self.events_fd = -1
 
 
-_contents: dict = {}   # object path -> ObjectContents
+_contents: dict = {}  # object path -> ObjectContents
 
 
 class ObjectContents:
@@ -115,17 +119,19 @@ class ObjectContents:
         if not obj:
             raise KernelError("open BPF object", path, C.get_errno())
         try:
-            self.programs: dict[str, str] = {}      # name -> section (e.g. lsm/file_open)
+            self.programs: dict[str, str] = {}  # name -> section (e.g. lsm/file_open)
             prog = b.bpf_object__next_program(obj, None)
             while prog:
-                self.programs[b.bpf_program__name(prog).decode()] = \
-                    b.bpf_program__section_name(prog).decode()
+                self.programs[b.bpf_program__name(prog).decode()] = b.bpf_program__section_name(prog).decode()
                 prog = b.bpf_object__next_program(obj, prog)
-            self.maps: dict[str, tuple[int, int, int]] = {}   # name -> (type, key, value size)
+            self.maps: dict[str, tuple[int, int, int]] = {}  # name -> (type, key, value size)
             m = b.bpf_object__next_map(obj, None)
             while m:
                 self.maps[b.bpf_map__name(m).decode()] = (
-                    b.bpf_map__type(m), b.bpf_map__key_size(m), b.bpf_map__value_size(m))
+                    b.bpf_map__type(m),
+                    b.bpf_map__key_size(m),
+                    b.bpf_map__value_size(m),
+                )
                 m = b.bpf_object__next_map(obj, m)
         finally:
             b.bpf_object__close(obj)
@@ -156,6 +162,7 @@ def is_loaded() -> bool:
 def skipped_programs() -> dict[str, str]:
     """{program: operation} of the optional programs this kernel cannot run."""
     from . import probe
+
     missing = probe.missing_hooks()
     return {p: op for p, op in OPTIONAL_PROGRAMS.items() if op in missing}
 
@@ -185,17 +192,21 @@ def _check_abi_pinned(fd: int) -> None:
     val = m.lookup(C.c_uint32(0))
     version = struct.unpack("<I", bytes(val)[:4])[0] if val is not None else None
     if version != abi.BST_ABI_VERSION:
-        raise KernelError("adopt pinned programs", PIN_ROOT, errno.EPROTO,
-                          f"the loaded programs speak ABI {version}, this bpfsystrace speaks "
-                          f"{abi.BST_ABI_VERSION}: detach everything with an older bpfsystrace "
-                          f"(or remove {PIN_ROOT}) and attach again")
+        raise KernelError(
+            "adopt pinned programs",
+            PIN_ROOT,
+            errno.EPROTO,
+            f"the loaded programs speak ABI {version}, this bpfsystrace speaks "
+            f"{abi.BST_ABI_VERSION}: detach everything with an older bpfsystrace "
+            f"(or remove {PIN_ROOT}) and attach again",
+        )
 
 
 def open_kernel(load: bool = False) -> Kernel:
     """Handles on the pinned state; with load=True, load and pin it first if needed."""
     system.ensure_mounted("bpf", system.BPFFS)
     if load:
-        try:       # only for diagnosis (the LSM list); enforcement does not need it
+        try:  # only for diagnosis (the LSM list); enforcement does not need it
             system.ensure_mounted("securityfs", system.SECURITYFS)
         except KernelError as e:
             log.debug("cannot mount securityfs: %s", e)
@@ -203,8 +214,12 @@ def open_kernel(load: bool = False) -> Kernel:
         return _open_pinned()
     if os.path.exists(PIN_ROOT) and os.listdir(PIN_ROOT):
         if not load:
-            raise KernelError("open", PIN_ROOT, errno.ENOENT,
-                              "the pinned state is incomplete; run 'bpfsystrace detach --all' to clean up")
+            raise KernelError(
+                "open",
+                PIN_ROOT,
+                errno.ENOENT,
+                "the pinned state is incomplete; run 'bpfsystrace detach --all' to clean up",
+            )
         log.warning("removing incomplete pinned state under %s", PIN_ROOT)
         shutil.rmtree(PIN_ROOT, ignore_errors=True)
     if not load:
@@ -229,8 +244,11 @@ def _load_and_pin(path: str) -> None:
                 # the hook does not exist here: load everything else, and
                 # say loudly what is not enforced (never fail open silently)
                 b.bpf_program__set_autoload(prog, False)
-                log.warning("this kernel has no LSM hook for %s: %s is NOT enforced "
-                            "(a newer Linux enforces it)", skipped[name], skipped[name])
+                log.warning(
+                    "this kernel has no LSM hook for %s: %s is NOT enforced (a newer Linux enforces it)",
+                    skipped[name],
+                    skipped[name],
+                )
             prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:
@@ -259,18 +277,16 @@ def _load_and_pin(path: str) -> None:
                 err = C.get_errno()
                 _explain_load_failure(err, path, f"attach {name}")
             links.append(link)
-            libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()),
-                         "pin link", name)
+            libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()), "pin link", name)
             prog = b.bpf_object__next_program(obj, prog)
         own.protect(b, obj, links, PIN_ROOT)
-        log.info("loaded %s: %d LSM programs attached and pinned under %s",
-                 path, len(links), PIN_ROOT)
+        log.info("loaded %s: %d LSM programs attached and pinned under %s", path, len(links), PIN_ROOT)
     except BaseException:
-        shutil.rmtree(PIN_ROOT, ignore_errors=True)   # no half-loaded state stays behind
+        shutil.rmtree(PIN_ROOT, ignore_errors=True)  # no half-loaded state stays behind
         raise
     finally:
         for link in links:
-            b.bpf_link__destroy(link)   # the pins keep them attached
+            b.bpf_link__destroy(link)  # the pins keep them attached
         b.bpf_object__close(obj)
 
 
@@ -284,8 +300,9 @@ def _check_abi_object(b, obj, path: str) -> None:
                 version = struct.unpack("<I", C.string_at(ptr, 4))[0]
                 if version != abi.BST_ABI_VERSION:
                     raise UnsupportedKernel(
-                        f"{path} was built for ABI {version}, this bpfsystrace expects "
-                        f"{abi.BST_ABI_VERSION}", "rebuild it with 'make -C bpf'")
+                        f"{path} was built for ABI {version}, this bpfsystrace expects {abi.BST_ABI_VERSION}",
+                        "rebuild it with 'make -C bpf'",
+                    )
                 return
         m = b.bpf_object__next_map(obj, m)
     raise UnsupportedKernel(f"{path} has no ABI version", "rebuild it with 'make -C bpf'")
@@ -295,16 +312,23 @@ def _explain_load_failure(err: int, path: str, op: str = "load") -> None:
     tail = "\n".join(list(libbpf.recent_messages)[-15:])
     if err in (errno.EPERM, errno.EACCES) and os.geteuid() == 0:
         from . import probe
+
         raise UnsupportedKernel(
             f"the kernel refused to {op} the BPF-LSM programs ({errno.errorcode[err]}). "
-            + probe.lsm_diagnosis(), UNSUPPORTED_HINT)
+            + probe.lsm_diagnosis(),
+            UNSUPPORTED_HINT,
+        )
     if err in (errno.EPERM, errno.EACCES):
         raise KernelError(op, path, err, "run bpfsystrace as root")
-    if err in (errno.EINVAL, 524):   # 524: ENOTSUPP, the kernel's "not supported here"
+    if err in (errno.EINVAL, 524):  # 524: ENOTSUPP, the kernel's "not supported here"
         from . import probe
-        raise UnsupportedKernel(f"the kernel cannot {op} the programs ({errno.errorcode.get(err, err)}). "
-                                + probe.lsm_diagnosis() + ("\nlibbpf said:\n" + tail if tail else ""),
-                                UNSUPPORTED_HINT)
+
+        raise UnsupportedKernel(
+            f"the kernel cannot {op} the programs ({errno.errorcode.get(err, err)}). "
+            + probe.lsm_diagnosis()
+            + ("\nlibbpf said:\n" + tail if tail else ""),
+            UNSUPPORTED_HINT,
+        )
     raise KernelError(op, path, err, ("libbpf said:\n" + tail) if tail else None)
 
 

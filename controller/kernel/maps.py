@@ -14,6 +14,7 @@ decision neither policy gives. It is *retired* instead (Retired): its records
 and its number stay for GRACE_S seconds, and reap() deletes it afterwards, at
 the next install or removal, or from the daemon's tick.
 """
+
 from __future__ import annotations
 
 import ctypes as C
@@ -42,7 +43,7 @@ def live_gens(k) -> dict[int, int]:
     return out
 
 
-GRACE_S = 2.0   # how long a replaced generation stays readable (decisions in flight)
+GRACE_S = 2.0  # how long a replaced generation stays readable (decisions in flight)
 
 
 def _now() -> float:
@@ -118,7 +119,7 @@ def reap(k, retired: Retired) -> int:
             for name, keys in by_map.items():
                 getattr(k, name).delete_many(keys)
         except KernelError:
-            scan = True          # something else removed part of it: sweep instead
+            scan = True  # something else removed part of it: sweep instead
     retired.forget(done)
     if scan:
         prune(k, keep=_keep(k, retired))
@@ -133,26 +134,41 @@ def _free_gen(k, retired: Retired) -> int:
     raise KernelError("allocate generation", "targets", 28)
 
 
-_CAPACITY = {"states": abi.BST_MAX_STATES, "trans": abi.BST_MAX_TRANS,
-             "rules": abi.BST_MAX_RULES, "rule_hits": abi.BST_MAX_RULES,
-             "exes": abi.BST_MAX_EXES, "policy_ops": abi.BST_MAX_POLICY_OPS}
+_CAPACITY = {
+    "states": abi.BST_MAX_STATES,
+    "trans": abi.BST_MAX_TRANS,
+    "rules": abi.BST_MAX_RULES,
+    "rule_hits": abi.BST_MAX_RULES,
+    "exes": abi.BST_MAX_EXES,
+    "policy_ops": abi.BST_MAX_POLICY_OPS,
+}
 
 
 def _explain_full(e: KernelError) -> KernelError:
     """A full map (E2BIG/ENOSPC on update) as something an administrator can act on."""
     name = e.obj
     if e.errno in (7, 28) and name in _CAPACITY:
-        return KernelError("install policy in map", name, e.errno,
-                           f"the map holds at most {_CAPACITY[name]} entries for all attached "
-                           f"policies together: detach other targets or simplify the policies "
-                           f"('bpfsystrace check --stats' shows their size)")
+        return KernelError(
+            "install policy in map",
+            name,
+            e.errno,
+            f"the map holds at most {_CAPACITY[name]} entries for all attached "
+            f"policies together: detach other targets or simplify the policies "
+            f"('bpfsystrace check --stats' shows their size)",
+        )
     return e
 
 
-def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
-            manager: tuple[int, int] | None,
-            retired: Retired, previous: tuple[int, Records, dict] | None = None,
-            mode_flags: int = 0) -> tuple[int, dict[int, int]]:
+def install(
+    k,
+    recs: Records,
+    exe_ids: dict[int, tuple[int, int]],
+    cgid: int,
+    manager: tuple[int, int] | None,
+    retired: Retired,
+    previous: tuple[int, Records, dict] | None = None,
+    mode_flags: int = 0,
+) -> tuple[int, dict[int, int]]:
     """Write a generation for cgroup `cgid` and swap it in.
 
     Returns its gen and the rule hits of the generation it replaced (read just
@@ -165,14 +181,14 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     """
     reap(k, retired)
     gen = _free_gen(k, retired)
-    retired.add(gen)     # reserved while written: if this process dies half-way, reap() sweeps it
+    retired.add(gen)  # reserved while written: if this process dies half-way, reap() sweeps it
 
     def undo():
         retired.forget([gen])
         prune(k, keep=_keep(k, retired))
 
     if mode_flags & abi.BST_TARGET_LEARN:
-        forget_seen(k, gen)      # a generation number used before must report afresh
+        forget_seen(k, gen)  # a generation number used before must report afresh
     try:
         _write(k, recs, exe_ids, gen)
     except KernelError as e:
@@ -188,11 +204,11 @@ def install(k, recs: Records, exe_ids: dict[int, tuple[int, int]], cgid: int,
     attach_id = old.attach_id if old is not None else int.from_bytes(os.urandom(8), "little") or 1
     target = abi.BstTarget(gen, recs.default_policy, flags, mdev, mino, attach_id)
     try:
-        k.targets.update(C.c_uint64(cgid), target)     # the swap
+        k.targets.update(C.c_uint64(cgid), target)  # the swap
     except BaseException:
         undo()
         raise
-    retired.forget([gen], save=False)     # saved with the old generation's retirement below
+    retired.forget([gen], save=False)  # saved with the old generation's retirement below
     if old is None:
         bump_epoch(k)
         retired.save()
@@ -240,7 +256,7 @@ def _write(k, recs: Records, exe_ids, gen: int) -> None:
     by_map: dict[str, list] = {}
     for name, key, value in _entries(k, recs, exe_ids, gen):
         by_map.setdefault(name, []).append((key, value))
-    for name, items in by_map.items():      # one batch syscall per map (BPF_MAP_UPDATE_BATCH)
+    for name, items in by_map.items():  # one batch syscall per map (BPF_MAP_UPDATE_BATCH)
         getattr(k, name).update_many(items)
 
 

@@ -8,6 +8,7 @@ or chmod'ing a pin, unmounting that bpffs), and makes the pins mode 0000:
 bpf(2) gets no file-permission override for a confined task, so
 BPF_OBJ_GET of a pin fails for it even as root.
 """
+
 from __future__ import annotations
 
 import ctypes as C
@@ -40,7 +41,7 @@ def keys(b, obj, links, root: str) -> list[abi.BstOwnKey]:
     prog = b.bpf_object__next_program(obj, None)
     while prog:
         fd = b.bpf_program__fd(prog)
-        if fd >= 0:                       # a program left out (missing hook) has none
+        if fd >= 0:  # a program left out (missing hook) has none
             out.append(abi.BstOwnKey(abi.BST_OWN_PROG, 0, libbpf.obj_id(fd)))
         prog = b.bpf_object__next_program(obj, prog)
     for link in links:
@@ -58,8 +59,9 @@ def protect(b, obj, links, root: str) -> int:
     """Fill `own` and make the pins mode 0000. Returns the number of entries."""
     entries = keys(b, obj, links, root)
     if len(entries) > abi.BST_MAX_OWN:
-        raise KernelError("record own objects", root, 28, f"{len(entries)} objects, "
-                          f"the own map holds {abi.BST_MAX_OWN}")
+        raise KernelError(
+            "record own objects", root, 28, f"{len(entries)} objects, the own map holds {abi.BST_MAX_OWN}"
+        )
     fd = -1
     m = b.bpf_object__next_map(obj, None)
     while m:

@@ -5,6 +5,7 @@ UnsupportedKernel. The decisive check is the last one: actually loading the
 LSM programs, because some kernels list `bpf` as an active LSM and still
 refuse LSM programs (EPERM before the verifier runs).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
-    warn: bool = False       # ok, but something is not enforced here
+    warn: bool = False  # ok, but something is not enforced here
 
 
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
@@ -37,20 +38,27 @@ def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
             data = f.read()
     except OSError:
         return {}
-    return {op: hook for op, hook in OPTIONAL_HOOKS.items()
-            if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data}
+    return {
+        op: hook for op, hook in OPTIONAL_HOOKS.items() if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data
+    }
 
 
 def hooks_check() -> Check:
     missing = missing_hooks()
     if not missing:
-        return Check("optional LSM hooks", True,
-                     "present: " + ", ".join(sorted(OPTIONAL_HOOKS.values())))
-    return Check("optional LSM hooks", True,
-                 "; ".join(f"no {hook} hook in this kernel: {op} is NOT enforced here"
-                           for op, hook in sorted(missing.items())),
-                 "; ".join(f"use Linux {HOOK_SINCE[hook]} or later to enforce {op}"
-                           for op, hook in sorted(missing.items())), warn=True)
+        return Check("optional LSM hooks", True, "present: " + ", ".join(sorted(OPTIONAL_HOOKS.values())))
+    return Check(
+        "optional LSM hooks",
+        True,
+        "; ".join(
+            f"no {hook} hook in this kernel: {op} is NOT enforced here"
+            for op, hook in sorted(missing.items())
+        ),
+        "; ".join(
+            f"use Linux {HOOK_SINCE[hook]} or later to enforce {op}" for op, hook in sorted(missing.items())
+        ),
+        warn=True,
+    )
 
 
 def active_lsms() -> list[str] | None:
@@ -68,28 +76,48 @@ def lsm_diagnosis() -> str:
     if lsms is None:
         return "The active LSM list could not be read (is securityfs mounted?)."
     if "bpf" not in lsms:
-        return (f"'bpf' is not in the active LSM list ({','.join(lsms)}): boot with "
-                f"lsm={','.join(lsms + ['bpf'])} on the kernel command line.")
-    return (f"'bpf' is in the active LSM list ({','.join(lsms)}), but this kernel still refuses "
-            f"LSM programs (a sandboxed or locked-down kernel).")
+        return (
+            f"'bpf' is not in the active LSM list ({','.join(lsms)}): boot with "
+            f"lsm={','.join(lsms + ['bpf'])} on the kernel command line."
+        )
+    return (
+        f"'bpf' is in the active LSM list ({','.join(lsms)}), but this kernel still refuses "
+        f"LSM programs (a sandboxed or locked-down kernel)."
+    )
 
 
 def checks(try_load: bool = True) -> list[Check]:
-    out = [Check("root", os.geteuid() == 0, f"euid {os.geteuid()}",
-                 "run bpfsystrace as root (it loads BPF programs)")]
+    out = [
+        Check(
+            "root",
+            os.geteuid() == 0,
+            f"euid {os.geteuid()}",
+            "run bpfsystrace as root (it loads BPF programs)",
+        )
+    ]
     btf = os.path.exists("/sys/kernel/btf/vmlinux")
-    out.append(Check("kernel BTF", btf, "/sys/kernel/btf/vmlinux " + ("present" if btf else "missing"),
-                     "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's)"))
+    out.append(
+        Check(
+            "kernel BTF",
+            btf,
+            "/sys/kernel/btf/vmlinux " + ("present" if btf else "missing"),
+            "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's)",
+        )
+    )
     if os.geteuid() == 0:
         try:
             system.ensure_mounted("securityfs", system.SECURITYFS)
         except BpfsystraceError:
             pass
     lsms = active_lsms()
-    out.append(Check("bpf in active LSMs", bool(lsms and "bpf" in lsms),
-                     ",".join(lsms) if lsms else "cannot read /sys/kernel/security/lsm",
-                     "add bpf to the kernel's lsm= parameter, e.g. "
-                     "lsm=lockdown,capability,landlock,yama,apparmor,bpf"))
+    out.append(
+        Check(
+            "bpf in active LSMs",
+            bool(lsms and "bpf" in lsms),
+            ",".join(lsms) if lsms else "cannot read /sys/kernel/security/lsm",
+            "add bpf to the kernel's lsm= parameter, e.g. lsm=lockdown,capability,landlock,yama,apparmor,bpf",
+        )
+    )
     try:
         out.append(Check("cgroup v2", True, system.cgroup2_root()))
     except BpfsystraceError as e:
@@ -105,26 +133,30 @@ def checks(try_load: bool = True) -> list[Check]:
 def object_check() -> Check:
     """The compiled BPF object: an installation problem, told apart from the kernel's."""
     from . import loader
+
     path, where = loader.find_object()
     if path:
         return Check("BPF object", True, path)
-    return Check("BPF object", False, f"{loader.OBJECT_NAME} is not at {where} (this "
-                 "installation is incomplete; the kernel was not asked)",
-                 "reinstall bpfsystrace (the wheel and the Debian package carry it), run "
-                 f"'make -C bpf' in a checkout, or set {loader.OBJECT_ENV}=/path/to/"
-                 f"{loader.OBJECT_NAME}")
+    return Check(
+        "BPF object",
+        False,
+        f"{loader.OBJECT_NAME} is not at {where} (this installation is incomplete; the kernel was not asked)",
+        "reinstall bpfsystrace (the wheel and the Debian package carry it), run "
+        f"'make -C bpf' in a checkout, or set {loader.OBJECT_ENV}=/path/to/"
+        f"{loader.OBJECT_NAME}",
+    )
 
 
 def _try_load() -> Check:
     from . import loader
+
     was_loaded = loader.is_loaded()
     try:
         k = loader.open_kernel(load=True)
         idle = not k.targets.keys()
         k.close()
         if not was_loaded and idle:
-            loader.unload()          # only a test: leave the host as it was
+            loader.unload()  # only a test: leave the host as it was
         return Check("load LSM programs", True, "the LSM programs load and attach")
     except BpfsystraceError as e:
-        return Check("load LSM programs", False, e.render().splitlines()[0],
-                     loader.UNSUPPORTED_HINT)
+        return Check("load LSM programs", False, e.render().splitlines()[0], loader.UNSUPPORTED_HINT)

@@ -3,6 +3,7 @@
 No BPF here: this is what the loader and the probe need to know about the
 host, read from /proc and the file systems.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -30,8 +31,8 @@ def _unescape(field: str) -> str:
         return field
     out, i = [], 0
     while i < len(field):
-        if field[i] == "\\" and i + 3 < len(field) + 1 and field[i + 1:i + 4].isdigit():
-            out.append(chr(int(field[i + 1:i + 4], 8)))
+        if field[i] == "\\" and i + 3 < len(field) + 1 and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
             i += 4
         else:
             out.append(field[i])
@@ -47,15 +48,14 @@ def mounts() -> list[Mount]:
     global _parsed
     with open("/proc/self/mountinfo") as f:
         text = f.read()
-    if text == _parsed[0]:          # parsed already (reloads ask several times a second)
+    if text == _parsed[0]:  # parsed already (reloads ask several times a second)
         return list(_parsed[1])
     out = []
     for line in text.splitlines():
         left, _, right = line.partition(" - ")
         fields = left.split()
         major, minor = fields[2].split(":")
-        out.append(Mount(int(fields[0]), int(major), int(minor), _unescape(fields[4]),
-                         right.split()[0]))
+        out.append(Mount(int(fields[0]), int(major), int(minor), _unescape(fields[4]), right.split()[0]))
     _parsed = (text, out)
     return list(out)
 
@@ -81,8 +81,10 @@ def cgroup2_root() -> str:
     """Where the unified (v2) cgroup hierarchy is mounted."""
     candidates = [m.point for m in mounts() if m.fstype == "cgroup2"]
     if not candidates:
-        raise TargetError("no cgroup2 file system is mounted; bpfsystrace needs the unified "
-                          "cgroup hierarchy (mount -t cgroup2 none /sys/fs/cgroup)")
+        raise TargetError(
+            "no cgroup2 file system is mounted; bpfsystrace needs the unified "
+            "cgroup hierarchy (mount -t cgroup2 none /sys/fs/cgroup)"
+        )
     for preferred in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
         if preferred in candidates:
             return preferred
@@ -96,18 +98,25 @@ def resolve_cgroup(name: str) -> str:
         path = name
     elif name.startswith("/sys/") or name.startswith("/proc/"):
         # an absolute path outside the cgroup2 mount: never join it to the root again
-        raise TargetError(f"{name} is not in the cgroup v2 hierarchy, which is mounted at "
-                          f"{root} on this host"
-                          + (" (a hybrid layout: the directories beside it are cgroup v1 or "
-                             "tmpfs)" if root != "/sys/fs/cgroup" else "")
-                          + f"; give a cgroup under {root}, e.g. --cgroup "
-                          f"{os.path.basename(name.rstrip('/'))}")
+        raise TargetError(
+            f"{name} is not in the cgroup v2 hierarchy, which is mounted at "
+            f"{root} on this host"
+            + (
+                " (a hybrid layout: the directories beside it are cgroup v1 or tmpfs)"
+                if root != "/sys/fs/cgroup"
+                else ""
+            )
+            + f"; give a cgroup under {root}, e.g. --cgroup "
+            f"{os.path.basename(name.rstrip('/'))}"
+        )
     else:
         path = os.path.join(root, name.lstrip("/"))
     path = os.path.normpath(path)
     if not path.startswith(root.rstrip("/") + "/"):
-        raise TargetError(f"cgroup {name!r} is the cgroup2 root or outside it ({root}); "
-                          f"confining every process on the host is not supported")
+        raise TargetError(
+            f"cgroup {name!r} is the cgroup2 root or outside it ({root}); "
+            f"confining every process on the host is not supported"
+        )
     return path
 
 
@@ -129,8 +138,10 @@ def _hybrid_hint(path: str) -> str:
     rel = os.path.relpath(path, root)
     other = os.path.join("/sys/fs/cgroup", rel)
     made = f"; {other} exists but is not a cgroup v2 directory" if os.path.isdir(other) else ""
-    return (f" (this host has a hybrid cgroup layout: cgroup v2 is mounted at {root}"
-            f"{made}: create it with mkdir {path})")
+    return (
+        f" (this host has a hybrid cgroup layout: cgroup v2 is mounted at {root}"
+        f"{made}: create it with mkdir {path})"
+    )
 
 
 def kernel_dev(major: int, minor: int) -> int:

@@ -9,11 +9,25 @@
 cli/learn.py holds the commands (learn, suggest); cli/run.py and watch.py use
 the same pieces.
 """
+
 from .files import Written, existing_policies, write_policies
 from .generalise import LearnedRule, generalise, glob_escape, re_escape
 from .observer import Observer
 from .text import MergeResult, header, merge_text, new_observations, policy_filename, policy_text
 
-__all__ = ["LearnedRule", "MergeResult", "Observer", "Written", "existing_policies",
-           "generalise", "glob_escape", "header", "merge_text", "new_observations",
-           "policy_filename", "policy_text", "re_escape", "write_policies"]
+__all__ = [
+    "LearnedRule",
+    "MergeResult",
+    "Observer",
+    "Written",
+    "existing_policies",
+    "generalise",
+    "glob_escape",
+    "header",
+    "merge_text",
+    "new_observations",
+    "policy_filename",
+    "policy_text",
+    "re_escape",
+    "write_policies",
+]

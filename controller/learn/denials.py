@@ -1,4 +1,5 @@
 """suggest's input: audit denials from JSON event logs or the journal, per policy."""
+
 from __future__ import annotations
 
 import calendar
@@ -24,17 +25,31 @@ def records(sources: list[str] | None):
                     try:
                         d = json.loads(line)
                         t = calendar.timegm(time.strptime(d["time"], "%Y-%m-%dT%H:%M:%SZ"))
-                        yield (t, d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
-                               d["action"], d.get("truncated", False))
+                        yield (
+                            t,
+                            d.get("cgroup"),
+                            d.get("policy_name"),
+                            d["op"],
+                            d["obj"],
+                            d["action"],
+                            d.get("truncated", False),
+                        )
                     except (ValueError, KeyError, TypeError):
                         continue
         return
-    journal.drain()                     # events still in the kernel's buffer, if no daemon
+    journal.drain()  # events still in the kernel's buffer, if no daemon
     reader = journal.Reader()
     try:
         for d in reader.read():
-            yield (journal.wall(d), d.get("cgroup"), d.get("policy_name"), d["op"], d["obj"],
-                   d["action"], d.get("truncated", False))
+            yield (
+                journal.wall(d),
+                d.get("cgroup"),
+                d.get("policy_name"),
+                d["op"],
+                d["obj"],
+                d["action"],
+                d.get("truncated", False),
+            )
     finally:
         reader.close()
 

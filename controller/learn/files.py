@@ -5,6 +5,7 @@ executable in a directory (systrace's naming), or merges into the files that
 already hold those executables' policies. Nothing is written unless every
 file checks.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,15 @@ def existing_policies(outdir: str) -> dict[str, tuple[str, object]]:
     return out
 
 
-def write_policies(outdir: str, observed: dict[str, set], merge: bool, force: bool,
-                   collapse: int, ephemeral: bool, comment: list[str]) -> list[Written]:
+def write_policies(
+    outdir: str,
+    observed: dict[str, set],
+    merge: bool,
+    force: bool,
+    collapse: int,
+    ephemeral: bool,
+    comment: list[str],
+) -> list[Written]:
     """One file per binary in outdir; with merge, append to the file holding its policy."""
     os.makedirs(outdir, exist_ok=True)
     have = existing_policies(outdir) if merge else {}
@@ -53,15 +61,15 @@ def write_policies(outdir: str, observed: dict[str, set], merge: bool, force: bo
             with open(path) as f:
                 text = f.read()
             res = merge_text(text, pol, seen, collapse, ephemeral, comment[0].lstrip("# "))
-            plans.append((path, res.text, Written(path, binary, len(res.added), True,
-                                                  res.denied_by_hand)))
+            plans.append((path, res.text, Written(path, binary, len(res.added), True, res.denied_by_hand)))
             continue
         path = os.path.join(outdir, policy_filename(binary))
         if os.path.exists(path) and not force:
             raise UsageError(f"{path} exists: use --merge to add to it or --force to replace it")
         rules = generalise(seen, collapse, ephemeral)
-        plans.append((path, policy_text(binary, rules, comment),
-                      Written(path, binary, len(rules), False, [])))
+        plans.append(
+            (path, policy_text(binary, rules, comment), Written(path, binary, len(rules), False, []))
+        )
     # nothing is written unless every file checks
     for path, text, _ in plans:
         _check_text(path, text)
@@ -72,7 +80,8 @@ def write_policies(outdir: str, observed: dict[str, set], merge: bool, force: bo
 
 def _check_text(path: str, text: str) -> None:
     from ..policy import parse
+
     try:
         check_mod.check([parse(text, path)])
-    except PolicyError as e:      # a bug in the writer: say which file
+    except PolicyError as e:  # a bug in the writer: say which file
         raise PolicyError(e.diagnostics) from None

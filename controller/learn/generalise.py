@@ -15,6 +15,7 @@ Generalisation (all of it visible in the rule text, none of it silent):
 Rules are sorted by operation (fsread, fswrite, bind, connect, execve) and then
 by object, so learning the same workload twice gives the same file.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,24 +29,26 @@ from ..policy.printer import quote
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _PROC_PID = re.compile(r"^/proc/[0-9]+(?=/|$)")
 _ENV_VAR = re.compile(r"\$(HOME|USER|CWD)")
-_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")   # not NUL: two-part separator
+_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")  # not NUL: two-part separator
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class LearnedRule:
-    opnum: int          # abi.BST_OP_*: the sort key
+    opnum: int  # abi.BST_OP_*: the sort key
     value: str
-    pred: str           # eq | match | re
-    op: str             # systrace name: fsread, fswrite, bind, connect, execve
+    pred: str  # eq | match | re
+    op: str  # systrace name: fsread, fswrite, bind, connect, execve
 
     def text(self) -> str:
         o = syscalls.OPERATIONS[self.op]
-        if not o.arg:                    # reboot, sethostname ...: nothing to match
+        if not o.arg:  # reboot, sethostname ...: nothing to match
             return f"native-{self.op}: permit"
-        if o.parts == 2:                 # rename, link: "from\0to"; socket, kill
+        if o.parts == 2:  # rename, link: "from\0to"; socket, kill
             first, second = self.value.split("\0", 1)
-            return (f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "
-                    f"{o.second} {self.pred} {quote(second)} then permit")
+            return (
+                f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "
+                f"{o.second} {self.pred} {quote(second)} then permit"
+            )
         return f"native-{self.op}: {o.arg} {self.pred} {quote(self.value)} then permit"
 
     def covers(self, obj: str) -> bool:
@@ -75,9 +78,8 @@ def _rule(op: str, pred: str, value: str) -> LearnedRule:
         else:
             value = _CONTROL.sub("?", glob_escape(value) if pred == "eq" else value)
             pred = "match"
-    if _ENV_VAR.search(value) and pred != "re":   # the checker expands $HOME etc. in strings
-        value = _ENV_VAR.sub(lambda m: "[$]" + m.group(1),
-                             glob_escape(value) if pred == "eq" else value)
+    if _ENV_VAR.search(value) and pred != "re":  # the checker expands $HOME etc. in strings
+        value = _ENV_VAR.sub(lambda m: "[$]" + m.group(1), glob_escape(value) if pred == "eq" else value)
         pred = "match"
     return LearnedRule(syscalls.OPERATIONS[op].op, value, pred, op)
 
@@ -92,10 +94,9 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
         exact: set[str] = set()
         for obj in objs:
             if syscalls.OPERATIONS[op].parts == 2:
-                exact.add(obj)           # two filenames: kept exactly, never collapsed
+                exact.add(obj)  # two filenames: kept exactly, never collapsed
             elif syscalls.OPERATIONS[op].arg == "filename" and _PROC_PID.match(obj):
-                rules.add(_rule(op, "re", "^/proc/[0-9]+" + re_escape(_PROC_PID.sub("", obj))
-                                + "$"))
+                rules.add(_rule(op, "re", "^/proc/[0-9]+" + re_escape(_PROC_PID.sub("", obj)) + "$"))
             elif op == "bind" and ephemeral and obj.startswith("inet-") and obj.endswith("]:0"):
                 rules.add(_rule(op, "match", "inet-*:0"))
             else:
@@ -118,7 +119,12 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
     def covered(r):
         if r.op == "stat" and (r.pred, r.value) in reads:
             return True
-        return any(b is not r and (b.op == r.op or (b.op, r.op) == ("fsread", "stat"))
-                   and b.covers(r.value) and (r.pred == "eq" or len(b.value) < len(r.value))
-                   for b in broad)
+        return any(
+            b is not r
+            and (b.op == r.op or (b.op, r.op) == ("fsread", "stat"))
+            and b.covers(r.value)
+            and (r.pred == "eq" or len(b.value) < len(r.value))
+            for b in broad
+        )
+
     return sorted(r for r in rules if not covered(r))

@@ -6,6 +6,7 @@ denials. Events name the task's executable by identity (kernel dev, inode);
 the path is found from the execve events that started it, or from
 /proc/PID/exe while the process still runs, both compared by identity.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,9 @@ from .generalise import generalise
 
 @dataclass
 class Observer:
-    by_exe: dict[tuple[int, int], set] = field(default_factory=dict)   # identity -> {(op, obj)}
-    interp: dict[tuple[int, int], set] = field(default_factory=dict)   # identity -> {(op, obj)}
-    names: dict[tuple[int, int], str] = field(default_factory=dict)    # identity -> path
+    by_exe: dict[tuple[int, int], set] = field(default_factory=dict)  # identity -> {(op, obj)}
+    interp: dict[tuple[int, int], set] = field(default_factory=dict)  # identity -> {(op, obj)}
+    names: dict[tuple[int, int], str] = field(default_factory=dict)  # identity -> path
     comms: dict[tuple[int, int], str] = field(default_factory=dict)
     truncated: list[str] = field(default_factory=list)
     events: int = 0
@@ -63,12 +64,13 @@ class Observer:
         for ident, seen in self.by_exe.items():
             name = self.names.get(ident)
             if name is None:
-                unnamed.append(f"{self.comms.get(ident, '?')} (device {ident[0]}, inode "
-                               f"{ident[1]}): {len(seen)} operations")
+                unnamed.append(
+                    f"{self.comms.get(ident, '?')} (device {ident[0]}, inode "
+                    f"{ident[1]}): {len(seen)} operations"
+                )
                 continue
             out.setdefault(name, set()).update(seen | self.interp.get(ident, set()))
         return out, unnamed
 
     def rule_count(self, collapse: int, ephemeral: bool) -> int:
-        return sum(len(generalise(s, collapse, ephemeral))
-                   for s in self.by_exe.values())
+        return sum(len(generalise(s, collapse, ephemeral)) for s in self.by_exe.values())

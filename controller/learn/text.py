@@ -4,6 +4,7 @@ policy_text() writes a new policy file, merge_text() appends to an existing
 one without touching a byte of what is there. Every output passes
 `bpfsystrace check`.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,20 +22,22 @@ def policy_filename(binary: str) -> str:
     return binary.strip("/").replace("/", "_")
 
 
-def header(command: str, cgroup: str, started: float, seconds: float, events: int,
-           what: str = "learned") -> list[str]:
+def header(
+    command: str, cgroup: str, started: float, seconds: float, events: int, what: str = "learned"
+) -> list[str]:
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
-    return [f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup "
-            f"{escape(cgroup)}",
-            f"# command: {escape(command)}",
-            f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
-            "# none was judged: review them (bpfsystrace check, explain) before enforcing."]
+    return [
+        f"# {what.capitalize()} by bpfsystrace on {when} ({seconds:.0f} s) from cgroup {escape(cgroup)}",
+        f"# command: {escape(command)}",
+        f"# {events} distinct operations observed in the cgroup; every rule below was seen,",
+        "# none was judged: review them (bpfsystrace check, explain) before enforcing.",
+    ]
 
 
 def policy_text(binary: str, rules: list[LearnedRule], comment: list[str]) -> str:
     path = binary if all(c not in binary for c in ' ,"()[]') else quote(binary)
     lines = comment + [f"Policy: {path}, Emulation: native"]
-    lines += ["\tnative-" + r.text()[len("native-"):] for r in rules]
+    lines += ["\tnative-" + r.text()[len("native-") :] for r in rules]
     return "\n".join(lines) + "\n"
 
 
@@ -42,7 +45,7 @@ def policy_text(binary: str, rules: list[LearnedRule], comment: list[str]) -> st
 class MergeResult:
     text: str
     added: list[LearnedRule]
-    denied_by_hand: list[tuple[str, str, str]]   # (op, obj, rule coord) kept denied
+    denied_by_hand: list[tuple[str, str, str]]  # (op, obj, rule coord) kept denied
 
 
 def new_observations(policy, observed):
@@ -57,8 +60,7 @@ def new_observations(policy, observed):
     return fresh, sorted(denied)
 
 
-def merge_text(text: str, policy, observed, collapse: int, ephemeral: bool,
-               comment: str) -> MergeResult:
+def merge_text(text: str, policy, observed, collapse: int, ephemeral: bool, comment: str) -> MergeResult:
     """Append rules for what `policy` (parsed from `text`) leaves undecided.
 
     Existing lines stay byte for byte; the new rules follow the policy's last

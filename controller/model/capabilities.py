@@ -13,6 +13,7 @@ docs/policy-language.md prints the same table; a test keeps them equal.
 A policy may also name a capability itself, before the generated rule:
 `native-capable: capability eq "CAP_NET_ADMIN" then permit` (or deny).
 """
+
 from __future__ import annotations
 
 from .. import abi
@@ -33,9 +34,10 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
     "CAP_CHOWN": _CHOWN,
     "CAP_DAC_OVERRIDE": ("fsread", "fswrite"),
     "CAP_DAC_READ_SEARCH": ("fsread", "fswrite"),
-    "CAP_FOWNER": ("fswrite",) + _CHMOD + _CHOWN + ("unlink", "unlinkat", "rename", "renameat",
-                                                      "renameat2", "rmdir", "utimes",
-                                                      "utimensat", "futimes"),
+    "CAP_FOWNER": ("fswrite",)
+    + _CHMOD
+    + _CHOWN
+    + ("unlink", "unlinkat", "rename", "renameat", "renameat2", "rmdir", "utimes", "utimensat", "futimes"),
     "CAP_FSETID": _CHMOD + _CHOWN,
     "CAP_KILL": _KILL,
     "CAP_SETGID": _SETGID,
@@ -49,11 +51,16 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
     "CAP_SYS_CHROOT": ("chroot",),
     "CAP_SYS_PTRACE": _PTRACE,
     "CAP_SYS_PACCT": ("acct",),
-    "CAP_SYS_ADMIN": _MOUNT + ("unshare", "setns", "sethostname", "setdomainname", "swapon",
-                               "swapoff", "bpf", "quotactl"),
+    "CAP_SYS_ADMIN": _MOUNT
+    + ("unshare", "setns", "sethostname", "setdomainname", "swapon", "swapoff", "bpf", "quotactl"),
     "CAP_SYS_BOOT": ("reboot", "kexec_load", "kexec_file_load"),
-    "CAP_SYS_NICE": ("setpriority", "sched_setscheduler", "sched_setparam",
-                     "sched_setaffinity", "ioprio_set"),
+    "CAP_SYS_NICE": (
+        "setpriority",
+        "sched_setscheduler",
+        "sched_setparam",
+        "sched_setaffinity",
+        "ioprio_set",
+    ),
     "CAP_SYS_RESOURCE": ("setrlimit", "prlimit64"),
     "CAP_SYS_TIME": _TIME,
     "CAP_SYS_TTY_CONFIG": ("vhangup",),
@@ -80,7 +87,16 @@ def rule(rules, coord) -> Rule | None:
     for c in caps:
         atom = Atom("capability", 0, "eq", c)
         expr = atom if isinstance(expr, Const) else Or(expr, atom)
-    source = ("native-capable: " + " or ".join(f'capability eq "{c}"' for c in caps)
-              + " then permit")
-    return Rule("capable", (abi.BST_OP_CAPABLE,), expr, "permit", 0, "", False, coord, source,
-                approx="generated: the capabilities the permitted calls need")
+    source = "native-capable: " + " or ".join(f'capability eq "{c}"' for c in caps) + " then permit"
+    return Rule(
+        "capable",
+        (abi.BST_OP_CAPABLE,),
+        expr,
+        "permit",
+        0,
+        "",
+        False,
+        coord,
+        source,
+        approx="generated: the capabilities the permitted calls need",
+    )

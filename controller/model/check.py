@@ -9,6 +9,7 @@ needs an argument the hook does not render is enforced as if the condition
 were false for a permit (it never permits) and true for a deny (it always
 denies) — so the kernel may deny more than systrace would, never permit more.
 """
+
 from __future__ import annotations
 
 import errno as _errno
@@ -53,9 +54,13 @@ class _Checker:
         if isinstance(node, ast.Or):
             return Or(self.expr(node.left, rule_src), self.expr(node.right, rule_src))
         if node.arg not in syscalls.ARG_NAMES:
-            self.error(node, f"unknown argument name '{node.arg}'",
-                       "systrace's argument names: " + ", ".join(sorted(syscalls.ARG_NAMES)),
-                       length=len(node.arg), source=rule_src)
+            self.error(
+                node,
+                f"unknown argument name '{node.arg}'",
+                "systrace's argument names: " + ", ".join(sorted(syscalls.ARG_NAMES)),
+                length=len(node.arg),
+                source=rule_src,
+            )
         return Atom(node.arg, node.index, node.op, self.expand(node.value))
 
     def rule(self, node: ast.Rule) -> Rule:
@@ -69,9 +74,13 @@ class _Checker:
             err_name = act.errno
             err = errno_value(act.errno) or 0
             if not err:
-                self.error(act, f"unknown errno name '{act.errno}'",
-                           "use a Linux errno name in lowercase, e.g. deny[enoent] or deny[eacces]",
-                           length=len(act.errno) + 6, source=node.source)
+                self.error(
+                    act,
+                    f"unknown errno name '{act.errno}'",
+                    "use a Linux errno name in lowercase, e.g. deny[enoent] or deny[eacces]",
+                    length=len(act.errno) + 6,
+                    source=node.source,
+                )
         if act.kind == "ask":
             err, err_name = _errno.EPERM, "eperm"
         ops = syscalls.ops_of(node.syscall)
@@ -80,7 +89,7 @@ class _Checker:
             # the kernel takes ESRCH from a signal's permission check for "the
             # target vanished" and looks it up again, forever (kill_pid_info)
             err, err_name = _errno.EPERM, "eperm"
-        op = ops[0] if ops else None          # every op of one name renders the same arguments
+        op = ops[0] if ops else None  # every op of one name renders the same arguments
         why_not = approx = None
         resolved = []
         if op is not None and op.arg == "uid":
@@ -92,33 +101,57 @@ class _Checker:
             if resolved:
                 approx = "; ".join(filter(None, [approx] + resolved))
             if esrch:
-                approx = "; ".join(filter(None, [approx, "deny[esrch] on a signal is enforced as "
-                                                 "deny[eperm] (the kernel retries ESRCH)"]))
+                approx = "; ".join(
+                    filter(
+                        None,
+                        [
+                            approx,
+                            "deny[esrch] on a signal is enforced as deny[eperm] (the kernel retries ESRCH)",
+                        ],
+                    )
+                )
         enforced_expr = self._fail_closed(expr, op, act.kind)
         if node.predicate is not None and act.kind == "permit":
-            enforced_expr = Const(False)     # never permit on an unevaluated predicate
+            enforced_expr = Const(False)  # never permit on an unevaluated predicate
         binding = act.modifier if any(o.name == "execve" for o in ops) else None
-        return Rule(node.syscall, tuple(o.op for o in ops), enforced_expr,
-                    act.kind, err, err_name, node.log, node.coord, node.source, why_not, approx,
-                    binding)
+        return Rule(
+            node.syscall,
+            tuple(o.op for o in ops),
+            enforced_expr,
+            act.kind,
+            err,
+            err_name,
+            node.log,
+            node.coord,
+            node.source,
+            why_not,
+            approx,
+            binding,
+        )
 
     def _approximations(self, node, expr, op) -> str | None:
         notes = []
         if node.action.kind == "ask":
             notes.append("'ask' cannot prompt from the kernel: enforced as deny")
         if node.action.modifier and op.name != "execve":
-            notes.append(f"permit[{node.action.modifier}] only means something on execve: "
-                         f"here it is a plain permit")
+            notes.append(
+                f"permit[{node.action.modifier}] only means something on execve: here it is a plain permit"
+            )
         if node.as_user or node.as_group:
             notes.append("'as user:group' cannot change credentials from an LSM: ignored")
         if node.predicate is not None:
-            notes.append("', if user/group' predicates are not evaluated: the rule "
-                         "is treated fail-closed")
-        unseen = sorted({a.arg if a.index == 0 else f"{a.arg}[{a.index}]"
-                         for a in atoms(expr) if not op.sees(a.arg, a.index)})
+            notes.append("', if user/group' predicates are not evaluated: the rule is treated fail-closed")
+        unseen = sorted(
+            {
+                a.arg if a.index == 0 else f"{a.arg}[{a.index}]"
+                for a in atoms(expr)
+                if not op.sees(a.arg, a.index)
+            }
+        )
         if unseen:
-            notes.append(f"the kernel does not see {', '.join(unseen)} for {op.name}: "
-                         f"condition treated fail-closed")
+            notes.append(
+                f"the kernel does not see {', '.join(unseen)} for {op.name}: condition treated fail-closed"
+            )
         return "; ".join(notes) or None
 
     def _fail_closed(self, expr: Expr, op, kind: str) -> Expr:
@@ -142,6 +175,7 @@ class _Checker:
             if isinstance(e, (And, Or)):
                 return type(e)(walk(e.left, positive), walk(e.right, positive))
             return e
+
         return walk(expr, True)
 
     def policy(self, node: ast.Policy) -> Policy:
@@ -149,8 +183,14 @@ class _Checker:
         for r in node.rules:
             rule = self.rule(r)
             rules.append(rule)
-        return Policy(node.binary, node.emulation, tuple(rules), node.detached, node.coord,
-                      capabilities.rule(rules, node.coord))
+        return Policy(
+            node.binary,
+            node.emulation,
+            tuple(rules),
+            node.detached,
+            node.coord,
+            capabilities.rule(rules, node.coord),
+        )
 
 
 def _resolve_unames(expr: Expr, notes: list[str]) -> Expr:
@@ -176,9 +216,11 @@ def _resolve_unames(expr: Expr, notes: list[str]) -> Expr:
 
 
 def default_env() -> dict[str, str]:
-    return {"HOME": os.environ.get("HOME", "/root"),
-            "USER": os.environ.get("USER", "root"),
-            "CWD": os.getcwd()}
+    return {
+        "HOME": os.environ.get("HOME", "/root"),
+        "USER": os.environ.get("USER", "root"),
+        "CWD": os.getcwd(),
+    }
 
 
 def check(files, env: dict[str, str] | None = None) -> tuple[tuple[Policy, ...], tuple[Diagnostic, ...]]:
@@ -188,19 +230,28 @@ def check(files, env: dict[str, str] | None = None) -> tuple[tuple[Policy, ...],
     out = []
     for pf in files:
         if not pf.policies:
-            c.error(pf, f"{pf.coord.file} holds no policy: no 'Policy:' header (an empty or "
-                        f"comment-only file would confine nothing)",
-                    "start it with 'Policy: /path/to/binary, Emulation: native' and its rules, "
-                    "or remove the file")
+            c.error(
+                pf,
+                f"{pf.coord.file} holds no policy: no 'Policy:' header (an empty or "
+                f"comment-only file would confine nothing)",
+                "start it with 'Policy: /path/to/binary, Emulation: native' and its rules, "
+                "or remove the file",
+            )
         for pnode in pf.policies:
             if not pnode.rules and not pnode.detached:
-                c.error(pnode, f"the policy for {pnode.binary} has no rules",
-                        "add its rules (e.g. 'native-fsread: filename eq \"/etc/hosts\" then "
-                        "permit'), or mark it 'detached'; 'bpfsystrace learn' writes them")
+                c.error(
+                    pnode,
+                    f"the policy for {pnode.binary} has no rules",
+                    "add its rules (e.g. 'native-fsread: filename eq \"/etc/hosts\" then "
+                    "permit'), or mark it 'detached'; 'bpfsystrace learn' writes them",
+                )
             pol = c.policy(pnode)
             if pol.binary in seen:
-                c.error(pnode, f"a second policy for {pol.binary}",
-                        f"the first one is at {seen[pol.binary].coord}")
+                c.error(
+                    pnode,
+                    f"a second policy for {pol.binary}",
+                    f"the first one is at {seen[pol.binary].coord}",
+                )
             seen[pol.binary] = pol
             out.append(pol)
     errors = [d for d in c.diags if d.severity == "error"]

@@ -3,6 +3,7 @@
 Rules match these strings, so explain, learn and the tests build them here:
 paths as resolved absolute paths, socket addresses as systrace prints them.
 """
+
 from __future__ import annotations
 
 import socket
@@ -28,14 +29,19 @@ def family(number: int) -> str:
 # bpf/names.bpf.h renders them; Linux names signals 1-31 that systrace's table left out.
 SOCK_DOMAINS = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"}
 SOCK_TYPES = {1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM", 5: "SOCK_SEQPACKET"}
-SIGNALS = ("HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD "
-           "CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split()
+SIGNALS = (
+    "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD "
+    "CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS"
+).split()
 
 
 def socket_args(domain: int, type_: int) -> str:
     """socket's object: "sockdom\\0socktype"."""
-    return (SOCK_DOMAINS.get(domain, f"AF_UNKNOWN({domain})") + "\0"
-            + SOCK_TYPES.get(type_, f"SOCK_UNKNOWN({type_})"))
+    return (
+        SOCK_DOMAINS.get(domain, f"AF_UNKNOWN({domain})")
+        + "\0"
+        + SOCK_TYPES.get(type_, f"SOCK_UNKNOWN({type_})")
+    )
 
 
 def signame(sig: int) -> str:

@@ -6,6 +6,7 @@ each with one object string that rule predicates are matched against.
 A name with no operation is parsed and kept, and `check` reports it as
 "not enforceable" with the reason given here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,12 +16,12 @@ from .. import abi
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    op: int            # abi.BST_OP_*
-    name: str          # systrace name used in logs (native-NAME)
-    arg: str           # the argument whose string the kernel renders
+    op: int  # abi.BST_OP_*
+    name: str  # systrace name used in logs (native-NAME)
+    arg: str  # the argument whose string the kernel renders
     hooks: tuple[str, ...]
-    second: str = ""   # a second argument: the kernel renders "arg\0second" in one
-                       # string, e.g. filename[1] (rename, link), socktype (socket)
+    second: str = ""  # a second argument: the kernel renders "arg\0second" in one
+    # string, e.g. filename[1] (rename, link), socktype (socket)
 
     @property
     def parts(self) -> int:
@@ -45,8 +46,9 @@ OPERATIONS = {
     "fsread": Operation(_A.BST_OP_FSREAD, "fsread", "filename", ("file_open",)),
     "fswrite": Operation(_A.BST_OP_FSWRITE, "fswrite", "filename", ("file_open", "path_mknod")),
     "bind": Operation(_A.BST_OP_BIND, "bind", "sockaddr", ("socket_bind", "path_mknod")),
-    "connect": Operation(_A.BST_OP_CONNECT, "connect", "sockaddr",
-                         ("socket_connect", "unix_stream_connect", "unix_may_send")),
+    "connect": Operation(
+        _A.BST_OP_CONNECT, "connect", "sockaddr", ("socket_connect", "unix_stream_connect", "unix_may_send")
+    ),
     "execve": Operation(_A.BST_OP_EXECVE, "execve", "filename", ("file_open", "bprm_check_security")),
     "unlink": Operation(_A.BST_OP_UNLINK, "unlink", "filename", ("path_unlink",)),
     "mkdir": Operation(_A.BST_OP_MKDIR, "mkdir", "filename", ("path_mkdir",)),
@@ -57,8 +59,7 @@ OPERATIONS = {
     "chmod": Operation(_A.BST_OP_CHMOD, "chmod", "filename", ("path_chmod",)),
     "chown": Operation(_A.BST_OP_CHOWN, "chown", "filename", ("path_chown",)),
     "chroot": Operation(_A.BST_OP_CHROOT, "chroot", "filename", ("path_chroot",)),
-    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",),
-                        "filename[1]"),
+    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), "filename[1]"),
     "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), "filename[1]"),
     "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
     "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg", "unix_may_send")),
@@ -71,18 +72,16 @@ OPERATIONS = {
     "kill": Operation(_A.BST_OP_KILL, "kill", "pidname", ("task_kill",), "signame"),
     # What no file or socket hook sees (bpf/mount.bpf.h, own.bpf.h, sys.bpf.h). An
     # empty arg: the call has no argument the kernel renders ("" is its object).
-    "mount": Operation(_A.BST_OP_MOUNT, "mount", "filename", ("sb_mount", "move_mount"),
-                       "fstype"),
+    "mount": Operation(_A.BST_OP_MOUNT, "mount", "filename", ("sb_mount", "move_mount"), "fstype"),
     "umount": Operation(_A.BST_OP_UMOUNT, "umount", "filename", ("sb_umount",)),
     "pivot_root": Operation(_A.BST_OP_PIVOT_ROOT, "pivot_root", "filename", ("sb_pivotroot",)),
     "bpf": Operation(_A.BST_OP_BPF, "bpf", "cmd", ("bpf", "bpf_map", "bpf_prog")),
-    "ptrace": Operation(_A.BST_OP_PTRACE, "ptrace", "pidname",
-                        ("ptrace_access_check", "ptrace_traceme")),
+    "ptrace": Operation(_A.BST_OP_PTRACE, "ptrace", "pidname", ("ptrace_access_check", "ptrace_traceme")),
     "init_module": Operation(_A.BST_OP_INIT_MODULE, "init_module", "", ("kernel_load_data",)),
-    "finit_module": Operation(_A.BST_OP_FINIT_MODULE, "finit_module", "filename",
-                              ("kernel_read_file",)),
-    "kexec_load": Operation(_A.BST_OP_KEXEC_LOAD, "kexec_load", "",
-                            ("kernel_load_data", "kernel_read_file", "capable")),
+    "finit_module": Operation(_A.BST_OP_FINIT_MODULE, "finit_module", "filename", ("kernel_read_file",)),
+    "kexec_load": Operation(
+        _A.BST_OP_KEXEC_LOAD, "kexec_load", "", ("kernel_load_data", "kernel_read_file", "capable")
+    ),
     "prctl": Operation(_A.BST_OP_PRCTL, "prctl", "cmd", ("task_prctl",)),
     "unshare": Operation(_A.BST_OP_UNSHARE, "unshare", "", ("userns_create", "capable")),
     "setns": Operation(_A.BST_OP_SETNS, "setns", "", ("capable",)),
@@ -91,15 +90,14 @@ OPERATIONS = {
     "swapon": Operation(_A.BST_OP_SWAPON, "swapon", "", ("capable",)),
     "settimeofday": Operation(_A.BST_OP_SETTIMEOFDAY, "settimeofday", "", ("capable",)),
     "iopl": Operation(_A.BST_OP_IOPL, "iopl", "", ("capable",)),
-    "perf_event_open": Operation(_A.BST_OP_PERF_EVENT_OPEN, "perf_event_open", "",
-                                 ("perf_event_open",)),
+    "perf_event_open": Operation(_A.BST_OP_PERF_EVENT_OPEN, "perf_event_open", "", ("perf_event_open",)),
     "capable": Operation(_A.BST_OP_CAPABLE, "capable", "capability", ("capable",)),
 }
 
 # Operations whose hook a running kernel may lack (added after 5.15): the
 # loader leaves their program out there, and check/doctor/attach say so.
 OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups", "unshare": "userns_create"}
-HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}   # Linux version
+HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}  # Linux version
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
 
@@ -108,61 +106,117 @@ BY_OP = {o.op: o for o in OPERATIONS.values()}
 # tried in file order (the first match wins), as one list.
 _FSWRITE_OPS = ("fswrite", "unlink", "mkdir", "rmdir", "mknod", "truncate")
 NAMES: dict[str, tuple[int, ...]] = {
-    name: tuple(OPERATIONS[o].op for o in ops) for name, ops in {
+    name: tuple(OPERATIONS[o].op for o in ops)
+    for name, ops in {
         "fsread": ("fsread", "stat"),
-        "stat": ("stat",), "lstat": ("stat",), "fstatat": ("stat",), "newfstatat": ("stat",),
+        "stat": ("stat",),
+        "lstat": ("stat",),
+        "fstatat": ("stat",),
+        "newfstatat": ("stat",),
         "statx": ("stat",),
-        "sendto": ("sendto",), "sendmsg": ("sendto",),
+        "sendto": ("sendto",),
+        "sendmsg": ("sendto",),
         **{n: ("setuid",) for n in ("setuid", "setreuid", "setresuid", "setfsuid")},
         **{n: ("setgid",) for n in ("setgid", "setregid", "setresgid", "setfsgid")},
         "fswrite": _FSWRITE_OPS,
-        "bind": ("bind",), "connect": ("connect", "sendto"), "execve": ("execve",),
-        "unlink": ("unlink",), "unlinkat": ("unlink",),
-        "mkdir": ("mkdir",), "mkdirat": ("mkdir",),
+        "bind": ("bind",),
+        "connect": ("connect", "sendto"),
+        "execve": ("execve",),
+        "unlink": ("unlink",),
+        "unlinkat": ("unlink",),
+        "mkdir": ("mkdir",),
+        "mkdirat": ("mkdir",),
         "rmdir": ("rmdir",),
-        "mknod": ("mknod",), "mknodat": ("mknod",), "mkfifo": ("mknod",), "mkfifoat": ("mknod",),
-        "truncate": ("truncate",), "ftruncate": ("truncate",),
-        "symlink": ("symlink",), "symlinkat": ("symlink",),
-        "chmod": ("chmod",), "fchmod": ("chmod",), "fchmodat": ("chmod",),
-        "chown": ("chown",), "fchown": ("chown",), "lchown": ("chown",), "fchownat": ("chown",),
+        "mknod": ("mknod",),
+        "mknodat": ("mknod",),
+        "mkfifo": ("mknod",),
+        "mkfifoat": ("mknod",),
+        "truncate": ("truncate",),
+        "ftruncate": ("truncate",),
+        "symlink": ("symlink",),
+        "symlinkat": ("symlink",),
+        "chmod": ("chmod",),
+        "fchmod": ("chmod",),
+        "fchmodat": ("chmod",),
+        "chown": ("chown",),
+        "fchown": ("chown",),
+        "lchown": ("chown",),
+        "fchownat": ("chown",),
         "chroot": ("chroot",),
-        "socket": ("socket",), "socketpair": ("socket",),
-        "listen": ("listen",), "accept": ("accept",), "accept4": ("accept",),
+        "socket": ("socket",),
+        "socketpair": ("socket",),
+        "listen": ("listen",),
+        "accept": ("accept",),
+        "accept4": ("accept",),
         "setgroups": ("setgroups",),
-        **{n: ("kill",) for n in ("kill", "tkill", "tgkill", "rt_sigqueueinfo",
-                                  "rt_tgsigqueueinfo", "pidfd_send_signal")},
-        "rename": ("rename",), "renameat": ("rename",), "renameat2": ("rename",),
-        "link": ("link",), "linkat": ("link",),
-        "mount": ("mount",), "move_mount": ("mount",),
-        "umount": ("umount",), "umount2": ("umount",), "pivot_root": ("pivot_root",),
+        **{
+            n: ("kill",)
+            for n in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal")
+        },
+        "rename": ("rename",),
+        "renameat": ("rename",),
+        "renameat2": ("rename",),
+        "link": ("link",),
+        "linkat": ("link",),
+        "mount": ("mount",),
+        "move_mount": ("mount",),
+        "umount": ("umount",),
+        "umount2": ("umount",),
+        "pivot_root": ("pivot_root",),
         "bpf": ("bpf",),
-        **{n: ("ptrace",) for n in ("ptrace", "process_vm_readv", "process_vm_writev",
-                                    "pidfd_getfd", "kcmp")},
-        "init_module": ("init_module",), "finit_module": ("finit_module",),
-        "kexec_load": ("kexec_load",), "kexec_file_load": ("kexec_load",),
-        "prctl": ("prctl",), "unshare": ("unshare",), "setns": ("setns",),
-        "sethostname": ("sethostname",), "setdomainname": ("sethostname",),
-        "reboot": ("reboot",), "swapon": ("swapon",), "swapoff": ("swapon",),
-        **{n: ("settimeofday",) for n in ("settimeofday", "clock_settime", "adjtimex",
-                                          "clock_adjtime")},
-        "iopl": ("iopl",), "ioperm": ("iopl",),
+        **{
+            n: ("ptrace",) for n in ("ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp")
+        },
+        "init_module": ("init_module",),
+        "finit_module": ("finit_module",),
+        "kexec_load": ("kexec_load",),
+        "kexec_file_load": ("kexec_load",),
+        "prctl": ("prctl",),
+        "unshare": ("unshare",),
+        "setns": ("setns",),
+        "sethostname": ("sethostname",),
+        "setdomainname": ("sethostname",),
+        "reboot": ("reboot",),
+        "swapon": ("swapon",),
+        "swapoff": ("swapon",),
+        **{n: ("settimeofday",) for n in ("settimeofday", "clock_settime", "adjtimex", "clock_adjtime")},
+        "iopl": ("iopl",),
+        "ioperm": ("iopl",),
         "perf_event_open": ("perf_event_open",),
         "capable": ("capable",),
     }.items()
 }
 
 
-def ops_of(name: str) -> tuple["Operation", ...]:
+def ops_of(name: str) -> tuple[Operation, ...]:
     """The operations a rule named `name` decides (empty: not enforceable)."""
     return tuple(BY_OP[o] for o in NAMES.get(name, ()))
 
 
 # systrace's argument names (its translators); anything else is a typo.
-ARG_NAMES = frozenset({
-    "filename", "sockaddr", "oflags", "mode", "uid", "uname", "gid", "fd", "sockdom",
-    "socktype", "pidname", "signame", "cmd", "prot", "flags", "argv", "string",
-    "fstype", "capability",     # bpfsystrace's: mount's file system type, capable's name
-})
+ARG_NAMES = frozenset(
+    {
+        "filename",
+        "sockaddr",
+        "oflags",
+        "mode",
+        "uid",
+        "uname",
+        "gid",
+        "fd",
+        "sockdom",
+        "socktype",
+        "pidname",
+        "signame",
+        "cmd",
+        "prot",
+        "flags",
+        "argv",
+        "string",
+        "fstype",
+        "capability",  # bpfsystrace's: mount's file system type, capable's name
+    }
+)
 
 # Names no LSM hook used by bpfsystrace sees, with the reason `check` prints.
 # Anything not listed and not in OPERATIONS gets the generic reason.
@@ -178,13 +232,13 @@ WHY_NOT = {
     "getpid": "no LSM hook sees getpid",
     "fstat": "fstat of an open descriptor is not re-checked; the open was (fsread)",
     "access": "access(2) reaches only inode_permission, which has no path (no mount): "
-              "the path cannot be rendered",
+    "the path cannot be rendered",
     "faccessat": "access(2) reaches only inode_permission, which has no path (no mount): "
-                 "the path cannot be rendered",
+    "the path cannot be rendered",
     "readlink": "readlink(2) reaches only inode_readlink, which has a dentry but no mount: "
-                "the path cannot be rendered",
+    "the path cannot be rendered",
     "readlinkat": "readlink(2) reaches only inode_readlink, which has a dentry but no mount: "
-                  "the path cannot be rendered",
+    "the path cannot be rendered",
     "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
     "fchdir": "fchdir(2) has no LSM hook",
     "utimes": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
@@ -194,8 +248,7 @@ WHY_NOT = {
 }
 
 
-GENERIC = ("no LSM hook that bpfsystrace uses sees this call (enforced: "
-           + ", ".join(sorted(NAMES)) + ")")
+GENERIC = "no LSM hook that bpfsystrace uses sees this call (enforced: " + ", ".join(sorted(NAMES)) + ")"
 
 
 def why_not_enforceable(name: str) -> str:

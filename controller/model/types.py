@@ -4,6 +4,7 @@ Values are resolved (errno numbers, expanded variables) and every rule says
 whether the kernel enforces it and, if not, why. Coordinates are kept so that
 anything later (compile budgets, explain, status) can point at the source.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from ..errors import Coord
 class Atom:
     arg: str
     index: int
-    op: str        # eq neq sub nsub match inpath re
+    op: str  # eq neq sub nsub match inpath re
     value: str
 
 
@@ -27,19 +28,19 @@ class Const:
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    expr: "Expr"
+    expr: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class And:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 Expr = Atom | Const | Not | And | Or
@@ -47,18 +48,18 @@ Expr = Atom | Const | Not | And | Or
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    syscall: str           # systrace name as written (fsread, bind, mmap, ...)
-    ops: tuple[int, ...]   # abi.BST_OP_* it decides (an alias decides several); () if none
+    syscall: str  # systrace name as written (fsread, bind, mmap, ...)
+    ops: tuple[int, ...]  # abi.BST_OP_* it decides (an alias decides several); () if none
     expr: Expr
-    action: str            # permit | deny | ask
-    errno: int             # 0 for permit, else the errno a denial returns
-    errno_name: str        # "" for permit
+    action: str  # permit | deny | ask
+    errno: int  # 0 for permit, else the errno a denial returns
+    errno_name: str  # "" for permit
     log: bool
     coord: Coord
-    source: str            # the rule line as written
-    why_not: str | None = None   # "not enforceable: ..." reason, None if enforced
-    approx: str | None = None    # enforced, but only approximately: why
-    binding: str | None = None   # execve permit[inherit] / permit[detach]: "inherit" | "detach"
+    source: str  # the rule line as written
+    why_not: str | None = None  # "not enforceable: ..." reason, None if enforced
+    approx: str | None = None  # enforced, but only approximately: why
+    binding: str | None = None  # execve permit[inherit] / permit[detach]: "inherit" | "detach"
 
     @property
     def enforced(self) -> bool:
@@ -67,12 +68,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    binary: str            # the Policy: header's path
+    binary: str  # the Policy: header's path
     emulation: str
     rules: tuple[Rule, ...]
     detached: bool
     coord: Coord
-    capabilities: Rule | None = None   # generated native-capable rule (model/capabilities.py)
+    capabilities: Rule | None = None  # generated native-capable rule (model/capabilities.py)
 
     def rules_for(self, op: int) -> tuple[Rule, ...]:
         """The enforced rules deciding `op`, in file order (then the generated one)."""

@@ -11,6 +11,7 @@ back from it unambiguously:
 
 JSON output needs nothing more: json.dumps escapes control characters itself.
 """
+
 from __future__ import annotations
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
@@ -20,10 +21,10 @@ def _one(c: str) -> str:
     if c in _NAMED:
         return _NAMED[c]
     n = ord(c)
-    return f"\\x{n:02x}" if n <= 0xff else f"\\u{n:04x}"
+    return f"\\x{n:02x}" if n <= 0xFF else f"\\u{n:04x}"
 
 
-_TABLE = {n: _one(chr(n)) for n in [*range(0x20), 0x5c, *range(0x7f, 0xa0), 0x2028, 0x2029]}
+_TABLE = {n: _one(chr(n)) for n in [*range(0x20), 0x5C, *range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
 def escape(text: str) -> str:

@@ -7,6 +7,7 @@ new (executable, operation, object). `systrace_line()` renders it in systrace's 
 adapted honestly to Linux: the operation name stands where systrace printed
 the system call number, and the errno and the deciding rule are added.
 """
+
 from __future__ import annotations
 
 import errno as _errno
@@ -36,10 +37,10 @@ class Event:
     errno: int
     obj: str
     truncated: bool
-    audit: bool = False      # audit mode: would have been denied with `errno`; permitted
-    learn: bool = False      # learn mode: first sighting of (exe, op, obj)
-    interp: bool = False     # learn mode: ELF interpreter read for the execve of exe
-    exe_dev: int = 0         # the task's executable (kernel dev_t, inode)
+    audit: bool = False  # audit mode: would have been denied with `errno`; permitted
+    learn: bool = False  # learn mode: first sighting of (exe, op, obj)
+    interp: bool = False  # learn mode: ELF interpreter read for the execve of exe
+    exe_dev: int = 0  # the task's executable (kernel dev_t, inode)
     exe_ino: int = 0
     not_a_name: bool = False  # denied: a disconnected dentry or a mount outside the namespace
 
@@ -63,21 +64,37 @@ def wall_time(ts_ns: int) -> float:
 
 
 def decode(data: bytes) -> Event:
-    ev = abi.BstEvent.from_buffer_copy(data[:abi.C.sizeof(abi.BstEvent)])
+    ev = abi.BstEvent.from_buffer_copy(data[: abi.C.sizeof(abi.BstEvent)])
     op = syscalls.BY_OP.get(ev.op)
-    return Event(ev.ts_ns, ev.pid, ev.tid, ev.ppid, ev.uid,
-                 ev.comm.decode(errors="replace"), ev.cgroup_id, ev.target_id, ev.gen,
-                 ev.policy, ev.rule, op.name if op else f"op{ev.op}", ev.errno_,
-                 _object(ev), bool(ev.flags & abi.BST_EV_TRUNCATED),
-                 bool(ev.flags & abi.BST_EV_AUDIT), bool(ev.flags & abi.BST_EV_LEARN),
-                 bool(ev.flags & abi.BST_EV_INTERP), ev.exe_dev, ev.exe_ino,
-                 bool(ev.flags & abi.BST_EV_NOT_A_NAME))
+    return Event(
+        ev.ts_ns,
+        ev.pid,
+        ev.tid,
+        ev.ppid,
+        ev.uid,
+        ev.comm.decode(errors="replace"),
+        ev.cgroup_id,
+        ev.target_id,
+        ev.gen,
+        ev.policy,
+        ev.rule,
+        op.name if op else f"op{ev.op}",
+        ev.errno_,
+        _object(ev),
+        bool(ev.flags & abi.BST_EV_TRUNCATED),
+        bool(ev.flags & abi.BST_EV_AUDIT),
+        bool(ev.flags & abi.BST_EV_LEARN),
+        bool(ev.flags & abi.BST_EV_INTERP),
+        ev.exe_dev,
+        ev.exe_ino,
+        bool(ev.flags & abi.BST_EV_NOT_A_NAME),
+    )
 
 
 def _object(ev) -> str:
     """The object string; rename, link, socket and kill carry two, "first\\0second"."""
     n = min(ev.str_len, abi.BST_EVENT_STR - 1)
-    raw = abi.C.string_at(abi.C.addressof(ev) + abi.BstEvent.str.offset, n)   # past the NUL
+    raw = abi.C.string_at(abi.C.addressof(ev) + abi.BstEvent.str.offset, n)  # past the NUL
     op = syscalls.BY_OP.get(ev.op)
     if op is not None and op.parts == 2:
         return raw.decode(errors="replace")
@@ -99,8 +116,13 @@ def systrace_line(ev: Event, meta) -> str:
         policy_name = meta.policy_name(ev.policy)
         # rules, not their copies: an alias's rule decides several operations; the
         # generated native-capable rule is not one the policy's author wrote
-        filters = len({r["where"] for r in meta.rules if r["policy"] == ev.policy
-                       and not r["implicit"] and not r.get("generated")})
+        filters = len(
+            {
+                r["where"]
+                for r in meta.rules
+                if r["policy"] == ev.policy and not r["implicit"] and not r.get("generated")
+            }
+        )
         if ev.rule < len(meta.rules):
             r = meta.rules[ev.rule]
             where = f", rule: {r['where']}" if r["where"] else ", rule: no rule matched"
@@ -111,20 +133,27 @@ def systrace_line(ev: Event, meta) -> str:
     verdict = {"audit_deny": "audit deny", "learn": "learn"}.get(ev.action, ev.action)
     err = f", errno: {_errno.errorcode.get(ev.errno, ev.errno)}" if ev.errno else ""
     more = "..." if ev.truncated else ""
-    if op is not None and not op.arg:     # reboot, sethostname ...: no argument
-        return (f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
-                f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}"
-                f"{err}{where}")
+    if op is not None and not op.arg:  # reboot, sethostname ...: no argument
+        return (
+            f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+            f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}"
+            f"{err}{where}"
+        )
     if not ev.obj and ev.op == "setgroups" and ev.rule != abi.BST_RULE_NONE:
-        obj = "<empty list>"         # setgroups(0, NULL): decided on ""
+        obj = "<empty list>"  # setgroups(0, NULL): decided on ""
     elif ev.not_a_name:
         obj = "<not a name: a file opened by handle, or in a detached or foreign mount>"
     else:
-        obj = ev.obj or ("<longer than PATH_MAX>" if ev.errno == _errno.ENAMETOOLONG
-                         else "<unknown: the kernel could not render it>")
+        obj = ev.obj or (
+            "<longer than PATH_MAX>"
+            if ev.errno == _errno.ENAMETOOLONG
+            else "<unknown: the kernel could not render it>"
+        )
     if op is not None and op.parts == 2:
         first, _, second = obj.partition("\0")
         obj = f"{first}, {op.second}: {second}"
-    return escape(f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
-                  f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
-                  f"{arg}: {obj}{more}{err}{where}")
+    return escape(
+        f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
+        f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "
+        f"{arg}: {obj}{more}{err}{where}"
+    )

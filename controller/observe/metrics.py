@@ -7,6 +7,7 @@ carried in the attachment's metadata, so `bpfsystrace_decisions_total` never
 goes backwards across reloads; `bpfsystrace_rule_hits_total` is per rule of the
 generation in force and starts again from zero when a reload replaces it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,60 +16,75 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 
 from .. import __version__, abi, attachments
 from ..errors import BpfsystraceError
-from ..kernel import libbpf, loader, maps
+from ..kernel import libbpf, loader
 
 log = logging.getLogger(__name__)
 
-FAIL_CLOSED = {abi.BST_CNT_PATH_ERROR: "path_error", abi.BST_CNT_TOO_LONG: "name_too_long",
-               abi.BST_CNT_MAP_MISSING: "inconsistent_maps", abi.BST_CNT_NO_MEMORY: "no_memory",
-               abi.BST_CNT_DISCONNECTED: "not_a_name"}
+FAIL_CLOSED = {
+    abi.BST_CNT_PATH_ERROR: "path_error",
+    abi.BST_CNT_TOO_LONG: "name_too_long",
+    abi.BST_CNT_MAP_MISSING: "inconsistent_maps",
+    abi.BST_CNT_NO_MEMORY: "no_memory",
+    abi.BST_CNT_DISCONNECTED: "not_a_name",
+}
 
 
 class KernelCollector:
     """A prometheus_client collector; `sinks` are the daemon's log sinks (for their counts)."""
 
     def __init__(self, sinks=()):
-        self.sinks = sinks     # (name, sink) pairs: their sent/dropped counts are exported
+        self.sinks = sinks  # (name, sink) pairs: their sent/dropped counts are exported
 
     def describe(self):
-        return []   # no fixed set of series: collect() reads the maps
+        return []  # no fixed set of series: collect() reads the maps
 
     def collect(self):
         decisions = CounterMetricFamily(
-            "bpfsystrace_decisions", "Decisions of the LSM programs by attached cgroup, policy, "
+            "bpfsystrace_decisions",
+            "Decisions of the LSM programs by attached cgroup, policy, "
             "operation and action: permit, deny, or audit_deny (audit mode: the policy denies, "
             "the kernel permitted) (exact kernel counts, kept across reloads)",
-            labels=["cgroup", "policy", "operation", "action"])
+            labels=["cgroup", "policy", "operation", "action"],
+        )
         rule_hits = CounterMetricFamily(
-            "bpfsystrace_rule_hits", "Decisions per rule of the policy generation in force "
+            "bpfsystrace_rule_hits",
+            "Decisions per rule of the policy generation in force "
             "(rule: file:line, or 'implicit' for systrace's default deny)",
-            labels=["cgroup", "policy", "operation", "action", "rule"])
-        reloads = CounterMetricFamily("bpfsystrace_reloads", "Successful policy reloads",
-                                      labels=["cgroup"])
+            labels=["cgroup", "policy", "operation", "action", "rule"],
+        )
+        reloads = CounterMetricFamily("bpfsystrace_reloads", "Successful policy reloads", labels=["cgroup"])
         failures = CounterMetricFamily(
-            "bpfsystrace_reload_failures", "Reloads refused (the old policy stayed in force)",
-            labels=["cgroup"])
-        generation = GaugeMetricFamily("bpfsystrace_policy_generation",
-                                       "Generation number of the policies in force",
-                                       labels=["cgroup"])
-        attached = GaugeMetricFamily("bpfsystrace_attached_cgroups",
-                                     "Cgroups with policies attached")
-        lost = CounterMetricFamily("bpfsystrace_events_lost", "Events dropped because the "
-                                   "kernel ring buffer was full (decisions were not affected)")
+            "bpfsystrace_reload_failures",
+            "Reloads refused (the old policy stayed in force)",
+            labels=["cgroup"],
+        )
+        generation = GaugeMetricFamily(
+            "bpfsystrace_policy_generation", "Generation number of the policies in force", labels=["cgroup"]
+        )
+        attached = GaugeMetricFamily("bpfsystrace_attached_cgroups", "Cgroups with policies attached")
+        lost = CounterMetricFamily(
+            "bpfsystrace_events_lost",
+            "Events dropped because the kernel ring buffer was full (decisions were not affected)",
+        )
         fail_closed = CounterMetricFamily(
-            "bpfsystrace_fail_closed", "Requests denied because the kernel side could not "
-            "decide them normally", labels=["reason"])
-        transitions = CounterMetricFamily("bpfsystrace_exec_transitions",
-                                          "Execs into a binary with its own policy")
-        bindings = CounterMetricFamily("bpfsystrace_exec_bindings",
-                                       "Execs by permit[inherit] (the program keeps its caller's "
-                                       "policy) and permit[detach] (it leaves confinement)",
-                                       labels=["binding"])
-        own = CounterMetricFamily("bpfsystrace_own_object_denials",
-                                  "Confined tasks' attempts to reach bpfsystrace's own maps, "
-                                  "programs, links or pins (all denied)")
-        up = GaugeMetricFamily("bpfsystrace_programs_loaded",
-                               "1 when the LSM programs are loaded and pinned")
+            "bpfsystrace_fail_closed",
+            "Requests denied because the kernel side could not decide them normally",
+            labels=["reason"],
+        )
+        transitions = CounterMetricFamily(
+            "bpfsystrace_exec_transitions", "Execs into a binary with its own policy"
+        )
+        bindings = CounterMetricFamily(
+            "bpfsystrace_exec_bindings",
+            "Execs by permit[inherit] (the program keeps its caller's "
+            "policy) and permit[detach] (it leaves confinement)",
+            labels=["binding"],
+        )
+        own = CounterMetricFamily(
+            "bpfsystrace_own_object_denials",
+            "Confined tasks' attempts to reach bpfsystrace's own maps, programs, links or pins (all denied)",
+        )
+        up = GaugeMetricFamily("bpfsystrace_programs_loaded", "1 when the LSM programs are loaded and pinned")
         targets, counters = self._read()
         up.add_metric([], 1 if loader.is_loaded() else 0)
         attached.add_metric([], len(targets))
@@ -83,10 +99,15 @@ class KernelCollector:
                 decisions.add_metric([m.cgroup, pol, op, action], n)
             for rid, r in enumerate(m.rules):
                 rule_hits.add_metric(
-                    [m.cgroup, m.policy_name(r["policy"]), r["op"],
-                     attachments.rule_action(m, r),
-                     "implicit" if r["implicit"] else (r["where"] or f"rule {rid}")],
-                    t.hits.get(rid, 0))
+                    [
+                        m.cgroup,
+                        m.policy_name(r["policy"]),
+                        r["op"],
+                        attachments.rule_action(m, r),
+                        "implicit" if r["implicit"] else (r["where"] or f"rule {rid}"),
+                    ],
+                    t.hits.get(rid, 0),
+                )
             reloads.add_metric([m.cgroup], m.reloads)
             failures.add_metric([m.cgroup], m.reload_failures)
             generation.add_metric([m.cgroup], t.gen)
@@ -98,20 +119,33 @@ class KernelCollector:
             own.add_metric([], counters[abi.BST_CNT_OWN_OBJECT])
             for idx, reason in FAIL_CLOSED.items():
                 fail_closed.add_metric([reason], counters[idx])
-        yield from (decisions, rule_hits, reloads, failures, generation, attached, lost,
-                    fail_closed, transitions, bindings, own, up)
-        logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink",
-                                     labels=["sink"])
-        dropped = CounterMetricFamily("bpfsystrace_events_log_dropped",
-                                      "Events a sink could not write", labels=["sink"])
+        yield from (
+            decisions,
+            rule_hits,
+            reloads,
+            failures,
+            generation,
+            attached,
+            lost,
+            fail_closed,
+            transitions,
+            bindings,
+            own,
+            up,
+        )
+        logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink", labels=["sink"])
+        dropped = CounterMetricFamily(
+            "bpfsystrace_events_log_dropped", "Events a sink could not write", labels=["sink"]
+        )
         for name, sink in self.sinks:
             logged.add_metric([name], getattr(sink, "sent", getattr(sink, "written", 0)))
             dropped.add_metric([name], sink.dropped)
         yield logged
         yield dropped
         info = InfoMetricFamily("bpfsystrace_build", "Version of bpfsystrace and its kernel ABI")
-        info.add_metric([], {"version": __version__, "abi": str(abi.BST_ABI_VERSION),
-                             "libbpf": _libbpf_version()})
+        info.add_metric(
+            [], {"version": __version__, "abi": str(abi.BST_ABI_VERSION), "libbpf": _libbpf_version()}
+        )
         yield info
 
     def _read(self):
@@ -125,18 +159,18 @@ class KernelCollector:
 def _libbpf_version() -> str:
     try:
         return libbpf.version()
-    except Exception:   # noqa: BLE001 - a label must never break a scrape
+    except Exception:  # noqa: BLE001 - a label must never break a scrape
         return "unknown"
 
 
 def serve(address: str, collector: KernelCollector):
     """Start the exporter on HOST:PORT in a thread; returns the server."""
-    from prometheus_client import CollectorRegistry, start_http_server
-    from prometheus_client import ProcessCollector
+    from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+
     host, _, port = address.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     reg = CollectorRegistry(auto_describe=False)
     reg.register(collector)
     ProcessCollector(registry=reg)
     started = start_http_server(int(port), addr=host, registry=reg)
-    return started[0] if isinstance(started, tuple) else started   # (server, thread) since 0.17
+    return started[0] if isinstance(started, tuple) else started  # (server, thread) since 0.17

@@ -12,6 +12,7 @@ the failure logged once, and sending resumes when the socket works again.
 Log file: one line per event, systrace's text or a JSON object
 (`--log-format json`), appended to a file or written to stdout (`-`).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ def event_dict(ev: events.Event, meta) -> dict:
     or what decided); the kernel's indexes are kept as `policy_id` and `rule_id`."""
     out = {f: getattr(ev, f) for f in ev.__slots__}
     out["policy_id"], out["rule_id"] = out.pop("policy"), out.pop("rule")
-    out["action"] = ev.action            # deny, permit, audit_deny, learn
+    out["action"] = ev.action  # deny, permit, audit_deny, learn
     out["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(events.wall_time(ev.ts_ns)))
     out["line"] = events.systrace_line(ev, meta)
     out["policy"] = f"generation {ev.gen} policy {ev.policy}"
@@ -99,9 +100,12 @@ class Syslog:
                 if attempt == 2:
                     self.dropped += 1
                     if not self._failing:
-                        log.error("cannot send to syslog at %s (%s): events are dropped from "
-                                  "syslog (and counted) until it works again", self.path,
-                                  e.strerror or e)
+                        log.error(
+                            "cannot send to syslog at %s (%s): events are dropped from "
+                            "syslog (and counted) until it works again",
+                            self.path,
+                            e.strerror or e,
+                        )
                         self._failing = True
         return False
 
@@ -139,8 +143,7 @@ class LogFile:
             return True
 
     def write(self, ev: events.Event, meta) -> None:
-        line = (json.dumps(event_dict(ev, meta)) if self.fmt == "json"
-                else events.systrace_line(ev, meta))
+        line = json.dumps(event_dict(ev, meta)) if self.fmt == "json" else events.systrace_line(ev, meta)
         try:
             if self.f is None or self._rotated():
                 if self.f not in (None, sys.stdout):

@@ -3,6 +3,7 @@
 One file holds policies; a policy holds rules in file order; a rule is
 `E-NAME: [EXPR then] ACTION [log] [as USER[:GROUP]] [, if user|group OP VALUE]`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -33,28 +34,28 @@ class TrueExpr(Node):
 class Symbol(Node):
     arg: str
     index: int
-    op: str              # eq neq sub nsub match inpath re
+    op: str  # eq neq sub nsub match inpath re
     value: str
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
 class Not(Node):
-    expr: "Expr"
+    expr: Expr
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
 class And(Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
 class Or(Node):
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     coord: Coord
 
 
@@ -63,16 +64,16 @@ Expr = TrueExpr | Symbol | Not | And | Or
 
 @dataclass(frozen=True, slots=True)
 class Action(Node):
-    kind: str            # permit deny ask
-    errno: str | None    # deny[enoent]
+    kind: str  # permit deny ask
+    errno: str | None  # deny[enoent]
     modifier: str | None  # permit[inherit] / permit[detach]
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
 class Predicate(Node):
-    kind: str            # user group
-    op: str              # = != < >
+    kind: str  # user group
+    op: str  # = != < >
     value: str
     coord: Coord
 
@@ -122,8 +123,11 @@ def dump(node: Node, indent: str = "") -> str:
     attrs = []
     for f in fields(node):
         v = getattr(node, f.name)
-        if f.name in ("coord", "source") or isinstance(v, Node) or (
-                isinstance(v, tuple) and v and isinstance(v[0], Node)):
+        if (
+            f.name in ("coord", "source")
+            or isinstance(v, Node)
+            or (isinstance(v, tuple) and v and isinstance(v[0], Node))
+        ):
             continue
         if v not in (None, False, ()):
             attrs.append(f"{f.name}={v!r}")
@@ -139,8 +143,11 @@ def ast_equal(a, b) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, tuple):
-        return len(a) == len(b) and all(ast_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(ast_equal(x, y) for x, y in zip(a, b, strict=True))
     if not isinstance(a, Node):
         return a == b
-    return all(ast_equal(getattr(a, f.name), getattr(b, f.name))
-               for f in fields(a) if f.name not in ("coord", "source"))
+    return all(
+        ast_equal(getattr(a, f.name), getattr(b, f.name))
+        for f in fields(a)
+        if f.name not in ("coord", "source")
+    )

@@ -4,24 +4,59 @@ The language is line oriented, so the lexer works on one line at a time
 (comments already stripped by the parser). Errors are reported through
 `error_func(msg, column, length)`, never raised here.
 """
+
 from __future__ import annotations
 
 import ply.lex
 
 KEYWORDS = {
-    "ask": "ASK", "deny": "DENY", "permit": "PERMIT", "and": "AND", "or": "OR", "not": "NOT",
-    "then": "THEN", "eq": "EQKW", "neq": "NEQ", "sub": "SUB", "nsub": "NSUB", "match": "MATCH",
-    "inpath": "INPATH", "re": "RE", "log": "LOG", "true": "TRUE", "if": "IF", "user": "USER",
-    "group": "GROUP", "as": "AS", "Policy": "POLICY", "Emulation": "EMULATION",
+    "ask": "ASK",
+    "deny": "DENY",
+    "permit": "PERMIT",
+    "and": "AND",
+    "or": "OR",
+    "not": "NOT",
+    "then": "THEN",
+    "eq": "EQKW",
+    "neq": "NEQ",
+    "sub": "SUB",
+    "nsub": "NSUB",
+    "match": "MATCH",
+    "inpath": "INPATH",
+    "re": "RE",
+    "log": "LOG",
+    "true": "TRUE",
+    "if": "IF",
+    "user": "USER",
+    "group": "GROUP",
+    "as": "AS",
+    "Policy": "POLICY",
+    "Emulation": "EMULATION",
     "detached": "DETACHED",
 }
 STRING_OPS = ("eq", "neq", "sub", "nsub", "match", "inpath", "re")
 
 
 class PolicyLexer:
-    tokens = ("IDENT", "NUMBER", "STRING", "PATH", "COLON", "COMMA", "LBRACKET", "RBRACKET",
-              "LPAREN", "RPAREN", "ARROW", "MINUS", "EQ", "NE", "LT", "GT",
-              "BAD_STRING") + tuple(sorted(set(KEYWORDS.values())))
+    tokens = (
+        "IDENT",
+        "NUMBER",
+        "STRING",
+        "PATH",
+        "COLON",
+        "COMMA",
+        "LBRACKET",
+        "RBRACKET",
+        "LPAREN",
+        "RPAREN",
+        "ARROW",
+        "MINUS",
+        "EQ",
+        "NE",
+        "LT",
+        "GT",
+        "BAD_STRING",
+    ) + tuple(sorted(set(KEYWORDS.values())))
 
     t_ignore = " \t\r"
     t_COLON = r":"

@@ -6,6 +6,7 @@ language is one statement per line, so each line is parsed on its own: a
 mistake on one line never hides mistakes on later lines, and every error of a
 file is reported at once as a Diagnostic with file:line:col.
 """
+
 from __future__ import annotations
 
 import ply.yacc
@@ -68,8 +69,9 @@ class PolicyParser:
 
     def __init__(self):
         self.lexer = PolicyLexer(self._lex_error)
-        self.parser = ply.yacc.yacc(module=self, start="line", write_tables=False, debug=False,
-                                    errorlog=ply.yacc.NullLogger())
+        self.parser = ply.yacc.yacc(
+            module=self, start="line", write_tables=False, debug=False, errorlog=ply.yacc.NullLogger()
+        )
         self._line = ""
         self._filename = ""
         self._lineno = 0
@@ -89,13 +91,20 @@ class PolicyParser:
                 stmt = self._parse_line(line)
                 self._place(stmt, policies, raw)
             except _LineError as e:
-                diags.append(Diagnostic(Coord(filename, lineno, e.column), e.msg, "error",
-                                        raw, max(e.length, 1), e.hints))
+                diags.append(
+                    Diagnostic(
+                        Coord(filename, lineno, e.column), e.msg, "error", raw, max(e.length, 1), e.hints
+                    )
+                )
         if diags:
             raise PolicyError(diags)
-        return ast.PolicyFile(tuple(ast.Policy(p["binary"], p["emulation"], tuple(p["rules"]),
-                                               p["detached"], p["coord"]) for p in policies),
-                              Coord(filename, 1, 1))
+        return ast.PolicyFile(
+            tuple(
+                ast.Policy(p["binary"], p["emulation"], tuple(p["rules"]), p["detached"], p["coord"])
+                for p in policies
+            ),
+            Coord(filename, 1, 1),
+        )
 
     # ------------------------------------------------------------ PRIVATE --
     def _coord(self, pos: int) -> Coord:
@@ -114,30 +123,48 @@ class PolicyParser:
             if tok is not None:
                 self._history.append(tok)
             return tok
+
         return self.parser.parse(line, tokenfunc=token)
 
     def _place(self, stmt, policies, raw):
         kind = stmt[0]
         if kind == "header":
             _, binary, emulation, coord = stmt
-            policies.append({"binary": binary, "emulation": emulation, "rules": [],
-                             "detached": False, "coord": coord})
+            policies.append(
+                {"binary": binary, "emulation": emulation, "rules": [], "detached": False, "coord": coord}
+            )
             return
         if not policies:
-            raise _LineError(ERR_BEFORE_HEADER, stmt[-1].column if kind == "rule" else 1,
-                             hints=("start the policy with 'Policy: /path/to/binary, "
-                                    "Emulation: native'",))
+            raise _LineError(
+                ERR_BEFORE_HEADER,
+                stmt[-1].column if kind == "rule" else 1,
+                hints=("start the policy with 'Policy: /path/to/binary, Emulation: native'",),
+            )
         current = policies[-1]
         if kind == "detached":
             current["detached"] = True
             return
         rule: ast.Rule = stmt[1]
         if rule.emulation != current["emulation"]:
-            raise _LineError(ERR_EMULATION.format(got=rule.emulation, want=current["emulation"]),
-                             rule.coord.column, len(rule.emulation))
-        current["rules"].append(ast.Rule(rule.emulation, rule.syscall, rule.expr, rule.action,
-                                         rule.log, rule.as_user, rule.as_group, rule.predicate,
-                                         rule.coord, raw))
+            raise _LineError(
+                ERR_EMULATION.format(got=rule.emulation, want=current["emulation"]),
+                rule.coord.column,
+                len(rule.emulation),
+            )
+        current["rules"].append(
+            ast.Rule(
+                rule.emulation,
+                rule.syscall,
+                rule.expr,
+                rule.action,
+                rule.log,
+                rule.as_user,
+                rule.as_group,
+                rule.predicate,
+                rule.coord,
+                raw,
+            )
+        )
 
     def _pos(self, p, i):
         return self._coord(p.lexpos(i))
@@ -156,23 +183,26 @@ class PolicyParser:
     def p_line_rule(self, p):
         """line : IDENT MINUS name COLON body"""
         expr, action, log, as_user, as_group, pred = p[5]
-        p[0] = ("rule", ast.Rule(p[1], p[3], expr, action, log, as_user, as_group, pred,
-                                 self._pos(p, 1), self._line), self._pos(p, 1))
+        p[0] = (
+            "rule",
+            ast.Rule(p[1], p[3], expr, action, log, as_user, as_group, pred, self._pos(p, 1), self._line),
+            self._pos(p, 1),
+        )
 
     def p_path(self, p):
         """path : PATH
-                | STRING"""
+        | STRING"""
         p[0] = p[1]
 
     def p_name(self, p):
         """name : IDENT
-                | NUMBER
-                | LOG
-                | RE
-                | SUB
-                | USER
-                | GROUP
-                | MATCH"""
+        | NUMBER
+        | LOG
+        | RE
+        | SUB
+        | USER
+        | GROUP
+        | MATCH"""
         p[0] = p[1]
 
     def p_body_action(self, p):
@@ -185,7 +215,7 @@ class PolicyParser:
 
     def p_then(self, p):
         """then : THEN
-                | ARROW"""
+        | ARROW"""
 
     def p_tail(self, p):
         """tail : action log_opt as_opt pred_opt"""
@@ -193,15 +223,14 @@ class PolicyParser:
 
     def p_action_plain(self, p):
         """action : PERMIT
-                  | DENY
-                  | ASK"""
+        | DENY
+        | ASK"""
         p[0] = ast.Action(p[1], None, None, self._pos(p, 1))
 
     def p_action_deny_errno(self, p):
         """action : DENY LBRACKET IDENT RBRACKET"""
         if not p[3].islower():
-            raise _LineError(ERR_BAD_ERRNO, p.lexpos(3) + 1, len(p[3]),
-                             (f"write deny[{p[3].lower()}]",))
+            raise _LineError(ERR_BAD_ERRNO, p.lexpos(3) + 1, len(p[3]), (f"write deny[{p[3].lower()}]",))
         p[0] = ast.Action("deny", p[3], None, self._pos(p, 1))
 
     def p_action_permit_modifier(self, p):
@@ -212,7 +241,7 @@ class PolicyParser:
 
     def p_log_opt(self, p):
         """log_opt : LOG
-                   | empty"""
+        | empty"""
         p[0] = p[1] == "log"
 
     def p_as_user(self, p):
@@ -241,20 +270,20 @@ class PolicyParser:
 
     def p_who(self, p):
         """who : USER
-               | GROUP"""
+        | GROUP"""
         p[0] = p[1]
 
     def p_cmp(self, p):
         """cmp : EQ
-               | NE
-               | LT
-               | GT"""
+        | NE
+        | LT
+        | GT"""
         p[0] = p[1]
 
     def p_value(self, p):
         """value : IDENT
-                 | NUMBER
-                 | STRING"""
+        | NUMBER
+        | STRING"""
         p[0] = p[1]
 
     def p_expr_or(self, p):
@@ -291,12 +320,12 @@ class PolicyParser:
 
     def p_strop(self, p):
         """strop : EQKW
-                 | NEQ
-                 | SUB
-                 | NSUB
-                 | MATCH
-                 | INPATH
-                 | RE"""
+        | NEQ
+        | SUB
+        | NSUB
+        | MATCH
+        | INPATH
+        | RE"""
         p[0] = p[1]
 
     def p_empty(self, p):
@@ -327,15 +356,18 @@ def _diagnose(tok, history, line) -> _LineError:
         return _LineError(ERR_HEADER, col, length)
     if types[:1] == ["IDENT"] and ty == "COLON" and len(types) == 1:
         name = prev[0].value
-        return _LineError(ERR_NO_PREFIX.format(emu="native", name=name), prev[0].lexpos + 1,
-                          len(name))
+        return _LineError(ERR_NO_PREFIX.format(emu="native", name=name), prev[0].lexpos + 1, len(name))
     if types[:2] == ["IDENT", "MINUS"] and len(types) == 3 and ty != "COLON":
         return _LineError(ERR_NO_COLON, col, length)
     if ty == "LOG":
         return _LineError(ERR_LOG_PLACE, col, length)
     if lt == "AS":
         return _LineError(ERR_AS, col, length)
-    if lt in ("IF", "USER", "GROUP") and "IF" in types or (lt == "COMMA" and "IF" not in types and ty != "IF" and any(t in _ACTIONS for t in types)):
+    if (
+        lt in ("IF", "USER", "GROUP")
+        and "IF" in types
+        or (lt == "COMMA" and "IF" not in types and ty != "IF" and any(t in _ACTIONS for t in types))
+    ):
         return _LineError(ERR_IF, col, length)
     if lt in ("THEN", "ARROW"):
         if ty == "IDENT":
@@ -344,19 +376,28 @@ def _diagnose(tok, history, line) -> _LineError:
         return _LineError(ERR_NO_ACTION, col, length)
     if lt == "LBRACKET":
         if any(t in _ACTIONS for t in types[-2:]):
-            return _LineError(ERR_BAD_ERRNO if tok is not None else ERR_UNCLOSED_BRACKET, col,
-                              length, ("e.g. deny[enoent]",))
+            return _LineError(
+                ERR_BAD_ERRNO if tok is not None else ERR_UNCLOSED_BRACKET,
+                col,
+                length,
+                ("e.g. deny[enoent]",),
+            )
         return _LineError(ERR_BAD_INDEX, col, length)
     if lt == "IDENT" and len(types) >= 1 and types[-2:-1] != ["MINUS"] and ty == "IDENT":
         return _LineError(ERR_UNKNOWN_OP.format(op=tok.value), col, length)
-    if lt == "IDENT" and types[:2] == ["IDENT", "MINUS"] and len(types) > 4 and ty in ("IDENT", "STRING", "PATH"):
+    if (
+        lt == "IDENT"
+        and types[:2] == ["IDENT", "MINUS"]
+        and len(types) > 4
+        and ty in ("IDENT", "STRING", "PATH")
+    ):
         return _LineError(ERR_UNKNOWN_OP.format(op=tok.value), col, length)
     if lt in ("EQKW", "NEQ", "SUB", "NSUB", "MATCH", "INPATH", "RE") and ty != "STRING":
-        return _LineError(ERR_UNQUOTED, col, length, ('put the value in double quotes, e.g. '
-                                                       'filename eq "/etc/passwd"',))
+        return _LineError(
+            ERR_UNQUOTED, col, length, ('put the value in double quotes, e.g. filename eq "/etc/passwd"',)
+        )
     if lt in ("AND", "OR", "NOT"):
-        return _LineError(ERR_OPERAND.format(op=last.value, side="right"), last.lexpos + 1,
-                          len(last.value))
+        return _LineError(ERR_OPERAND.format(op=last.value, side="right"), last.lexpos + 1, len(last.value))
     if ty in ("AND", "OR") and lt in ("COLON", "LPAREN", "NOT"):
         return _LineError(ERR_OPERAND.format(op=tok.value, side="left"), col, length)
     if lt == "COLON" and ty in ("THEN", "ARROW"):

@@ -6,6 +6,7 @@ order (order is meaning), `then` instead of `->`, strings double-quoted with
 needs them. format_text keeps comments (bpfsystrace fmt uses it);
 parse(format(parse(x))) equals parse(x).
 """
+
 from __future__ import annotations
 
 from . import ast
@@ -75,6 +76,7 @@ def format_text(text: str, pf: ast.PolicyFile) -> str:
     inside a policy), trailing comments stay after their statement, runs of
     blank lines shrink to one."""
     from .parser import strip_comment
+
     canon: dict[int, str] = {}
     for pol in pf.policies:
         path = pol.binary if all(c not in pol.binary for c in ' ,"()[]') else quote(pol.binary)
@@ -85,7 +87,7 @@ def format_text(text: str, pf: ast.PolicyFile) -> str:
     inside = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         code = strip_comment(raw)
-        comment = raw[len(code):].strip()
+        comment = raw[len(code) :].strip()
         if not code.strip():
             if comment:
                 out.append(("\t" if inside else "") + comment)
@@ -93,7 +95,7 @@ def format_text(text: str, pf: ast.PolicyFile) -> str:
                 out.append("")
             continue
         stmt = canon.get(lineno)
-        if stmt is None:                      # `detached`: the only statement without a coord
+        if stmt is None:  # `detached`: the only statement without a coord
             stmt = "\t" + code.strip()
         inside = inside or stmt.startswith("Policy:")
         out.append(stmt + (" " + comment if comment else ""))

@@ -6,6 +6,7 @@ The temporary file is a new one (O_EXCL, a random name: nothing planted in a
 directory others can write is followed) and its name starts with a dot, so a
 policy directory being listed (pipeline.policy_files) never shows it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,7 @@ import os
 import tempfile
 
 
-def write_atomic(path: str, text: str, *, encoding: str | None = None,
-                 errors: str | None = None) -> None:
+def write_atomic(path: str, text: str, *, encoding: str | None = None, errors: str | None = None) -> None:
     """Replace (or create) `path` with `text`.
 
     A replaced file keeps its permission bits; a new one gets those open(2)

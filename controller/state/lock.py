@@ -1,4 +1,5 @@
 """One writer of the kernel maps and RUN_DIR at a time (attach, reload, detach, daemon)."""
+
 from __future__ import annotations
 
 import contextlib

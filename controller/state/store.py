@@ -13,6 +13,7 @@ A file without "schema" (written before it existed) is read as version 1 if
 its fields are exactly those of version 1; any other file is refused with a
 StateError that says what to do, never read as "not attached".
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,13 +25,32 @@ from ..errors import StateError
 from .atomic import write_atomic
 
 RUN_DIR = os.environ.get("BPFSYSTRACE_RUN_DIR", "/run/bpfsystrace")
-GENS_KEPT = 32       # generations whose meaning is kept for events still waiting
+GENS_KEPT = 32  # generations whose meaning is kept for events still waiting
 
-SCHEMA = 1           # bump it (and teach decode the old one) when a field changes
-V1_FIELDS = frozenset((
-    "cgroup", "cgroup_id", "gen", "default", "policies", "rules", "manager", "attached_at",
-    "sources", "default_spec", "manager_spec", "fingerprint", "nonce", "reloads",
-    "reload_failures", "last_error", "carried", "mode", "texts"))
+SCHEMA = 1  # bump it (and teach decode the old one) when a field changes
+V1_FIELDS = frozenset(
+    (
+        "cgroup",
+        "cgroup_id",
+        "gen",
+        "default",
+        "policies",
+        "rules",
+        "manager",
+        "attached_at",
+        "sources",
+        "default_spec",
+        "manager_spec",
+        "fingerprint",
+        "nonce",
+        "reloads",
+        "reload_failures",
+        "last_error",
+        "carried",
+        "mode",
+        "texts",
+    )
+)
 
 
 @dataclass
@@ -39,8 +59,8 @@ class Attachment:
     cgroup_id: int
     gen: int
     default: str
-    policies: list[dict]     # {binary, file, line, identity}
-    rules: list[dict]        # per rule id: {policy, op, action, errno, implicit, where, text}
+    policies: list[dict]  # {binary, file, line, identity}
+    rules: list[dict]  # per rule id: {policy, op, action, errno, implicit, where, text}
     manager: str | None
     attached_at: float
     # what reload needs: the arguments attach was given, and a digest of the files they named
@@ -48,7 +68,7 @@ class Attachment:
     default_spec: str = "deny"
     manager_spec: str = "auto"
     fingerprint: str = ""
-    nonce: str = ""          # unique per install: proves which process wrote the generation
+    nonce: str = ""  # unique per install: proves which process wrote the generation
     reloads: int = 0
     reload_failures: int = 0
     last_error: str = ""
@@ -87,8 +107,7 @@ class Attachment:
 
 
 def encode(meta: Attachment) -> str:
-    return json.dumps({"schema": SCHEMA, **meta.__dict__},
-                      separators=(",", ":"))        # dumps: the C encoder
+    return json.dumps({"schema": SCHEMA, **meta.__dict__}, separators=(",", ":"))  # dumps: the C encoder
 
 
 def decode(d, path: str) -> Attachment:
@@ -98,15 +117,19 @@ def decode(d, path: str) -> Attachment:
     d = dict(d)
     version = d.pop("schema", None)
     if version is not None and version != SCHEMA:
-        raise StateError(path, f"it has schema version {version!r}, this bpfsystrace reads "
-                               f"version {SCHEMA}")
+        raise StateError(path, f"it has schema version {version!r}, this bpfsystrace reads version {SCHEMA}")
     keys = set(d)
     if keys != V1_FIELDS:
         unknown, missing = sorted(keys - V1_FIELDS), sorted(V1_FIELDS - keys)
-        what = "; ".join(([f"unknown fields {', '.join(unknown)}"] if unknown else [])
-                         + ([f"missing fields {', '.join(missing)}"] if missing else []))
-        raise StateError(path, f"{'no schema version and ' if version is None else ''}"
-                               f"{what} (schema version {SCHEMA} has other fields)")
+        what = "; ".join(
+            ([f"unknown fields {', '.join(unknown)}"] if unknown else [])
+            + ([f"missing fields {', '.join(missing)}"] if missing else [])
+        )
+        raise StateError(
+            path,
+            f"{'no schema version and ' if version is None else ''}"
+            f"{what} (schema version {SCHEMA} has other fields)",
+        )
     return Attachment(**d)
 
 

@@ -3,6 +3,7 @@
 A C probe compiled with the host compiler prints sizeof/offsetof of every
 field and the value of every #define; ctypes must agree on all of them.
 """
+
 import ctypes
 import os
 import re
@@ -39,8 +40,13 @@ def c_defines():
 def probe(tmp_path_factory):
     cc = shutil.which("cc") or shutil.which("gcc")
     assert cc, "a C compiler is needed for the ABI layout test"
-    lines = ['#include <stdio.h>', '#include <stddef.h>', '#include <linux/types.h>',
-             f'#include "{HEADER}"', 'int main(void) {']
+    lines = [
+        '#include <stdio.h>',
+        '#include <stddef.h>',
+        '#include <linux/types.h>',
+        f'#include "{HEADER}"',
+        'int main(void) {',
+    ]
     for name, fields in c_structs().items():
         lines.append(f'printf("size {name} %zu\\n", sizeof(struct {name}));')
         for f in fields:

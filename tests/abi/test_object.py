@@ -5,6 +5,7 @@ every map the loader opens exists in the object with the key and value sizes
 of its ctypes mirror, every map is pinned or deliberately not, every optional
 program exists, and every hook syscalls.OPERATIONS names has its program.
 """
+
 import ctypes
 import os
 
@@ -18,12 +19,12 @@ from bpfsystrace.model import syscalls
 def obj():
     try:
         return loader.object_contents()
-    except Exception as e:       # no clang here: the build step of `make test` made one
+    except Exception as e:  # no clang here: the build step of `make test` made one
         pytest.fail(f"the BPF object is not built ({e}); run 'make -C bpf'")
 
 
 def test_every_map_the_loader_opens_has_the_mirrored_sizes(obj):
-    for name, (key, value, percpu) in loader.MAPS.items():
+    for name, (key, value, _percpu) in loader.MAPS.items():
         assert name in obj.maps, f"loader.MAPS names {name}, the object has no such map"
         _type, ksize, vsize = obj.maps[name]
         assert ksize == ctypes.sizeof(key), (name, "key", ksize, ctypes.sizeof(key))

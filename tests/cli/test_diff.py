@@ -1,4 +1,5 @@
 """bpfsystrace diff as an administrator uses it: exit 0 same, 1 different, 2 trouble."""
+
 import os
 
 from tests.conftest import ROOT
@@ -28,8 +29,10 @@ def test_reformatted_and_reordered_policy_decides_the_same(run_cli, tmp_path):
 
 def test_a_changed_rule_prints_examples_and_both_rules(run_cli, tmp_path):
     text = open(NAMED).read()
-    edited = text.replace('native-fsread: filename eq "/etc/hosts" then permit',
-                          'native-fsread: filename eq "/etc/hosts" then deny[enoent]')
+    edited = text.replace(
+        'native-fsread: filename eq "/etc/hosts" then permit',
+        'native-fsread: filename eq "/etc/hosts" then deny[enoent]',
+    )
     edited = edited.replace('native-bind: sockaddr match "inet-*:53" then permit', "", 1)
     assert edited != text
     new = _variant(tmp_path, "new", edited)
@@ -38,18 +41,18 @@ def test_a_changed_rule_prints_examples_and_both_rules(run_cli, tmp_path):
     assert '/usr/sbin/named: fsread\n  permitted -> denied: "/etc/hosts"' in out
     assert f"old: permitted by {NAMED}:" in out
     assert 'new: denied (ENOENT) by ' + str(new / "usr_sbin_named") in out
-    assert '/usr/sbin/named: bind\n  permitted -> denied: "inet-:53"' in out   # shortest
+    assert '/usr/sbin/named: bind\n  permitted -> denied: "inet-:53"' in out  # shortest
     assert out.rstrip().endswith("decide differently")
 
 
 def test_policy_on_one_side_is_compared_with_the_default(run_cli, tmp_path):
     empty = tmp_path / "only"
     empty.mkdir()
-    (empty / "bin_true").write_text("Policy: /bin/true, Emulation: native\n"
-                                    '\tnative-fsread: filename eq "/etc/motd" then permit\n')
+    (empty / "bin_true").write_text(
+        "Policy: /bin/true, Emulation: native\n\tnative-fsread: filename eq \"/etc/motd\" then permit\n"
+    )
     proc = run_cli("diff", NAMED, empty, check=1)
-    assert "/usr/sbin/named: policy only in OLD (in NEW its processes get the default, deny)" \
-        in proc.stdout
+    assert "/usr/sbin/named: policy only in OLD (in NEW its processes get the default, deny)" in proc.stdout
     assert '/bin/true: fsread\n  denied -> permitted: "/etc/motd"' in proc.stdout
     assert "old: denied (EPERM) by the default policy (deny)" in proc.stdout
     same = run_cli("diff", "--default", "permit", empty, empty, check=0)

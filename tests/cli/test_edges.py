@@ -1,4 +1,5 @@
 """Issue 17: bad input ends in one clear message, a documented exit code, no traceback."""
+
 import os
 import re
 
@@ -16,18 +17,22 @@ def no_traceback(proc):
     return proc
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "holds no policy: no 'Policy:' header"),
-    ("# only a comment\n\n   # another\n", "holds no policy: no 'Policy:' header"),
-    ("Policy: /usr/bin/true, Emulation: native\n# no rules\n",
-     "error: the policy for /usr/bin/true has no rules"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "holds no policy: no 'Policy:' header"),
+        ("# only a comment\n\n   # another\n", "holds no policy: no 'Policy:' header"),
+        (
+            "Policy: /usr/bin/true, Emulation: native\n# no rules\n",
+            "error: the policy for /usr/bin/true has no rules",
+        ),
+    ],
+)
 @pytest.mark.parametrize("command", ["check", "attach"])
 def test_a_file_that_confines_nothing_is_an_error(run_cli, tmp_path, text, message, command):
     f = tmp_path / "p"
     f.write_text(text)
-    args = ["check", f] if command == "check" else \
-        ["attach", "--cgroup", "bst-none.slice", "--policy", f]
+    args = ["check", f] if command == "check" else ["attach", "--cgroup", "bst-none.slice", "--policy", f]
     proc = no_traceback(run_cli(*args))
     assert proc.returncode == 1, proc.stderr
     assert message in proc.stderr
@@ -76,20 +81,24 @@ def test_explain_of_an_empty_file(run_cli, tmp_path):
 
 def test_fmt_keeps_every_comment(run_cli, tmp_path):
     f = tmp_path / "p"
-    f.write_text("# header comment\n\n\n"
-                 "Policy: /usr/bin/true, Emulation: native\n"
-                 "   # own-line comment\n"
-                 '  native-fsread:  filename eq "/x#y" ->permit   # trailing comment\n'
-                 "native-fswrite: true then deny[eperm] # why\n")
+    f.write_text(
+        "# header comment\n\n\n"
+        "Policy: /usr/bin/true, Emulation: native\n"
+        "   # own-line comment\n"
+        '  native-fsread:  filename eq "/x#y" ->permit   # trailing comment\n'
+        "native-fswrite: true then deny[eperm] # why\n"
+    )
     out = run_cli("fmt", f, check=0).stdout
-    assert out == ("# header comment\n\n"
-                   "Policy: /usr/bin/true, Emulation: native\n"
-                   "\t# own-line comment\n"
-                   '\tnative-fsread: filename eq "/x#y" then permit # trailing comment\n'
-                   "\tnative-fswrite: true then deny[eperm] # why\n")
+    assert out == (
+        "# header comment\n\n"
+        "Policy: /usr/bin/true, Emulation: native\n"
+        "\t# own-line comment\n"
+        '\tnative-fsread: filename eq "/x#y" then permit # trailing comment\n'
+        "\tnative-fswrite: true then deny[eperm] # why\n"
+    )
     run_cli("fmt", "-w", f, check=0)
     assert f.read_text() == out
-    assert run_cli("fmt", f, check=0).stdout == out          # idempotent
+    assert run_cli("fmt", f, check=0).stdout == out  # idempotent
 
 
 def test_fmt_w_of_the_shipped_policies_loses_no_line(run_cli, tmp_path):
@@ -104,13 +113,14 @@ def test_a_policy_for_a_missing_program_warns_at_check(run_cli, tmp_path):
     f = tmp_path / "p"
     f.write_text(GOOD.replace("/usr/bin/true", "/usr/bin/no-such-program"))
     proc = run_cli("check", f, check=0)
-    assert (f"{f}:1:1: warning: /usr/bin/no-such-program does not exist on this host; this "
-            f"policy applies to nothing until it does") in proc.stderr
+    assert (
+        f"{f}:1:1: warning: /usr/bin/no-such-program does not exist on this host; this "
+        f"policy applies to nothing until it does"
+    ) in proc.stderr
 
 
 def test_default_names_its_valid_values(run_cli):
-    proc = no_traceback(run_cli("attach", "--cgroup", "x.slice", "--policy", NAMED,
-                                "--default", "allow"))
+    proc = no_traceback(run_cli("attach", "--cgroup", "x.slice", "--policy", NAMED, "--default", "allow"))
     assert proc.returncode == 2
     assert "--default allow: not a policy file; the default is 'deny'" in proc.stderr
     assert "'permit'" in proc.stderr
@@ -132,13 +142,14 @@ def test_too_many_exact_rules_name_the_real_cause(run_cli, tmp_path):
 
 def test_too_many_automaton_states_name_the_real_cause_once(run_cli, tmp_path):
     f = tmp_path / "p"
-    rules = "".join(f'\tnative-fsread: filename eq "/{i:04d}{"x" * 60}" then permit\n'
-                    for i in range(2000))
+    rules = "".join(f'\tnative-fsread: filename eq "/{i:04d}{"x" * 60}" then permit\n' for i in range(2000))
     f.write_text("Policy: /usr/bin/true, Emulation: native\n" + rules)
     proc = no_traceback(run_cli("check", f))
     assert proc.returncode == 1
-    assert ("error: fsread and stat (fsread rules) of /usr/bin/true need more than 100000 "
-            "automaton states, the limit per operation of one policy") in proc.stderr
+    assert (
+        "error: fsread and stat (fsread rules) of /usr/bin/true need more than 100000 "
+        "automaton states, the limit per operation of one policy"
+    ) in proc.stderr
     assert "hint: the 2000 rules compare 130000 characters of exact strings" in proc.stderr
     assert "lines )" not in proc.stderr
     assert proc.stderr.count("error:") == 1

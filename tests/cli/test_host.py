@@ -1,4 +1,5 @@
 """What an administrator sees on this host (whose kernel may refuse BPF-LSM)."""
+
 import os
 
 import pytest
@@ -62,7 +63,9 @@ def test_attach_to_the_root_cgroup_is_refused(run_cli):
 
 def test_broken_policy_is_rejected_before_anything_is_loaded(run_cli, tmp_path, cgroup):
     bad = tmp_path / "bad"
-    bad.write_text('Policy: /bin/true, Emulation: native\n\tnative-fsread: filename eq "/x" then deny[enoexist]\n')
+    bad.write_text(
+        'Policy: /bin/true, Emulation: native\n\tnative-fsread: filename eq "/x" then deny[enoexist]\n'
+    )
     proc = run_cli("attach", "--cgroup", cgroup, "--policy", str(bad))
     assert proc.returncode == 1
     assert f"{bad}:2:" in proc.stderr and "unknown errno name 'enoexist'" in proc.stderr

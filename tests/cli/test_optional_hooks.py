@@ -1,5 +1,6 @@
 """A kernel without task_fix_setgroups (Linux < 6.0): setgroups is not
 enforced there, and check, doctor and the loader say so."""
+
 from bpfsystrace.kernel import loader, probe
 
 
@@ -10,13 +11,11 @@ def _btf(tmp_path, names):
 
 
 def test_missing_hook_is_found_in_btf(tmp_path):
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups",
-                                               "bpf_lsm_userns_create"])) == {}
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setuid",
-                                               "bpf_lsm_userns_create"])) == \
-        {"setgroups": "task_fix_setgroups"}
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups"])) == \
-        {"unshare": "userns_create"}
+    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups", "bpf_lsm_userns_create"])) == {}
+    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setuid", "bpf_lsm_userns_create"])) == {
+        "setgroups": "task_fix_setgroups"
+    }
+    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups"])) == {"unshare": "userns_create"}
     assert probe.missing_hooks(str(tmp_path / "absent")) == {}
 
 
@@ -25,14 +24,18 @@ def test_check_doctor_and_loader_say_setgroups_is_not_enforced(run_cli, tmp_path
     monkeypatch.setattr(probe, "VMLINUX_BTF", btf)
     c = probe.hooks_check()
     assert c.ok and c.warn and "setgroups is NOT enforced here" in c.detail
-    assert loader.skipped_programs() == {"bst_task_fix_setgroups": "setgroups",
-                                         "bst_userns_create": "unshare"}
+    assert loader.skipped_programs() == {
+        "bst_task_fix_setgroups": "setgroups",
+        "bst_userns_create": "unshare",
+    }
     assert "unshare is NOT enforced here" in c.detail and "Linux 6.1 or later" in c.fix
     pol = tmp_path / "usr_bin_x"
     pol.write_text('Policy: /usr/bin/x, Emulation: native\n\tnative-setgroups: permit\n')
-    from bpfsystrace.cli import main
     import contextlib
     import io
+
+    from bpfsystrace.cli import main
+
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         assert main(["check", str(pol)]) == 0

@@ -1,4 +1,5 @@
 """check, explain and fmt as an administrator uses them."""
+
 import os
 
 from tests.conftest import ROOT
@@ -23,10 +24,12 @@ def test_check_directory_and_stats(run_cli):
 
 def test_check_reports_every_error_with_location(run_cli, tmp_path):
     bad = tmp_path / "usr_bin_bad"
-    bad.write_text('Policy: /usr/bin/bad, Emulation: native\n'
-                   '\tnative-fsread: filename eq "/a" then allow\n'
-                   '\tnative-fsread: filename eq "/b" then deny[enoent]\n'
-                   '\tnative-fswrite: filename eq "/c then permit\n')
+    bad.write_text(
+        'Policy: /usr/bin/bad, Emulation: native\n'
+        '\tnative-fsread: filename eq "/a" then allow\n'
+        '\tnative-fsread: filename eq "/b" then deny[enoent]\n'
+        '\tnative-fswrite: filename eq "/c then permit\n'
+    )
     proc = run_cli("check", str(bad))
     assert proc.returncode == 1
     assert f"{bad}:2:39: error: unknown action 'allow'" in proc.stderr
@@ -51,15 +54,19 @@ def test_explain_names_the_deciding_rule(run_cli):
 
 def test_explain_says_what_an_exec_binding_does(run_cli, tmp_path):
     pol = tmp_path / "usr_bin_a"
-    pol.write_text('Policy: /usr/bin/a, Emulation: native\n'
-                   '\tnative-execve: filename eq "/usr/bin/b" then permit[inherit]\n'
-                   '\tnative-execve: filename eq "/usr/bin/c" then permit[detach]\n'
-                   '\tnative-execve: filename eq "/usr/bin/d" then permit\n')
+    pol.write_text(
+        'Policy: /usr/bin/a, Emulation: native\n'
+        '\tnative-execve: filename eq "/usr/bin/b" then permit[inherit]\n'
+        '\tnative-execve: filename eq "/usr/bin/c" then permit[detach]\n'
+        '\tnative-execve: filename eq "/usr/bin/d" then permit\n'
+    )
     out = run_cli("explain", str(pol), "execve", "/usr/bin/b", check=0).stdout
     assert "permit[inherit]: the program /usr/bin/b runs under this policy (/usr/bin/a's)" in out
     out = run_cli("explain", str(pol), "execve", "/usr/bin/c", check=0).stdout
-    assert "permit[detach]: the program /usr/bin/c, its children and what they execute are no " \
-           "longer confined" in out
+    assert (
+        "permit[detach]: the program /usr/bin/c, its children and what they execute are no "
+        "longer confined" in out
+    )
     out = run_cli("explain", str(pol), "execve", "/usr/bin/d", check=0).stdout
     assert "permit[" not in out.splitlines()[-1]
     out = run_cli("check", str(pol), check=0).stdout
@@ -74,13 +81,17 @@ def test_explain_a_call_nothing_enforces(run_cli):
 
 def test_fmt_normalises_and_round_trips(run_cli, tmp_path):
     messy = tmp_path / "p"
-    messy.write_text('Policy: /bin/x, Emulation: native   # header\n'
-                     '  native-fsread:   filename   eq "/a"->permit\n'
-                     '\tnative-fsread: ((filename eq "/b")) and (filename sub "c" or true) then deny[eacces] log\n')
+    messy.write_text(
+        'Policy: /bin/x, Emulation: native   # header\n'
+        '  native-fsread:   filename   eq "/a"->permit\n'
+        '\tnative-fsread: ((filename eq "/b")) and (filename sub "c" or true) then deny[eacces] log\n'
+    )
     out = run_cli("fmt", str(messy), check=0).stdout
-    assert out == ('Policy: /bin/x, Emulation: native # header\n'
-                   '\tnative-fsread: filename eq "/a" then permit\n'
-                   '\tnative-fsread: filename eq "/b" and (filename sub "c" or true) then deny[eacces] log\n')
+    assert out == (
+        'Policy: /bin/x, Emulation: native # header\n'
+        '\tnative-fsread: filename eq "/a" then permit\n'
+        '\tnative-fsread: filename eq "/b" and (filename sub "c" or true) then deny[eacces] log\n'
+    )
     run_cli("fmt", "--write", str(messy), check=0)
     assert messy.read_text() == out
     assert run_cli("fmt", str(messy), check=0).stdout == out

@@ -1,12 +1,13 @@
 """The compiled automata decide exactly as the reference evaluator does."""
+
 import errno
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpfsystrace import abi, explain
 from bpfsystrace.compile import records
-from bpfsystrace.compile.nfa import PatternError
 from bpfsystrace.errors import Coord, PolicyError
 from bpfsystrace.model.types import And, Atom, Const, Not, Or, Policy, Rule
 
@@ -14,8 +15,17 @@ FS = abi.BST_OP_FSREAD
 
 
 def rule(expr, action="permit", err=0, line=1):
-    return Rule("fsread", (FS,), expr, action, err, "" if not err else "eperm", False,
-                Coord("t", line, 1), f"native-fsread: rule {line}")
+    return Rule(
+        "fsread",
+        (FS,),
+        expr,
+        action,
+        err,
+        "" if not err else "eperm",
+        False,
+        Coord("t", line, 1),
+        f"native-fsread: rule {line}",
+    )
 
 
 def policy(*rules):
@@ -36,18 +46,27 @@ def reference_rule(pol, value):
 CASES = [
     (Atom("filename", 0, "eq", "/etc/group"), {"/etc/group": True, "/etc/groups": False, "/etc/grou": False}),
     (Atom("filename", 0, "sub", "<non-existent"), {"/<non-existent filename>: x": True, "/x": False}),
-    (Atom("filename", 0, "match", "/usr/lib/*"), {"/usr/lib/a/b.so": True, "/usr/lib": False, "/usr/lib/": True}),
+    (
+        Atom("filename", 0, "match", "/usr/lib/*"),
+        {"/usr/lib/a/b.so": True, "/usr/lib": False, "/usr/lib/": True},
+    ),
     (Atom("filename", 0, "match", "/dev/tty?"), {"/dev/ttyS": True, "/dev/tty": False, "/dev/tty10": False}),
     (Atom("filename", 0, "match", "/x/[a-c]*"), {"/x/b": True, "/x/d": False, "/x/": False}),
     (Atom("filename", 0, "match", "/x/[!a-c]"), {"/x/b": False, "/x/d": True}),
     (Atom("filename", 0, "match", "/x/\\*"), {"/x/*": True, "/x/a": False}),
     (Atom("filename", 0, "match", "/x/[ab"), {"/x/[ab": True, "/x/a": False}),
-    (Atom("filename", 0, "inpath", "/usr/lib"), {"/usr/lib": True, "/usr/lib/x": True, "/usr/libexec": False}),
+    (
+        Atom("filename", 0, "inpath", "/usr/lib"),
+        {"/usr/lib": True, "/usr/lib/x": True, "/usr/libexec": False},
+    ),
     (Atom("filename", 0, "inpath", "/usr/lib/"), {"/usr/lib": True, "/usr/libexec/x": False}),
     (Atom("filename", 0, "inpath", "/"), {"/": True, "/a": True}),
     (Atom("filename", 0, "neq", "/a"), {"/a": False, "/b": True}),
     (Atom("filename", 0, "nsub", "tmp"), {"/tmp/x": False, "/var/x": True}),
-    (Atom("filename", 0, "re", "^/etc/(passwd|group)$"), {"/etc/passwd": True, "/etc/group": True, "/etc/groupx": False}),
+    (
+        Atom("filename", 0, "re", "^/etc/(passwd|group)$"),
+        {"/etc/passwd": True, "/etc/group": True, "/etc/groupx": False},
+    ),
     (Atom("filename", 0, "re", "ss[wd]+"), {"/etc/passwd": True, "/etc/shadow": False}),
     (Atom("filename", 0, "re", "^/a{2,3}$"), {"/aa": True, "/aaaa": False, "/a": False}),
     (Atom("filename", 0, "re", "^/x.y$"), {"/x/y": True, "/xy": False}),
@@ -68,7 +87,7 @@ def test_first_match_wins_and_implicit_deny():
     r3 = rule(Atom("filename", 0, "eq", "/etc/shadow"), "deny", errno.EACCES, line=3)
     pol = policy(r1, r2, r3)
     recs = records.compile_policies([pol])
-    assert recs.rules[recs.decide(0, FS, b"/etc/shadow")].rule is r2     # r3 is shadowed
+    assert recs.rules[recs.decide(0, FS, b"/etc/shadow")].rule is r2  # r3 is shadowed
     assert recs.rules[recs.decide(0, FS, b"/etc/<non-existent filename>")].rule is r1
     none = recs.rules[recs.decide(0, FS, b"/var/x")]
     assert none.rule is None and none.errno == errno.EPERM and none.implicit
@@ -129,16 +148,22 @@ def atoms_(draw):
     return Atom("filename", 0, op, draw(patterns if op == "match" else values))
 
 
-exprs = st.recursive(atoms_() | st.builds(Const, st.booleans()),
-                     lambda inner: st.builds(Not, inner) | st.builds(And, inner, inner)
-                     | st.builds(Or, inner, inner), max_leaves=4)
+exprs = st.recursive(
+    atoms_() | st.builds(Const, st.booleans()),
+    lambda inner: st.builds(Not, inner) | st.builds(And, inner, inner) | st.builds(Or, inner, inner),
+    max_leaves=4,
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(exprs, min_size=0, max_size=4), st.lists(values, min_size=1, max_size=6))
 def test_dfa_equals_reference(exprs_, strings):
-    pol = policy(*[rule(e, "deny" if i % 2 else "permit", errno.EACCES if i % 2 else 0, i + 1)
-                   for i, e in enumerate(exprs_)])
+    pol = policy(
+        *[
+            rule(e, "deny" if i % 2 else "permit", errno.EACCES if i % 2 else 0, i + 1)
+            for i, e in enumerate(exprs_)
+        ]
+    )
     recs = records.compile_policies([pol])
     for s in strings:
         assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s

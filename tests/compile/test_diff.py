@@ -1,8 +1,10 @@
 """diff: every example it prints is decided differently by the reference evaluator;
 policies that decide the same report nothing; a difference the evaluator finds is reported."""
+
 import errno
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpfsystrace import abi, diff, explain
 from bpfsystrace.errors import Coord
@@ -13,13 +15,17 @@ ERRNOS = (errno.EPERM, errno.EACCES, errno.ENOENT)
 
 values = st.text(alphabet="/ab", min_size=0, max_size=4)
 atom = st.one_of(
-    st.builds(lambda op, v: Atom("filename", 0, op, v),
-              st.sampled_from(("eq", "neq", "sub", "nsub", "inpath")), values),
+    st.builds(
+        lambda op, v: Atom("filename", 0, op, v),
+        st.sampled_from(("eq", "neq", "sub", "nsub", "inpath")),
+        values,
+    ),
     st.builds(lambda v: Atom("filename", 0, "match", v), st.text(alphabet="/ab*?", max_size=4)),
     st.builds(lambda v: Atom("filename", 0, "re", v), st.sampled_from(("^/a", "b$", "a+b", "^/$"))),
 )
-expr = st.recursive(atom, lambda e: st.one_of(st.builds(And, e, e), st.builds(Or, e, e),
-                                              st.builds(Not, e)), max_leaves=3)
+expr = st.recursive(
+    atom, lambda e: st.one_of(st.builds(And, e, e), st.builds(Or, e, e), st.builds(Not, e)), max_leaves=3
+)
 
 
 @st.composite
@@ -27,11 +33,21 @@ def rules(draw, op=FS, syscall="fsread", ex=expr):
     out = []
     for line in range(1, draw(st.integers(0, 4)) + 1):
         err = draw(st.sampled_from((0,) + ERRNOS))
-        binding = draw(st.sampled_from((None, "inherit", "detach"))) if op == EXEC and not err \
-            else None
-        out.append(Rule(syscall, (op,), draw(ex), "deny" if err else "permit", err,
-                        errno.errorcode[err].lower() if err else "", draw(st.booleans()),
-                        Coord("p", line, 1), f"native-{syscall}: rule {line}", binding=binding))
+        binding = draw(st.sampled_from((None, "inherit", "detach"))) if op == EXEC and not err else None
+        out.append(
+            Rule(
+                syscall,
+                (op,),
+                draw(ex),
+                "deny" if err else "permit",
+                err,
+                errno.errorcode[err].lower() if err else "",
+                draw(st.booleans()),
+                Coord("p", line, 1),
+                f"native-{syscall}: rule {line}",
+                binding=binding,
+            )
+        )
     return out
 
 
@@ -60,7 +76,7 @@ def test_every_example_is_decided_differently(a, b):
     d = changes(old, new)
     assert d.complete
     for c in d.changes:
-        assert c.example.startswith("/"), c        # the kernel renders absolute paths
+        assert c.example.startswith("/"), c  # the kernel renders absolute paths
         va, vb = verdict(old, FS, c.example), verdict(new, FS, c.example)
         assert va != vb, (c.example, c.kind)
         assert (va[0], va[1]) == (c.old.errno, c.old.log)
@@ -73,9 +89,24 @@ def test_shadowed_additions_change_nothing(a, probes):
     """Rules appended after copies of themselves (and the policy against itself) decide
     nothing new: no difference is reported."""
     old = policy(a)
-    new = policy(a + [Rule(r.syscall, r.ops, r.expr, r.action, r.errno, r.errno_name, r.log,
-                           Coord("q", 10 + i, 1), r.source, binding=r.binding)
-                      for i, r in enumerate(a)])
+    new = policy(
+        a
+        + [
+            Rule(
+                r.syscall,
+                r.ops,
+                r.expr,
+                r.action,
+                r.errno,
+                r.errno_name,
+                r.log,
+                Coord("q", 10 + i, 1),
+                r.source,
+                binding=r.binding,
+            )
+            for i, r in enumerate(a)
+        ]
+    )
     assert changes(old, new).changes == []
     assert changes(old, old).changes == []
 
@@ -93,8 +124,12 @@ def test_a_difference_the_evaluator_finds_is_reported(a, b, probes):
             assert want in kinds, (value, want, kinds)
 
 
-kill_atom = st.builds(lambda arg, op, v: Atom(arg, 0, op, v), st.sampled_from(("pidname", "signame")),
-                      st.sampled_from(("eq", "sub", "match")), st.text(alphabet="aS*", max_size=3))
+kill_atom = st.builds(
+    lambda arg, op, v: Atom(arg, 0, op, v),
+    st.sampled_from(("pidname", "signame")),
+    st.sampled_from(("eq", "sub", "match")),
+    st.text(alphabet="aS*", max_size=3),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -116,12 +151,24 @@ def test_exec_binding_changes_are_decided_differently(a, b):
 
 
 def test_shortest_example_and_both_rules():
-    r = lambda line, ex, err=0: Rule("fsread", (FS,), ex, "deny" if err else "permit", err,  # noqa
-                                     "enoent" if err else "", False, Coord("p", line, 1),
-                                     f"rule {line}")
+    r = lambda line, ex, err=0: Rule(
+        "fsread",
+        (FS,),
+        ex,
+        "deny" if err else "permit",
+        err,  # noqa
+        "enoent" if err else "",
+        False,
+        Coord("p", line, 1),
+        f"rule {line}",
+    )
     old = policy([r(1, Atom("filename", 0, "match", "/etc/*"))])
-    new = policy([r(1, Atom("filename", 0, "eq", "/etc/shadow"), errno.ENOENT),
-                  r(2, Atom("filename", 0, "match", "/etc/*"))])
+    new = policy(
+        [
+            r(1, Atom("filename", 0, "eq", "/etc/shadow"), errno.ENOENT),
+            r(2, Atom("filename", 0, "match", "/etc/*")),
+        ]
+    )
     d = changes(old, new)
     assert [(c.kind, c.example) for c in d.changes] == [("permitted -> denied", "/etc/shadow")]
     assert d.changes[0].old.where == "p:1:1: rule 1"

@@ -2,15 +2,17 @@
 strings in one object, "first\\0second": the DFA must agree with the
 reference evaluator, and the checker must know which arguments the hooks
 render."""
+
 import itertools
 import signal
 
 import pytest
 
 from bpfsystrace import abi, explain
-from bpfsystrace.compile import records
-from bpfsystrace.model import check as check_mod, objects, syscalls
 from bpfsystrace import policy as policy_mod
+from bpfsystrace.compile import records
+from bpfsystrace.model import check as check_mod
+from bpfsystrace.model import objects, syscalls
 
 POLICY = """Policy: /usr/sbin/named, Emulation: native
 \tnative-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then permit
@@ -26,8 +28,12 @@ POLICY = """Policy: /usr/sbin/named, Emulation: native
 \tnative-socket: sockaddr eq "x" then permit
 """
 SOCKETS = [objects.socket_args(d, t) for d, t in itertools.product((1, 2, 10, 16), (1, 2, 3, 5, 10))]
-KILLS = [objects.kill(p, s) for p, s in itertools.product(
-    ("/usr/sbin/named", "/usr/bin/cat", "<unknown>", "/usr/sbin/namedx"), (0, 1, 10, 15, 9, 40))]
+KILLS = [
+    objects.kill(p, s)
+    for p, s in itertools.product(
+        ("/usr/sbin/named", "/usr/bin/cat", "<unknown>", "/usr/sbin/namedx"), (0, 1, 10, 15, 9, 40)
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +59,16 @@ def test_socket_and_kill_decisions(compiled):
     def verdict(op, value):
         d = explain.decide(pol, op, value)
         return d.errno
+
     assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_DGRAM") == 0
     assert verdict(abi.BST_OP_SOCKET, "AF_INET6\0SOCK_STREAM") == 0
     assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_RAW") == 13
-    assert verdict(abi.BST_OP_SOCKET, "AF_UNIX\0SOCK_STREAM") == 0       # socketpair's rule
+    assert verdict(abi.BST_OP_SOCKET, "AF_UNIX\0SOCK_STREAM") == 0  # socketpair's rule
     assert verdict(abi.BST_OP_SOCKET, "AF_UNKNOWN(16)\0SOCK_DGRAM") == 1
     assert verdict(abi.BST_OP_KILL, "/usr/sbin/named\0SIGTERM") == 0
     assert verdict(abi.BST_OP_KILL, "/usr/sbin/named\0SIGKILL") == 1
     assert verdict(abi.BST_OP_KILL, "/usr/bin/cat\0SIGUSR1") == 0
-    assert verdict(abi.BST_OP_KILL, "/usr/bin/cat\0SIGTERM") == 1        # tgkill's deny[esrch]
+    assert verdict(abi.BST_OP_KILL, "/usr/bin/cat\0SIGTERM") == 1  # tgkill's deny[esrch]
     tg = next(r for r in pol.rules if r.syscall == "tgkill")
     assert tg.errno == 1 and "deny[esrch] on a signal is enforced as deny[eperm]" in tg.approx
     assert verdict(abi.BST_OP_LISTEN, "inet-[::]:53") == 0
@@ -89,8 +96,18 @@ def test_rendered_names_follow_systrace():
 
 
 def test_names_that_became_enforceable():
-    for name in ("socket", "socketpair", "listen", "accept", "accept4", "setgroups", "kill",
-                 "tgkill", "tkill", "pidfd_send_signal"):
+    for name in (
+        "socket",
+        "socketpair",
+        "listen",
+        "accept",
+        "accept4",
+        "setgroups",
+        "kill",
+        "tgkill",
+        "tkill",
+        "pidfd_send_signal",
+    ):
         assert syscalls.ops_of(name), name
         assert name not in syscalls.WHY_NOT
     assert syscalls.OPERATIONS["socket"].labels == ("sockdom", "socktype")
@@ -100,11 +117,14 @@ def test_names_that_became_enforceable():
 
 
 def test_exec_modifiers_become_rule_flags_on_execve_only():
-    pf = policy_mod.parse('Policy: /bin/sh, Emulation: native\n'
-                          '\tnative-execve: filename eq "/bin/a" then permit[inherit]\n'
-                          '\tnative-execve: filename eq "/bin/b" then permit[detach]\n'
-                          '\tnative-execve: filename eq "/bin/c" then permit\n'
-                          '\tnative-fsread: filename eq "/etc/a" then permit[inherit]\n', "bin_sh")
+    pf = policy_mod.parse(
+        'Policy: /bin/sh, Emulation: native\n'
+        '\tnative-execve: filename eq "/bin/a" then permit[inherit]\n'
+        '\tnative-execve: filename eq "/bin/b" then permit[detach]\n'
+        '\tnative-execve: filename eq "/bin/c" then permit\n'
+        '\tnative-fsread: filename eq "/etc/a" then permit[inherit]\n',
+        "bin_sh",
+    )
     (pol,), _ = check_mod.check([pf], env={})
     inherit, detach, plain, fsread = pol.rules
     assert (inherit.binding, detach.binding, plain.binding) == ("inherit", "detach", None)

@@ -2,6 +2,7 @@
 prctl, modules, kernel operations) and the generated `native-capable` rule:
 the DFA agrees with the reference evaluator, a policy without a rule denies,
 and a capability is permitted exactly when a permitted call needs it."""
+
 import os
 import re
 
@@ -10,7 +11,8 @@ import pytest
 from bpfsystrace import abi, explain, pipeline
 from bpfsystrace import policy as policy_mod
 from bpfsystrace.compile import records
-from bpfsystrace.model import capabilities, check as check_mod, kernel_names, syscalls
+from bpfsystrace.model import capabilities, kernel_names, syscalls
+from bpfsystrace.model import check as check_mod
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -29,17 +31,28 @@ POLICY = """Policy: /usr/bin/x, Emulation: native
 """
 
 CASES = [
-    (abi.BST_OP_MOUNT, "/srv/m\0tmpfs", 0), (abi.BST_OP_MOUNT, "/srv/m\0proc", 1),
-    (abi.BST_OP_MOUNT, "/srv/m\0bind", 13), (abi.BST_OP_MOUNT, "\0fsopen", 1),
-    (abi.BST_OP_UMOUNT, "/srv/m", 0), (abi.BST_OP_UMOUNT, "/etc", 1),
+    (abi.BST_OP_MOUNT, "/srv/m\0tmpfs", 0),
+    (abi.BST_OP_MOUNT, "/srv/m\0proc", 1),
+    (abi.BST_OP_MOUNT, "/srv/m\0bind", 13),
+    (abi.BST_OP_MOUNT, "\0fsopen", 1),
+    (abi.BST_OP_UMOUNT, "/srv/m", 0),
+    (abi.BST_OP_UMOUNT, "/etc", 1),
     (abi.BST_OP_PIVOT_ROOT, "/srv", 1),
-    (abi.BST_OP_BPF, "BPF_MAP_CREATE", 0), (abi.BST_OP_BPF, "BPF_OBJ_GET", 1),
-    (abi.BST_OP_PTRACE, "/usr/bin/x", 0), (abi.BST_OP_PTRACE, "/usr/bin/y", 1),
-    (abi.BST_OP_PRCTL, "PR_SET_DUMPABLE", 0), (abi.BST_OP_PRCTL, "PR_SET_MM", 1),
-    (abi.BST_OP_SETHOSTNAME, "", 0), (abi.BST_OP_REBOOT, "", 1), (abi.BST_OP_INIT_MODULE, "", 1),
-    (abi.BST_OP_CAPABLE, "CAP_NET_BIND_SERVICE", 0), (abi.BST_OP_CAPABLE, "CAP_NET_ADMIN", 0),
-    (abi.BST_OP_CAPABLE, "CAP_SETUID", 1), (abi.BST_OP_CAPABLE, "CAP_SYS_ADMIN", 0),
-    (abi.BST_OP_CAPABLE, "CAP_SYS_MODULE", 1), (abi.BST_OP_CAPABLE, "CAP_DAC_OVERRIDE", 1),
+    (abi.BST_OP_BPF, "BPF_MAP_CREATE", 0),
+    (abi.BST_OP_BPF, "BPF_OBJ_GET", 1),
+    (abi.BST_OP_PTRACE, "/usr/bin/x", 0),
+    (abi.BST_OP_PTRACE, "/usr/bin/y", 1),
+    (abi.BST_OP_PRCTL, "PR_SET_DUMPABLE", 0),
+    (abi.BST_OP_PRCTL, "PR_SET_MM", 1),
+    (abi.BST_OP_SETHOSTNAME, "", 0),
+    (abi.BST_OP_REBOOT, "", 1),
+    (abi.BST_OP_INIT_MODULE, "", 1),
+    (abi.BST_OP_CAPABLE, "CAP_NET_BIND_SERVICE", 0),
+    (abi.BST_OP_CAPABLE, "CAP_NET_ADMIN", 0),
+    (abi.BST_OP_CAPABLE, "CAP_SETUID", 1),
+    (abi.BST_OP_CAPABLE, "CAP_SYS_ADMIN", 0),
+    (abi.BST_OP_CAPABLE, "CAP_SYS_MODULE", 1),
+    (abi.BST_OP_CAPABLE, "CAP_DAC_OVERRIDE", 1),
 ]
 
 
@@ -59,8 +72,10 @@ def test_kernel_dfa_and_reference_agree(compiled, op, value, err):
 
 
 def test_a_policy_without_rules_denies_every_new_operation():
-    pf = policy_mod.parse("Policy: /usr/bin/y, Emulation: native\n"
-                          "\tnative-fsread: filename eq \"/x\" then permit\n", "usr_bin_y")
+    pf = policy_mod.parse(
+        "Policy: /usr/bin/y, Emulation: native\n\tnative-fsread: filename eq \"/x\" then permit\n",
+        "usr_bin_y",
+    )
     (pol,), _ = check_mod.check([pf], env={})
     for op in range(abi.BST_OP_MOUNT, abi.BST_NR_OPS):
         assert explain.decide(pol, op, "").errno == 1, syscalls.BY_OP[op].name
@@ -72,8 +87,16 @@ def test_named_keeps_what_it_needs_and_nothing_more():
     caps = capabilities.needed(pol.rules)
     for c in ("CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"):
         assert c in caps
-    for c in ("CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SYS_MODULE", "CAP_SYS_PTRACE", "CAP_BPF",
-              "CAP_SYS_BOOT", "CAP_SYS_RAWIO", "CAP_SYS_TIME"):
+    for c in (
+        "CAP_SYS_ADMIN",
+        "CAP_NET_ADMIN",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_PTRACE",
+        "CAP_BPF",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_TIME",
+    ):
         assert c not in caps
         assert explain.decide(pol, abi.BST_OP_CAPABLE, c).errno == 1
 
@@ -88,9 +111,28 @@ def test_every_name_in_the_table_is_a_capability_and_the_docs_list_them():
 
 
 def test_new_names_are_enforced_and_leave_the_generic_reason():
-    for name in ("mount", "umount2", "pivot_root", "bpf", "ptrace", "process_vm_writev",
-                 "pidfd_getfd", "init_module", "finit_module", "kexec_load", "prctl", "unshare",
-                 "setns", "sethostname", "reboot", "swapon", "settimeofday", "iopl", "ioperm",
-                 "perf_event_open", "capable"):
+    for name in (
+        "mount",
+        "umount2",
+        "pivot_root",
+        "bpf",
+        "ptrace",
+        "process_vm_writev",
+        "pidfd_getfd",
+        "init_module",
+        "finit_module",
+        "kexec_load",
+        "prctl",
+        "unshare",
+        "setns",
+        "sethostname",
+        "reboot",
+        "swapon",
+        "settimeofday",
+        "iopl",
+        "ioperm",
+        "perf_event_open",
+        "capable",
+    ):
         assert syscalls.ops_of(name), name
     assert abi.BST_NR_OPS == len(syscalls.BY_OP) == max(syscalls.BY_OP) + 1

@@ -1,13 +1,14 @@
 """rename and link rules see two strings, filename and filename[1]: the DFA
 over "first\\0second" must agree with the reference evaluator."""
+
 import itertools
 
 import pytest
 
 from bpfsystrace import abi, explain
+from bpfsystrace import policy as policy_mod
 from bpfsystrace.compile import records
 from bpfsystrace.model import check as check_mod
-from bpfsystrace import policy as policy_mod
 
 POLICY = """Policy: /bin/mv, Emulation: native
 \tnative-rename: filename match "/slave/*" and filename[1] match "/slave/*" then permit

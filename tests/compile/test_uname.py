@@ -1,4 +1,5 @@
 """uname predicates become uid predicates when the policy is checked."""
+
 import pwd
 
 from bpfsystrace import abi, explain

@@ -4,11 +4,11 @@ They run inside the micro-VM (`tests/vm/run-in-vm`, which `make test` uses);
 on a host that cannot enforce they stop with the probe's reason instead of
 skipping, so a CI run can never pass without them.
 """
+
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -22,10 +22,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def pytest_sessionstart(session):
     bad = [c for c in probe.checks(try_load=True) if not c.ok]
     if bad:
-        pytest.exit("kernel tests need a host that can load BPF-LSM programs: "
-                    + "; ".join(f"{c.name}: {c.detail}" for c in bad)
-                    + "\nrun them in the micro-VM: tests/vm/run-in-vm .venv/bin/python -m pytest "
-                      "tests/kernel (make test does)", returncode=3)
+        pytest.exit(
+            "kernel tests need a host that can load BPF-LSM programs: "
+            + "; ".join(f"{c.name}: {c.detail}" for c in bad)
+            + "\nrun them in the micro-VM: tests/vm/run-in-vm .venv/bin/python -m pytest "
+            "tests/kernel (make test does)",
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +42,7 @@ def workdir():
 def build_static(workdir, name: str) -> str:
     """tests/kernel/NAME.c, statically linked: no loader or library opens to allow."""
     out = os.path.join(workdir, name)
-    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, name + ".c")],
-                   check=True)
+    subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HERE, name + ".c")], check=True)
     return out
 
 
@@ -82,14 +84,14 @@ class Cgroup:
         def _join():
             with open(path, "w") as f:
                 f.write(str(os.getpid()))
+
         return _join
 
     def run(self, argv, **kw):
-        return subprocess.run(argv, preexec_fn=self.join(), capture_output=True, text=True,
-                              timeout=60, **kw)
+        return subprocess.run(argv, preexec_fn=self.join(), capture_output=True, text=True, timeout=60, **kw)
 
     def remove(self):
-        for root, dirs, _ in os.walk(self.path, topdown=False):
+        for root, _dirs, _ in os.walk(self.path, topdown=False):
             try:
                 with open(os.path.join(root, "cgroup.procs")) as f:
                     for pid in f.read().split():
@@ -108,12 +110,14 @@ class Cgroup:
 def make_cgroup_module():
     """Create cgroups for a test module; at its end detach everything and remove them."""
     from tests.conftest import cli
+
     made = []
 
     def make(name):
         cg = Cgroup(name)
         made.append(cg)
         return cg
+
     yield make
     if loader.is_loaded():
         cli("detach", "--all")
@@ -143,6 +147,7 @@ def _clean_pins():
 def listener(family, addr):
     """A TCP listener outside every target cgroup; returns (socket, port)."""
     import socket
+
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, 0))
@@ -157,6 +162,7 @@ def assert_reference_agrees(policy_path: str, cases) -> None:
     import errno
 
     from bpfsystrace import explain, pipeline
+
     (policy,), _ = pipeline.load_policies([policy_path])
     for action, op, obj, result in cases:
         if op is None:
@@ -176,7 +182,9 @@ def new_log(json_out: bool = False) -> str:
     journal), so a test that wants only what its own actions caused keeps a
     cursor: the `seq` of the last journal event it has seen."""
     import json
+
     from tests.conftest import cli
+
     out = cli("log", "--json", "--after", str(_log_cursor[0]), check=0).stdout
     evs = [json.loads(line) for line in out.splitlines() if line.strip()]
     if evs:

@@ -8,6 +8,7 @@ was killed; the metrics as `promtool` checks them and as Prometheus' query
 API returns them. Every denial the module causes is counted in `caused`, and
 Prometheus must report exactly that number.
 """
+
 import json
 import os
 import signal
@@ -21,7 +22,6 @@ import urllib.request
 import pytest
 
 from bpfsystrace import attachments
-
 from tests.conftest import ROOT
 from tests.kernel.conftest import churn_results, probe_results
 
@@ -75,10 +75,12 @@ class Service:
         self.json_log = os.path.join(w, "events.json")
         self.conf = os.path.join(w, "bpfsystrace.conf")
         with open(self.conf, "w") as f:
-            f.write(f"[daemon]\nmetrics-address = 127.0.0.1:{METRICS_PORT}\n"
-                    f"syslog-socket = {w}/log.sock\nlog-file = {self.json_log}\n"
-                    f"log-format = json\n\n"
-                    f"[attach app]\ncgroup = {CG}\npolicy = {pdir}\nmanager = none\n")
+            f.write(
+                f"[daemon]\nmetrics-address = 127.0.0.1:{METRICS_PORT}\n"
+                f"syslog-socket = {w}/log.sock\nlog-file = {self.json_log}\n"
+                f"log-format = json\n\n"
+                f"[attach app]\ncgroup = {CG}\npolicy = {pdir}\nmanager = none\n"
+            )
         self.procs = {}
         self.daemon_err = []
 
@@ -91,26 +93,38 @@ class Service:
     def start_rsyslog(self):
         conf = os.path.join(self.w, "rsyslog.conf")
         with open(conf, "w") as f:
-            f.write(f'global(workDirectory="{self.w}")\n'
-                    f'module(load="imuxsock" SysSock.Use="off")\n'
-                    f'input(type="imuxsock" Socket="{self.w}/log.sock" CreatePath="on")\n'
-                    'template(name="t" type="string" string="%syslogfacility-text%.'
-                    '%syslogseverity-text% %syslogtag%%msg%\\n")\n'
-                    f'*.* action(type="omfile" file="{self.syslog_out}" template="t")\n')
+            f.write(
+                f'global(workDirectory="{self.w}")\n'
+                f'module(load="imuxsock" SysSock.Use="off")\n'
+                f'input(type="imuxsock" Socket="{self.w}/log.sock" CreatePath="on")\n'
+                'template(name="t" type="string" string="%syslogfacility-text%.'
+                '%syslogseverity-text% %syslogtag%%msg%\\n")\n'
+                f'*.* action(type="omfile" file="{self.syslog_out}" template="t")\n'
+            )
         self.procs["rsyslogd"] = subprocess.Popen(
-            ["rsyslogd", "-n", "-f", conf, "-i", os.path.join(self.w, "rsyslogd.pid")])
+            ["rsyslogd", "-n", "-f", conf, "-i", os.path.join(self.w, "rsyslogd.pid")]
+        )
         wait_for(lambda: os.path.exists(f"{self.w}/log.sock"), 60, "rsyslogd's socket")
 
     def start_prometheus(self):
         conf = os.path.join(self.w, "prometheus.yml")
         with open(conf, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "scrape_configs:\n  - job_name: bpfsystrace\n    static_configs:\n"
-                    f"      - targets: ['127.0.0.1:{METRICS_PORT}']\n")
+            f.write(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "scrape_configs:\n  - job_name: bpfsystrace\n    static_configs:\n"
+                f"      - targets: ['127.0.0.1:{METRICS_PORT}']\n"
+            )
         self.procs["prometheus"] = subprocess.Popen(
-            ["prometheus", f"--config.file={conf}", f"--storage.tsdb.path={self.w}/prom",
-             f"--web.listen-address=127.0.0.1:{PROM_PORT}", "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.w, "prom.log"), "w"))
+            [
+                "prometheus",
+                f"--config.file={conf}",
+                f"--storage.tsdb.path={self.w}/prom",
+                f"--web.listen-address=127.0.0.1:{PROM_PORT}",
+                "--log.level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.w, "prom.log"), "w"),
+        )
 
     def start_daemon(self):
         """Start it as systemd would (NOTIFY_SOCKET): returns once it reported READY=1."""
@@ -124,8 +138,11 @@ class Service:
         self.notify.settimeout(120)
         self.procs["daemon"] = subprocess.Popen(
             [sys.executable, "-m", "bpfsystrace", "-v", "daemon", "--config", self.conf],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-            env={**os.environ, "NOTIFY_SOCKET": path})
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "NOTIFY_SOCKET": path},
+        )
         assert self.notify_state() == "READY=1", self.daemon_log()
         assert "running:" in self.daemon_log()
 
@@ -152,8 +169,10 @@ class Service:
         def join():
             with open(path, "w") as f:
                 f.write(str(os.getpid()))
-        proc = subprocess.run([self.probe, *actions], preexec_fn=join, capture_output=True,
-                              text=True, timeout=60)
+
+        proc = subprocess.run(
+            [self.probe, *actions], preexec_fn=join, capture_output=True, text=True, timeout=60
+        )
         res = probe_results(proc)
         caused["deny"] += sum(1 for r in res.values() if r != "OK")
         return res
@@ -177,8 +196,7 @@ def remove_cgroup(path):
     with open(os.path.join(path, "cgroup.procs")) as f:
         for pid in f.read().split():
             os.kill(int(pid), signal.SIGKILL)
-    wait_for(lambda: not open(os.path.join(path, "cgroup.procs")).read().strip(), 10,
-             "the cgroup to empty")
+    wait_for(lambda: not open(os.path.join(path, "cgroup.procs")).read().strip(), 10, "the cgroup to empty")
     os.rmdir(path)
 
 
@@ -189,7 +207,7 @@ def svc(workdir, probe_bin, churn_bin, make_cgroup_module):
     make_cgroup_module("bst-svc.slice")
     make_cgroup_module(CG)
     s = Service(w, probe_bin, churn_bin)
-    s.start_prometheus()      # slow to start under emulation: first, in the background
+    s.start_prometheus()  # slow to start under emulation: first, in the background
     s.start_rsyslog()
     s.start_daemon()
     yield s
@@ -199,20 +217,29 @@ def svc(workdir, probe_bin, churn_bin, make_cgroup_module):
 def test_denials_reach_syslog_as_systrace_lines_and_json(svc):
     d = svc.d
     res = svc.run_probe(f"open:{d}/allowed:r", f"open:{d}/secret:r", f"open:{d}/log-me:r")
-    assert res == {f"open:{d}/allowed:r": "OK", f"open:{d}/secret:r": "EPERM",
-                   f"open:{d}/log-me:r": "OK"}
-    line = wait_for(lambda: [ln for ln in svc.syslog().splitlines()
-                             if f"filename: {d}/secret" in ln], 10, "the denial in syslog")[0]
+    assert res == {f"open:{d}/allowed:r": "OK", f"open:{d}/secret:r": "EPERM", f"open:{d}/log-me:r": "OK"}
+    line = wait_for(
+        lambda: [ln for ln in svc.syslog().splitlines() if f"filename: {d}/secret" in ln],
+        10,
+        "the denial in syslog",
+    )[0]
     pid = svc.procs["daemon"].pid
-    assert line.startswith(f"authpriv.warning bpfsystrace[{pid}]: deny user: root, "
-                           f"prog: bst_probe, pid: "), line
-    assert f"policy: {svc.probe}, filters: 4, syscall: native-fsread, filename: {d}/secret, " \
-           f"errno: EPERM, rule: no rule matched" in line
-    permit = wait_for(lambda: [ln for ln in svc.syslog().splitlines()
-                               if f"filename: {d}/log-me" in ln], 10, "the log rule in syslog")[0]
+    assert line.startswith(f"authpriv.warning bpfsystrace[{pid}]: deny user: root, prog: bst_probe, pid: "), (
+        line
+    )
+    assert (
+        f"policy: {svc.probe}, filters: 4, syscall: native-fsread, filename: {d}/secret, "
+        f"errno: EPERM, rule: no rule matched" in line
+    )
+    permit = wait_for(
+        lambda: [ln for ln in svc.syslog().splitlines() if f"filename: {d}/log-me" in ln],
+        10,
+        "the log rule in syslog",
+    )[0]
     assert f"authpriv.warning bpfsystrace[{pid}]: permit user: root" in permit
     assert f"rule: {svc.policy}:3" in permit
     from tests.conftest import cli
+
     assert f"controller: bpfsystrace daemon running (pid {pid})" in cli("status", check=0).stdout
     events = [json.loads(ln) for ln in open(svc.json_log)]
     denied = [e for e in events if e["obj"] == f"{d}/secret"]
@@ -235,26 +262,41 @@ def test_recreated_service_cgroup_is_confined_again_within_1s(svc):
 def test_reload_on_policy_change_bad_policy_and_sighup(svc):
     d = svc.d
     svc.write_policy(POLICY_MORE)
-    wait_for(lambda: svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "OK"}, 10,
-             "the changed policy to be in force")
-    wait_for(lambda: f"reloaded {svc.cgroup()} (policy files changed)" in svc.daemon_log(), 10,
-             "the reload in the daemon's log")
+    wait_for(
+        lambda: svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "OK"},
+        10,
+        "the changed policy to be in force",
+    )
+    wait_for(
+        lambda: f"reloaded {svc.cgroup()} (policy files changed)" in svc.daemon_log(),
+        10,
+        "the reload in the daemon's log",
+    )
     gen = attachments.load_attachment(os.stat(svc.cgroup()).st_ino).gen
     with open(svc.policy, "a") as f:
         f.write("\tnative-fsread: filename eq \n")
-    wait_for(lambda: "refused, the previous policies stay in force" in svc.daemon_log(), 10,
-             "the refused reload in the daemon's log")
+    wait_for(
+        lambda: "refused, the previous policies stay in force" in svc.daemon_log(),
+        10,
+        "the refused reload in the daemon's log",
+    )
     broken_line = len(POLICY_MORE.splitlines()) + 1
     assert f"{svc.policy}:{broken_line}:" in svc.daemon_log()
     assert svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "OK"}
     meta = attachments.load_attachment(os.stat(svc.cgroup()).st_ino)
     assert (meta.gen, meta.reload_failures) == (gen, 1)
     svc.write_policy(POLICY)
-    wait_for(lambda: svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "EPERM"}, 10,
-             "the fixed policy to be in force")
+    wait_for(
+        lambda: svc.run_probe(f"open:{d}/secret:r") == {f"open:{d}/secret:r": "EPERM"},
+        10,
+        "the fixed policy to be in force",
+    )
     # the kernel swaps before the daemon records the reload: wait for the record
-    wait_for(lambda: attachments.load_attachment(os.stat(svc.cgroup()).st_ino).gen != gen, 10,
-             "the fixed policy's reload to be recorded")
+    wait_for(
+        lambda: attachments.load_attachment(os.stat(svc.cgroup()).st_ino).gen != gen,
+        10,
+        "the fixed policy's reload to be recorded",
+    )
     before = attachments.load_attachment(os.stat(svc.cgroup()).st_ino).reloads
     svc.procs["daemon"].send_signal(signal.SIGHUP)
     assert [svc.notify_state(), svc.notify_state()] == ["RELOADING=1", "READY=1"]
@@ -272,15 +314,21 @@ def test_sigkill_changes_nothing_restart_adopts_and_reports_lost_events(svc, chu
     def join():
         with open(path, "w") as f:
             f.write(str(os.getpid()))
+
     # a confined workload runs across the kill and the restart (permitted opens only: no events)
-    steady = subprocess.Popen([churn_bin, f"open:{d}/allowed:r"], preexec_fn=join,
-                              stdout=subprocess.PIPE, text=True)
+    steady = subprocess.Popen(
+        [churn_bin, f"open:{d}/allowed:r"], preexec_fn=join, stdout=subprocess.PIPE, text=True
+    )
     assert steady.stdout.readline().strip() == "ready"
     svc.procs["daemon"].kill()
     svc.procs["daemon"].wait()
-    svc.run_probe(f"open:{d}/x2:r")            # denied and queued while no daemon runs
-    flood = subprocess.Popen([churn_bin, f"open:{d}/allowed:r", f"open:{d}/flood:r"],
-                             preexec_fn=join, stdout=subprocess.PIPE, text=True)
+    svc.run_probe(f"open:{d}/x2:r")  # denied and queued while no daemon runs
+    flood = subprocess.Popen(
+        [churn_bin, f"open:{d}/allowed:r", f"open:{d}/flood:r"],
+        preexec_fn=join,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert flood.stdout.readline().strip() == "ready"
     # the flood of denials fills the 1 MiB ring buffer (about 3,000 events) while nobody reads
     time.sleep(4)
@@ -297,25 +345,26 @@ def test_sigkill_changes_nothing_restart_adopts_and_reports_lost_events(svc, chu
     assert f"adopted {svc.cgroup()} (generation {meta.gen})" in log
     after = attachments.load_attachment(os.stat(svc.cgroup()).st_ino)
     assert (after.gen, after.reloads) == (meta.gen, meta.reloads)
-    wait_for(lambda: "events lost: the kernel ring buffer was full" in svc.syslog(), 10,
-             "the lost events in syslog")
+    wait_for(
+        lambda: "events lost: the kernel ring buffer was full" in svc.syslog(),
+        10,
+        "the lost events in syslog",
+    )
     wait_for(lambda: f"filename: {d}/x2," in svc.syslog(), 30, "x2 in syslog")
     text = svc.syslog()
-    assert text.count(f"filename: {d}/x1,") == 1      # not logged twice
-    assert text.count(f"filename: {d}/x2,") == 1      # queued while down, logged once
+    assert text.count(f"filename: {d}/x1,") == 1  # not logged twice
+    assert text.count(f"filename: {d}/x2,") == 1  # queued while down, logged once
 
 
 def test_metrics_pass_promtool_and_prometheus_counts_the_denials(svc):
     text = svc.metrics()
-    check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
-                           text=True)
+    check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert 'bpfsystrace_build_info{' in text
     lost = [ln for ln in text.splitlines() if ln.startswith("bpfsystrace_events_lost_total ")]
     assert lost and float(lost[0].split()[1]) > 0
-    query = (f'sum(bpfsystrace_decisions_total{{cgroup="{svc.cgroup()}",action="deny"}})')
-    url = (f"http://127.0.0.1:{PROM_PORT}/api/v1/query?"
-           + urllib.parse.urlencode({"query": query}))
+    query = f'sum(bpfsystrace_decisions_total{{cgroup="{svc.cgroup()}",action="deny"}})'
+    url = f"http://127.0.0.1:{PROM_PORT}/api/v1/query?" + urllib.parse.urlencode({"query": query})
 
     def value():
         try:
@@ -325,6 +374,7 @@ def test_metrics_pass_promtool_and_prometheus_counts_the_denials(svc):
             return None
         result = body["data"]["result"]
         return result and int(float(result[0]["value"][1])) == caused["deny"] and result
+
     wait_for(value, 120, f"Prometheus to report {caused['deny']} denials")
     q2 = urllib.parse.urlencode({"query": f'bpfsystrace_reload_failures_total{{cgroup="{svc.cgroup()}"}}'})
     with urllib.request.urlopen(f"http://127.0.0.1:{PROM_PORT}/api/v1/query?{q2}") as r:

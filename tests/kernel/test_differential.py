@@ -7,6 +7,7 @@ order matters. Each policy is attached (replacing the previous one in place,
 which also exercises the atomic swap), a confined process opens every file and
 binds a set of ports, and every errno must equal what explain.decide() says.
 """
+
 import errno
 import os
 import random
@@ -56,7 +57,7 @@ def make_tree(root, rng):
 
 
 def glob_from(rng, path, root):
-    tail = path[len(root):]
+    tail = path[len(root) :]
     out = []
     for c in tail:
         r = rng.random()
@@ -78,8 +79,8 @@ def glob_from(rng, path, root):
 
 
 def regex_from(rng, path, root):
-    tail = path[len(root):]
-    piece = tail[rng.randint(0, max(len(tail) - 3, 0)):][:rng.randint(2, 6)]
+    tail = path[len(root) :]
+    piece = tail[rng.randint(0, max(len(tail) - 3, 0)) :][: rng.randint(2, 6)]
     out = ""
     for c in piece:
         r = rng.random()
@@ -106,9 +107,9 @@ def atom(rng, paths, root):
     if op in ("eq", "neq"):
         value = p
     elif op in ("sub", "nsub"):
-        tail = p[len(root):]
+        tail = p[len(root) :]
         i = rng.randint(0, len(tail) - 1)
-        value = tail[i:i + rng.randint(1, 4)]
+        value = tail[i : i + rng.randint(1, 4)]
     elif op == "match":
         value = glob_from(rng, p, root)
     elif op == "inpath":
@@ -137,7 +138,7 @@ def sock_rule(rng):
     if kind < 0.3:
         cond = f'sockaddr eq "{objects.inet("127.0.0.1", port)}"'
     elif kind < 0.6:
-        cond = f'sockaddr match "inet-*:{str(port)[:rng.randint(1, len(str(port)))]}*"'
+        cond = f'sockaddr match "inet-*:{str(port)[: rng.randint(1, len(str(port)))]}*"'
     elif kind < 0.8:
         cond = f'sockaddr re ":{str(port)[0]}[0-9]*$"'
     else:
@@ -195,7 +196,6 @@ def test_kernel_decisions_equal_reference_evaluator(setup, workdir):
             if got.get(f"bind4:127.0.0.1:{port}") != ref:
                 mismatches.append((n, port, got.get(f"bind4:127.0.0.1:{port}"), ref, want.describe()))
     cli("detach", "--cgroup", "bst-diff.slice", check=0)
-    print(f"differential: {cases} cases over {POLICIES} policies (seed {SEED}), "
-          f"{len(mismatches)} mismatches")
+    print(f"differential: {cases} cases over {POLICIES} policies (seed {SEED}), {len(mismatches)} mismatches")
     assert cases >= 500
     assert not mismatches, "\n".join(map(str, mismatches[:20]))

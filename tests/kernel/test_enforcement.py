@@ -4,6 +4,7 @@ One attach serves the whole module (the batch); each test asserts what a user
 would see: the errno of a system call made by a confined process, the output
 of `status`, the state after `detach`.
 """
+
 import errno
 import os
 import shutil
@@ -14,7 +15,6 @@ import pytest
 
 from bpfsystrace import explain, pipeline
 from bpfsystrace.kernel import loader
-
 from tests.conftest import cli
 from tests.kernel.conftest import listener, new_log, probe_results
 
@@ -56,8 +56,16 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin, d=d, port4=port4, port6=port6))
     cg = make_cgroup_module("bst-test.slice")
     attach = cli("attach", "--cgroup", "bst-test.slice", "--policy", policy_file, check=0)
-    yield {"d": d, "port4": port4, "port6": port6, "cg": cg, "probe": probe_bin,
-           "policy": policy_file, "attach": attach, "make_cgroup": make_cgroup_module}
+    yield {
+        "d": d,
+        "port4": port4,
+        "port6": port6,
+        "cg": cg,
+        "probe": probe_bin,
+        "policy": policy_file,
+        "attach": attach,
+        "make_cgroup": make_cgroup_module,
+    }
     for s in (l4, l6, unix_ok, unix_other):
         s.close()
 
@@ -71,13 +79,13 @@ def actions(env):
         f"open:{d}/allowed:rw": (None, None, "OK"),
         f"open:{d}/wonly:w": ("fswrite", f"{d}/wonly", "OK"),
         f"open:{d}/wonly:r": ("fsread", f"{d}/wonly", "EPERM"),
-        f"open:{d}/wonly:rw": (None, None, "EPERM"),      # read and write must both permit
+        f"open:{d}/wonly:rw": (None, None, "EPERM"),  # read and write must both permit
         f"open:{d}/pub/a:r": ("fsread", f"{d}/pub/a", "OK"),
         f"open:{d}/pub/a:w": ("fswrite", f"{d}/pub/a", "EPERM"),
         f"open:{d}/other:r": ("fsread", f"{d}/other", "EPERM"),
         f"open:{d}/secret-file:r": ("fsread", f"{d}/secret-file", "EACCES"),
         f"open:{d}/enoent-x:r": ("fsread", f"{d}/enoent-x", "ENOENT"),
-        f"open:{d}/pub/../other:r": ("fsread", f"{d}/other", "EPERM"),   # resolved path
+        f"open:{d}/pub/../other:r": ("fsread", f"{d}/other", "EPERM"),  # resolved path
         "bind4:127.0.0.1:53": ("bind", "inet-[127.0.0.1]:53", "OK"),
         "bind4:127.0.0.1:5454": ("bind", "inet-[127.0.0.1]:5454", "EPERM"),
         "bind4:127.0.0.1:0": ("bind", "inet-[127.0.0.1]:0", "OK"),
@@ -115,17 +123,20 @@ def test_confined_process_gets_the_policy_errno(env):
 
 def test_denials_are_logged_in_systrace_format(env):
     d = env["d"]
-    new_log()                                   # drain what earlier tests left
-    run_probe(env["cg"], env, [f"open:{d}/secret-file:r", "bind4:127.0.0.1:5454",
-                               f"open:{d}/allowed:r"])
+    new_log()  # drain what earlier tests left
+    run_probe(env["cg"], env, [f"open:{d}/secret-file:r", "bind4:127.0.0.1:5454", f"open:{d}/allowed:r"])
     lines = new_log().splitlines()
     probe = env["probe"]
-    assert len(lines) == 2, lines                         # the permitted open is not logged
+    assert len(lines) == 2, lines  # the permitted open is not logged
     assert lines[0].startswith("deny user: root, prog: bst_probe, pid: ")
-    assert (f"policy: {probe}, filters: 12, syscall: native-fsread, filename: {d}/secret-file, "
-            f"errno: EACCES, rule: {env['policy']}:5:2") in lines[0]
-    assert (f"policy: {probe}, filters: 12, syscall: native-bind, "
-            f"sockaddr: inet-[127.0.0.1]:5454, errno: EPERM, rule: no rule matched") in lines[1]
+    assert (
+        f"policy: {probe}, filters: 12, syscall: native-fsread, filename: {d}/secret-file, "
+        f"errno: EACCES, rule: {env['policy']}:5:2"
+    ) in lines[0]
+    assert (
+        f"policy: {probe}, filters: 12, syscall: native-bind, "
+        f"sockaddr: inet-[127.0.0.1]:5454, errno: EPERM, rule: no rule matched"
+    ) in lines[1]
 
 
 def test_kernel_agrees_with_the_reference_evaluator(env):
@@ -142,8 +153,10 @@ def test_process_outside_the_cgroup_is_untouched(env):
     acts = actions(env)
     proc = subprocess.run([env["probe"], *acts], capture_output=True, text=True, timeout=60)
     got = probe_results(proc)
-    natural = {f"connect4:127.0.0.2:{env['port4']}": "ECONNREFUSED",  # listener is on .1
-               f"connect6:::1:{env['port4']}": "ECONNREFUSED"}
+    natural = {
+        f"connect4:127.0.0.2:{env['port4']}": "ECONNREFUSED",  # listener is on .1
+        f"connect6:::1:{env['port4']}": "ECONNREFUSED",
+    }
     for action in acts:
         assert got[action] == natural.get(action, "OK"), action
 
@@ -151,10 +164,8 @@ def test_process_outside_the_cgroup_is_untouched(env):
 def test_child_cgroup_created_after_attach_is_confined(env):
     child = env["cg"].child("late/deeper")
     d = env["d"]
-    got = run_probe(child, env, [f"open:{d}/allowed:r", f"open:{d}/other:r",
-                                 "bind4:127.0.0.1:5454"])
-    assert got == {f"open:{d}/allowed:r": "OK", f"open:{d}/other:r": "EPERM",
-                   "bind4:127.0.0.1:5454": "EPERM"}
+    got = run_probe(child, env, [f"open:{d}/allowed:r", f"open:{d}/other:r", "bind4:127.0.0.1:5454"])
+    assert got == {f"open:{d}/allowed:r": "OK", f"open:{d}/other:r": "EPERM", "bind4:127.0.0.1:5454": "EPERM"}
 
 
 def test_default_deny_for_binaries_without_policy(env):
@@ -209,8 +220,17 @@ def test_status_counts_exact_decisions(env):
     cg = env["make_cgroup"]("bst-count.slice")
     cli("attach", "--cgroup", "bst-count.slice", "--policy", env["policy"], check=0)
     d = env["d"]
-    run_probe(cg, env, [f"open:{d}/allowed:r", f"open:{d}/allowed:rw", f"open:{d}/other:r",
-                        "bind4:127.0.0.1:5454", f"open:{d}/secret-file:r"])
+    run_probe(
+        cg,
+        env,
+        [
+            f"open:{d}/allowed:r",
+            f"open:{d}/allowed:rw",
+            f"open:{d}/other:r",
+            "bind4:127.0.0.1:5454",
+            f"open:{d}/secret-file:r",
+        ],
+    )
     out = cli("status", check=0).stdout
     block = _block(out, "bst-count.slice")
     line = next(ln for ln in block if ln.strip().startswith(env["probe"] + " "))
@@ -247,18 +267,29 @@ def test_service_manager_child_prepares_then_execs_under_policy(env, workdir):
     a policy is denied by the default; its exec of the daemon is a transition;
     and nothing confined may exec the manager's binary."""
     import sys
+
     d, probe = env["d"], env["probe"]
     pol = os.path.join(workdir, "mgr.policy")
     with open(pol, "w") as f:
-        f.write(f"Policy: {probe}, Emulation: native\n"
-                f"\tnative-fsread: filename eq \"{d}/allowed\" then permit\n"
-                f"\tnative-execve: permit\n")
+        f.write(
+            f"Policy: {probe}, Emulation: native\n"
+            f"\tnative-fsread: filename eq \"{d}/allowed\" then permit\n"
+            f"\tnative-execve: permit\n"
+        )
     cg = env["make_cgroup"]("bst-mgr.slice")
-    cli("attach", "--cgroup", "bst-mgr.slice", "--policy", pol,
-        "--manager", os.path.realpath(sys.executable), check=0)
+    cli(
+        "attach",
+        "--cgroup",
+        "bst-mgr.slice",
+        "--policy",
+        pol,
+        "--manager",
+        os.path.realpath(sys.executable),
+        check=0,
+    )
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:                                   # the manager's child
+    if pid == 0:  # the manager's child
         os.close(r)
         out = os.fdopen(w, "w", buffering=1)
         try:
@@ -273,8 +304,15 @@ def test_service_manager_child_prepares_then_execs_under_policy(env, workdir):
             except OSError as e:
                 out.write(f"exec-true {errno.errorcode[e.errno]}\n")
             os.dup2(w, 1)
-            os.execv(probe, [probe, f"open:{d}/allowed:r", f"open:{d}/other:r",
-                             f"exec:{os.path.realpath(sys.executable)},-c,print(1)"])
+            os.execv(
+                probe,
+                [
+                    probe,
+                    f"open:{d}/allowed:r",
+                    f"open:{d}/other:r",
+                    f"exec:{os.path.realpath(sys.executable)},-c,print(1)",
+                ],
+            )
         finally:
             os._exit(3)
     os.close(w)
@@ -282,9 +320,13 @@ def test_service_manager_child_prepares_then_execs_under_policy(env, workdir):
         lines = f.read().splitlines()
     os.waitpid(pid, 0)
     cli("detach", "--cgroup", "bst-mgr.slice", check=0)
-    assert lines == ["prepare OK", "exec-true EPERM", f"open:{d}/allowed:r OK",
-                     f"open:{d}/other:r EPERM",
-                     f"exec:{os.path.realpath(sys.executable)},-c,print(1) EPERM"]
+    assert lines == [
+        "prepare OK",
+        "exec-true EPERM",
+        f"open:{d}/allowed:r OK",
+        f"open:{d}/other:r EPERM",
+        f"exec:{os.path.realpath(sys.executable)},-c,print(1) EPERM",
+    ]
 
 
 def test_path_longer_than_the_engine_handles_is_denied_not_permitted(env, workdir):
@@ -296,7 +338,7 @@ def test_path_longer_than_the_engine_handles_is_denied_not_permitted(env, workdi
     os.makedirs(deep, exist_ok=True)
     fd = os.open(deep, os.O_RDONLY)
     comp = "x" * 200
-    for _ in range(22):                     # 22 * 201 bytes > 4096
+    for _ in range(22):  # 22 * 201 bytes > 4096
         os.mkdir(comp, dir_fd=fd)
         nfd = os.open(comp, os.O_RDONLY, dir_fd=fd)
         os.close(fd)
@@ -315,6 +357,8 @@ def test_path_longer_than_the_engine_handles_is_denied_not_permitted(env, workdi
     assert lines[-2:] == ["open:f:r ENAMETOOLONG", f"open:{d}/other:r OK"], proc.stdout
     assert "too long 1" in cli("status", check=0).stdout
     log = new_log()
-    assert ("syscall: native-fsread, filename: <longer than PATH_MAX>, errno: ENAMETOOLONG, "
-            "rule: none (not decidable in the kernel: denied)") in log
+    assert (
+        "syscall: native-fsread, filename: <longer than PATH_MAX>, errno: ENAMETOOLONG, "
+        "rule: none (not decidable in the kernel: denied)"
+    ) in log
     cli("detach", "--cgroup", "bst-long.slice", check=0)

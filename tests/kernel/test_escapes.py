@@ -5,6 +5,7 @@ asserted as such here and explained in docs/security.md ("Known limits").
 The policy lets bst_probe read {d}/pub/* (nothing else), write nothing,
 chroot only into {d}/jail and bind only [::1]:5454.
 """
+
 import os
 import subprocess
 
@@ -53,19 +54,19 @@ def run(env, acts):
 def test_path_forms_and_reopens_are_blocked(env):
     d = env["d"]
     want = {
-        f"open:{d}/pub/a:r": "OK",                          # control: permitted
-        f"open:{d}/secret:r": "EPERM",                      # control: denied
-        f"open:{d}/pub/ln-secret:r": "EPERM",               # symlink: the target is decided
-        f"open:{d}/pub/../secret:r": "EPERM",               # `..`
-        f"open:{d}//secret:r": "EPERM",                     # `//`
+        f"open:{d}/pub/a:r": "OK",  # control: permitted
+        f"open:{d}/secret:r": "EPERM",  # control: denied
+        f"open:{d}/pub/ln-secret:r": "EPERM",  # symlink: the target is decided
+        f"open:{d}/pub/../secret:r": "EPERM",  # `..`
+        f"open:{d}//secret:r": "EPERM",  # `//`
         f"open:{d}/pub//a:r": "OK",
-        f"open:/proc/self/root{d}/secret:r": "EPERM",       # /proc/self/root
-        f"reopen:{d}/pub/a:w": "EPERM",                     # /proc/self/fd/N for writing
+        f"open:/proc/self/root{d}/secret:r": "EPERM",  # /proc/self/root
+        f"reopen:{d}/pub/a:w": "EPERM",  # /proc/self/fd/N for writing
         f"reopen:{d}/pub/a:r": "OK",
-        f"opath:{d}/secret:r": "EPERM",                     # O_PATH, then reopen
-        f"openat2:{d}/secret": "EPERM",                     # openat2
+        f"opath:{d}/secret:r": "EPERM",  # O_PATH, then reopen
+        f"openat2:{d}/secret": "EPERM",  # openat2
         f"openat2:{d}/pub/a": "OK",
-        f"uring:{d}/secret": "EPERM",                       # io_uring openat
+        f"uring:{d}/secret": "EPERM",  # io_uring openat
         f"uring:{d}/pub/a": "OK",
         f"stat:{d}/pub/ln-secret": "EPERM",
         # it cannot make the names itself
@@ -85,42 +86,86 @@ def test_names_made_outside_are_known_limits(env):
 
 
 def test_ipv4_mapped_ipv6_bind_is_its_own_text(env):
-    got = probe_results(run(env, ["bind6:::1:5454", "bind6:::ffff:127.0.0.1:5454",
-                                  "bind4:127.0.0.1:5454", "sendto6:::ffff:127.0.0.1:5454"]))
-    assert got == {"bind6:::1:5454": "OK", "bind6:::ffff:127.0.0.1:5454": "EPERM",
-                   "bind4:127.0.0.1:5454": "EPERM", "sendto6:::ffff:127.0.0.1:5454": "EPERM"}
+    got = probe_results(
+        run(
+            env,
+            [
+                "bind6:::1:5454",
+                "bind6:::ffff:127.0.0.1:5454",
+                "bind4:127.0.0.1:5454",
+                "sendto6:::ffff:127.0.0.1:5454",
+            ],
+        )
+    )
+    assert got == {
+        "bind6:::1:5454": "OK",
+        "bind6:::ffff:127.0.0.1:5454": "EPERM",
+        "bind4:127.0.0.1:5454": "EPERM",
+        "sendto6:::ffff:127.0.0.1:5454": "EPERM",
+    }
 
 
 def test_cgroup_moves_and_child_cgroups_are_blocked(env):
     d, cg = env["d"], env["cg"]
     root_procs = os.path.join(os.path.dirname(cg.path), "cgroup.procs")
-    got = probe_results(run(env, [f"cgmove:{root_procs}", f"cgmove:{cg.path}/cgroup.procs",
-                                  f"mkdir:{cg.path}/escape-child", f"open:{d}/secret:r"]))
-    assert got == {f"cgmove:{root_procs}": "EPERM", f"cgmove:{cg.path}/cgroup.procs": "EPERM",
-                   f"mkdir:{cg.path}/escape-child": "EPERM", f"open:{d}/secret:r": "EPERM"}
+    got = probe_results(
+        run(
+            env,
+            [
+                f"cgmove:{root_procs}",
+                f"cgmove:{cg.path}/cgroup.procs",
+                f"mkdir:{cg.path}/escape-child",
+                f"open:{d}/secret:r",
+            ],
+        )
+    )
+    assert got == {
+        f"cgmove:{root_procs}": "EPERM",
+        f"cgmove:{cg.path}/cgroup.procs": "EPERM",
+        f"mkdir:{cg.path}/escape-child": "EPERM",
+        f"open:{d}/secret:r": "EPERM",
+    }
     assert not os.path.exists(f"{cg.path}/escape-child")
 
 
 def test_fork_and_exec_chains_stay_confined(env):
     d, probe = env["d"], env["probe"]
-    proc = run(env, ["fork:-", f"open:{d}/secret:r",
-                     f"exec:{probe},fork:-,open:{d}/secret:r,exec:/bin/cat"])
-    assert proc.stdout.splitlines() == [f"open:{d}/secret:r EPERM", f"open:{d}/secret:r EPERM",
-                                        "exec:/bin/cat EPERM"], proc.stdout
+    proc = run(env, ["fork:-", f"open:{d}/secret:r", f"exec:{probe},fork:-,open:{d}/secret:r,exec:/bin/cat"])
+    assert proc.stdout.splitlines() == [
+        f"open:{d}/secret:r EPERM",
+        f"open:{d}/secret:r EPERM",
+        "exec:/bin/cat EPERM",
+    ], proc.stdout
 
 
 def test_chroot_into_an_allowed_directory(env):
     """Inside the chroot, paths are relative to it: the policy's {d}/pub/*
     no longer names anything, and the outside is out of reach."""
     d = env["d"]
-    got = probe_results(run(env, [f"chroot:{d}/pub", f"chroot:{d}/jail", "open:/pub/a:r",
-                                  f"open:{d}/secret:r", "open:/proc/self/root/pub/a:r"]))
-    assert got == {f"chroot:{d}/pub": "EPERM", f"chroot:{d}/jail": "OK", "open:/pub/a:r": "EPERM",
-                   f"open:{d}/secret:r": "ENOENT", "open:/proc/self/root/pub/a:r": "ENOENT"}
+    got = probe_results(
+        run(
+            env,
+            [
+                f"chroot:{d}/pub",
+                f"chroot:{d}/jail",
+                "open:/pub/a:r",
+                f"open:{d}/secret:r",
+                "open:/proc/self/root/pub/a:r",
+            ],
+        )
+    )
+    assert got == {
+        f"chroot:{d}/pub": "EPERM",
+        f"chroot:{d}/jail": "OK",
+        "open:/pub/a:r": "EPERM",
+        f"open:{d}/secret:r": "ENOENT",
+        "open:/proc/self/root/pub/a:r": "ENOENT",
+    }
 
 
 def test_unconfined_control(env):
     d = env["d"]
-    proc = subprocess.run([env["probe"], f"open:{d}/secret:r", f"uring:{d}/secret"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [env["probe"], f"open:{d}/secret:r", f"uring:{d}/secret"], capture_output=True, text=True, timeout=60
+    )
     assert probe_results(proc) == {f"open:{d}/secret:r": "OK", f"uring:{d}/secret": "OK"}

@@ -13,6 +13,7 @@ twin still works; docs/security.md has one row per attempt.
   stat             io_uring statx and fstat of an O_PATH descriptor are stat
   log lines        a newline in a name is escaped in `log` and syslog
 """
+
 import os
 import re
 import socket
@@ -121,11 +122,12 @@ def env(workdir, probe_bin, make_cgroup_module):
     os.symlink(f"{d}/out", f"{d}/sock/lnk-out")
     policy = os.path.join(workdir, "names.policy")
     with open(policy, "w") as f:
-        f.write(POLICY.format(probe=probe_bin, d=d, e=e, p_deny=P_DENY, p_ok=P_OK,
-                              p_bdeny=P_BDENY, p_bok=P_BOK))
+        f.write(
+            POLICY.format(probe=probe_bin, d=d, e=e, p_deny=P_DENY, p_ok=P_OK, p_bdeny=P_BDENY, p_bok=P_BOK)
+        )
     cg = make_cgroup_module("bst-names.slice")
     cli("attach", "--cgroup", "bst-names.slice", "--policy", policy, check=0)
-    new_log()                                # from here on: this module's events
+    new_log()  # from here on: this module's events
     yield {"d": d, "e": e, "cg": cg, "probe": probe_bin, "socks": socks}
     cli("detach", "--cgroup", "bst-names.slice", check=0)
     for s in socks.values():
@@ -142,19 +144,19 @@ def run(env, acts):
 def test_unix_connect_and_send_are_decided_on_the_peer_found(env):
     d, socks = env["d"], env["socks"]
     want = {
-        f"connectu:{d}/sock/../private.sock": "EPERM",    # `..` out of sock/
-        f"connectu:{d}/sock/link.sock": "EPERM",          # a symlink in sock/ to a socket outside
-        f"connectu:{d}/sock/pub.sock": "OK",              # twin
-        f"connectu:{d}/sock/link-ok.sock": "OK",          # symlink to a permitted socket
-        f"sendtou:{d}/sock/../dgpriv.sock": "EPERM",      # datagram sendto
-        f"dgconnectu:{d}/sock/../dgpriv.sock": "EPERM",   # datagram connect
+        f"connectu:{d}/sock/../private.sock": "EPERM",  # `..` out of sock/
+        f"connectu:{d}/sock/link.sock": "EPERM",  # a symlink in sock/ to a socket outside
+        f"connectu:{d}/sock/pub.sock": "OK",  # twin
+        f"connectu:{d}/sock/link-ok.sock": "OK",  # symlink to a permitted socket
+        f"sendtou:{d}/sock/../dgpriv.sock": "EPERM",  # datagram sendto
+        f"dgconnectu:{d}/sock/../dgpriv.sock": "EPERM",  # datagram connect
         f"sendtou:{d}/sock/dg.sock": "OK",
-        f"dgconnectu:{d}/sock/dg.sock": "OK",             # connect, then send on it
-        "connecta:bst-ok": "OK",                          # abstract: @bst-ok
+        f"dgconnectu:{d}/sock/dg.sock": "OK",  # connect, then send on it
+        "connecta:bst-ok": "OK",  # abstract: @bst-ok
         "connecta:bst-no": "EPERM",
         "sendtoa:bst-dg-ok": "OK",
         "sendtoa:bst-dg-no": "EPERM",
-        f"chdir:{d}": "OK",                               # relative names are resolved too
+        f"chdir:{d}": "OK",  # relative names are resolved too
         "connectu:sock/../private.sock": "EPERM",
         "connectu:sock/pub.sock": "OK",
     }
@@ -171,10 +173,10 @@ def test_unix_connect_and_send_are_decided_on_the_peer_found(env):
 def test_unix_bind_is_decided_on_the_file_it_creates(env):
     d, w = env["d"], os.path.dirname(env["d"])
     want = {
-        f"bindu:{d}/sock/../../evil.sock": "EPERM",       # `..` out of sock/
-        f"bindu:{d}/sock/lnk-out/evil.sock": "EPERM",     # through a symlinked directory
-        f"bindu:{d}/sock/new.sock": "OK",                 # twin
-        "binda:bst-bind-ok": "OK",                        # abstract: @bst-bind-ok
+        f"bindu:{d}/sock/../../evil.sock": "EPERM",  # `..` out of sock/
+        f"bindu:{d}/sock/lnk-out/evil.sock": "EPERM",  # through a symlinked directory
+        f"bindu:{d}/sock/new.sock": "OK",  # twin
+        "binda:bst-bind-ok": "OK",  # abstract: @bst-bind-ok
         "binda:bst-bind-no": "EPERM",
     }
     assert run(env, want) == want
@@ -187,8 +189,9 @@ def test_unix_denials_log_the_resolved_name(env):
     d = env["d"]
     log = new_log().splitlines()
     assert any(f"native-connect, sockaddr: {d}/private.sock, errno: EPERM" in ln for ln in log), log
-    assert any(f"native-bind, sockaddr: {os.path.dirname(d)}/evil.sock, errno: EPERM" in ln
-               for ln in log), log
+    assert any(f"native-bind, sockaddr: {os.path.dirname(d)}/evil.sock, errno: EPERM" in ln for ln in log), (
+        log
+    )
     assert any("native-connect, sockaddr: @bst-no, errno: EPERM" in ln for ln in log), log
 
 
@@ -196,15 +199,15 @@ def test_disconnected_and_detached_names_are_denied_and_counted(env):
     d, e = env["d"], env["e"]
     before = counter_not_a_name()
     want = {
-        f"byhandle:{e}/secret": "EPERM",      # d_path: "/", which the bait rule permits
-        f"byhandle:{e}/pub": "EPERM",         # fail closed: a disconnected dentry is no name
-        f"byhandlec:{e}/pub": "OK",           # twin: the dentry stays connected, its name decides
+        f"byhandle:{e}/secret": "EPERM",  # d_path: "/", which the bait rule permits
+        f"byhandle:{e}/pub": "EPERM",  # fail closed: a disconnected dentry is no name
+        f"byhandlec:{e}/pub": "OK",  # twin: the dentry stays connected, its name decides
         f"byhandlec:{e}/secret": "EPERM",
         f"open:{e}/pub:r": "OK",
         f"treeopen:{d}/tree:secret": "EPERM",  # d_path in the clone: "/secret" (bait)
-        f"treeopen:{d}/tree:ok": "EPERM",      # fail closed
+        f"treeopen:{d}/tree:ok": "EPERM",  # fail closed
         f"treestat:{d}/tree:secret": "EPERM",
-        f"open:{d}/tree/ok:r": "OK",           # twin: the file by its name
+        f"open:{d}/tree/ok:r": "OK",  # twin: the file by its name
     }
     assert run(env, want) == want
     assert counter_not_a_name() - before == 5
@@ -216,7 +219,7 @@ def test_disconnected_and_detached_names_are_denied_and_counted(env):
 
 def test_af_unspec_is_decided_as_the_inet_address_it_is(env):
     want = {
-        f"unspecsend:{P_DENY}": "ENETUNREACH",   # the deny rule for 127.0.0.1:P_DENY holds
+        f"unspecsend:{P_DENY}": "ENETUNREACH",  # the deny rule for 127.0.0.1:P_DENY holds
         f"sendto4:127.0.0.1:{P_DENY}": "ENETUNREACH",
         f"unspecsend:{P_OK}": "OK",
         f"unspecbind:{P_BDENY}": "EACCES",
@@ -233,7 +236,7 @@ def test_uring_statx_and_opath_fstat_are_stat(env):
         f"uringstatx:{d}/pub": "OK",
         f"opathfstat:{d}/secret": "EPERM",
         f"opathfstat:{d}/pub": "OK",
-        f"fstat:{d}/pub": "OK",              # a descriptor whose open was decided
+        f"fstat:{d}/pub": "OK",  # a descriptor whose open was decided
         f"stat:{d}/secret": "EPERM",
     }
     assert run(env, want) == want
@@ -246,15 +249,14 @@ def test_a_newline_in_a_name_forges_no_log_line(env):
 
     d = env["d"]
     forged = f"{d}/evil\ndeny user: root, prog: named, forged"
-    with open(forged, "w") as f:            # made by the test: the name is the attack
+    with open(forged, "w") as f:  # made by the test: the name is the attack
         f.write("x\n")
     new_log()
     proc = env["cg"].run([env["probe"], f"open:{forged}:r"])
     assert proc.stdout.endswith(" EPERM\n"), proc.stdout
     out = new_log().splitlines()
     assert not any(ln.startswith("deny user: root, prog: named, forged") for ln in out), out
-    assert any(f"filename: {d}/evil\\ndeny user: root, prog: named, forged" in ln
-               for ln in out), out
+    assert any(f"filename: {d}/evil\\ndeny user: root, prog: named, forged" in ln for ln in out), out
     # the daemon's syslog sink: the same event, one datagram, one line
     rx_path = os.path.join(d, "syslog.sock")
     rx = listen(rx_path, socket.SOCK_DGRAM)
@@ -265,6 +267,7 @@ def test_a_newline_in_a_name_forges_no_log_line(env):
     def on(data):
         ev = events.decode(data)
         syslog.send(events.systrace_line(ev, attachments.load_attachment(ev.target_id)))
+
     rb = libbpf.RingBuffer(k.events_fd, on)
     while rb.poll(200):
         pass

@@ -20,6 +20,7 @@ policies, one per cgroup, and every road is tried under both:
 A third copy runs under a policy that permits one mount and sethostname: the
 rules are real, not blanket denials.
 """
+
 import os
 import pwd
 import re
@@ -30,9 +31,8 @@ import subprocess
 import pytest
 
 from bpfsystrace.kernel import libbpf, loader, system
-
 from tests.conftest import ROOT, cli
-from tests.kernel.conftest import Cgroup, build_static, probe_results
+from tests.kernel.conftest import build_static, probe_results
 
 NAMED_POLICY = os.path.join(ROOT, "policies", "usr_sbin_named")
 PINS = loader.PIN_ROOT
@@ -72,8 +72,12 @@ def world(workdir, make_cgroup_module):
     d = os.path.join(workdir, "root-escape")
     for sub in ("pub/w", "lower", "upper", "work"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
-    for name, text in (("pub/a", "public\n"), ("secret", "SECRET\n"), ("lower/secret", "SECRET\n"),
-                       ("pub/w/target", "public\n")):
+    for name, text in (
+        ("pub/a", "public\n"),
+        ("secret", "SECRET\n"),
+        ("lower/secret", "SECRET\n"),
+        ("pub/w/target", "public\n"),
+    ):
         with open(os.path.join(d, name), "w") as f:
             f.write(text)
     attack = build_static(workdir, "bst_attack")
@@ -81,9 +85,11 @@ def world(workdir, make_cgroup_module):
     for variant in ("own", "named", "rules"):
         os.makedirs(os.path.join(workdir, variant), exist_ok=True)
         copies[variant] = shutil.copy(attack, os.path.join(workdir, variant, "bst_attack"))
-    texts = {"own": OWN.format(attack=copies["own"], d=d),
-             "named": _named_body(copies["named"]),
-             "rules": RULES.format(attack=copies["rules"], d=d)}
+    texts = {
+        "own": OWN.format(attack=copies["own"], d=d),
+        "named": _named_body(copies["named"]),
+        "rules": RULES.format(attack=copies["rules"], d=d),
+    }
     pol = {}
     for variant, text in texts.items():
         pol[variant] = os.path.join(workdir, f"escape-root-{variant}.policy")
@@ -94,16 +100,26 @@ def world(workdir, make_cgroup_module):
     named_target = "/etc/bind/bst-test-attack-target"
     with open(named_target, "w") as f:
         f.write("public\n")
-    cgs = {"own": make_cgroup_module("bst-rootesc-own.slice"),
-           "named": make_cgroup_module("bst-rootesc-named.slice")}
-    cli("attach", "--cgroup", "bst-rootesc-own.slice", "--policy", pol["own"],
-        "--policy", pol["rules"], check=0)
+    cgs = {
+        "own": make_cgroup_module("bst-rootesc-own.slice"),
+        "named": make_cgroup_module("bst-rootesc-named.slice"),
+    }
+    cli(
+        "attach",
+        "--cgroup",
+        "bst-rootesc-own.slice",
+        "--policy",
+        pol["own"],
+        "--policy",
+        pol["rules"],
+        check=0,
+    )
     cli("attach", "--cgroup", "bst-rootesc-named.slice", "--policy", pol["named"], check=0)
     yama = "/proc/sys/kernel/yama/ptrace_scope"
     old_yama = open(yama).read() if os.path.exists(yama) else None
     if old_yama is not None:
         with open(yama, "w") as f:
-            f.write("0\n")                   # as in the issue: Yama does not help
+            f.write("0\n")  # as in the issue: Yama does not help
     # perf_event_open of one's own process without privilege (Debian's default 3
     # would refuse it before the hook is asked)
     paranoid = "/proc/sys/kernel/perf_event_paranoid"
@@ -113,9 +129,14 @@ def world(workdir, make_cgroup_module):
     bind = pwd.getpwnam("bind")
     w = {"own": os.path.join(d, "pub/w"), "named": "/var/cache/bind/bst-test-attack"}
     os.makedirs(w["named"], exist_ok=True)
-    yield {"d": d, "cg": cgs, "bin": copies, "w": w,
-           "target": {"own": os.path.join(d, "pub/w/target"), "named": named_target},
-           "user": {"own": (65534, 65534), "named": (bind.pw_uid, bind.pw_gid)}}
+    yield {
+        "d": d,
+        "cg": cgs,
+        "bin": copies,
+        "w": w,
+        "target": {"own": os.path.join(d, "pub/w/target"), "named": named_target},
+        "user": {"own": (65534, 65534), "named": (bind.pw_uid, bind.pw_gid)},
+    }
     if old_yama is not None:
         with open(yama, "w") as f:
             f.write(old_yama)
@@ -148,13 +169,15 @@ def assert_still_enforced(world):
 
 
 def own_count() -> int:
-    line = next((ln for ln in cli("status", check=0).stdout.splitlines()
-                 if ln.startswith("kernel counters: ")), "")
+    line = next(
+        (ln for ln in cli("status", check=0).stdout.splitlines() if ln.startswith("kernel counters: ")), ""
+    )
     m = re.search(r"own objects protected (\d+)", line)
     return int(m.group(1)) if m else 0
 
 
 # ---- road 1: mounts rename the world ----
+
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_bind_mount_over_a_permitted_name(world, variant):
@@ -162,10 +185,14 @@ def test_bind_mount_over_a_permitted_name(world, variant):
     uid, gid = world["user"][variant]
     want = {"unshare:ns": "EPERM", f"bindmount:{d}/secret:{target}": "EPERM"}
     assert attack(world, variant, *want) == want
-    want = {f"bindmount:{d}/secret:{target}": "EPERM"}          # the initial namespace
+    want = {f"bindmount:{d}/secret:{target}": "EPERM"}  # the initial namespace
     assert attack(world, variant, *want) == want
-    want = {f"drop:{uid}:{gid}": "OK", "unshare:userns": "EPERM", "unshare:user": "EPERM",
-            f"bindmount:{d}/secret:{target}": "EPERM"}          # unprivileged
+    want = {
+        f"drop:{uid}:{gid}": "OK",
+        "unshare:userns": "EPERM",
+        "unshare:user": "EPERM",
+        f"bindmount:{d}/secret:{target}": "EPERM",
+    }  # unprivileged
     assert attack(world, variant, *want) == want
     assert open(target).read() == "public\n" and not mounts_under(target)
 
@@ -198,10 +225,16 @@ def test_a_permitted_mount_is_permitted_and_only_that_one(world):
     for sub in ("allowed", "other"):
         os.makedirs(os.path.join(w, sub), exist_ok=True)
     old = socket.gethostname()
-    want = {f"mount:tmpfs:{w}/other": "EPERM", f"bindmount:{d}/secret:{w}/allowed": "EPERM",
-            f"mount:proc:{w}/allowed": "EPERM", f"mount:tmpfs:{w}/allowed": "OK",
-            "sethostname:bst-attack": "OK", "iopl:3": "EPERM", "netadmin:-": "EPERM",
-            f"umount:{w}/allowed": "OK"}
+    want = {
+        f"mount:tmpfs:{w}/other": "EPERM",
+        f"bindmount:{d}/secret:{w}/allowed": "EPERM",
+        f"mount:proc:{w}/allowed": "EPERM",
+        f"mount:tmpfs:{w}/allowed": "OK",
+        "sethostname:bst-attack": "OK",
+        "iopl:3": "EPERM",
+        "netadmin:-": "EPERM",
+        f"umount:{w}/allowed": "OK",
+    }
     try:
         assert attack(world, "own", *want, binary="rules") == want
         assert socket.gethostname() == "bst-attack"
@@ -214,6 +247,7 @@ def test_a_permitted_mount_is_permitted_and_only_that_one(world):
 
 # ---- road 2: bpf() switches enforcement off ----
 
+
 def _ids():
     """(targets map id, a program id, a link id) of the loaded object, and the link pin."""
     pin = os.path.join(loader.LINK_DIR, "bst_file_open")
@@ -222,11 +256,12 @@ def _ids():
     os.close(fd)
     fd = libbpf.obj_get(pin)
     import ctypes as C
+
     info = (C.c_uint32 * 64)()
     size = C.c_uint32(C.sizeof(info))
     libbpf.check(libbpf.lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "info", pin)
     os.close(fd)
-    return map_id, info[2], info[1], pin     # bpf_link_info: type, id, prog_id
+    return map_id, info[2], info[1], pin  # bpf_link_info: type, id, prog_id
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -265,6 +300,7 @@ def test_bpf_cannot_reach_bpfsystrace(world, variant):
 
 # ---- road 4: acting through others ----
 
+
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("who", ("root", "user"))
 def test_no_acting_through_an_unconfined_process(world, variant, who):
@@ -273,12 +309,16 @@ def test_no_acting_through_an_unconfined_process(world, variant, who):
     def become():
         os.setgid(gid)
         os.setuid(uid)
+
     # an unconfined process of the same uid, outside every target
     victim = subprocess.Popen(["/bin/sleep", "300"], preexec_fn=become)
     try:
         drop = [f"drop:{uid}:{gid}"] if who == "user" else []
-        want = {f"ptrace:{victim.pid}": "EPERM", f"vmwrite:{victim.pid}": "EPERM",
-                f"pidfd_getfd:{victim.pid}:0": "EPERM"}
+        want = {
+            f"ptrace:{victim.pid}": "EPERM",
+            f"vmwrite:{victim.pid}": "EPERM",
+            f"pidfd_getfd:{victim.pid}:0": "EPERM",
+        }
         got = attack(world, variant, *drop, *want)
         assert got == {**({drop[0]: "OK"} if drop else {}), **want}
         assert victim.poll() is None
@@ -290,6 +330,7 @@ def test_no_acting_through_an_unconfined_process(world, variant, who):
 
 
 # ---- road 5: kernel-level operations ----
+
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_kernel_operations_are_denied(world, variant):
@@ -306,8 +347,8 @@ def test_kernel_operations_are_denied(world, variant):
         "settime:-": "EPERM",
         "perf:-": "EPERM",
         "kexec:-": "EPERM",
-        "netadmin:-": "EPERM",       # CAP_NET_ADMIN: no permitted call needs it
-        "prctl:35": "EPERM",         # PR_SET_MM: no prctl rule
+        "netadmin:-": "EPERM",  # CAP_NET_ADMIN: no permitted call needs it
+        "prctl:35": "EPERM",  # PR_SET_MM: no prctl rule
     }
     assert attack(world, variant, *want) == want
     assert socket.gethostname() == old
@@ -316,8 +357,18 @@ def test_kernel_operations_are_denied(world, variant):
 
 def test_denials_are_logged_with_their_system_call(world):
     log = cli("log", check=0).stdout
-    for name in ("native-mount", "native-unshare", "native-ptrace", "native-iopl",
-                 "native-sethostname", "native-reboot", "native-settimeofday",
-                 "native-perf_event_open", "native-prctl", "native-capable", "native-bpf"):
+    for name in (
+        "native-mount",
+        "native-unshare",
+        "native-ptrace",
+        "native-iopl",
+        "native-sethostname",
+        "native-reboot",
+        "native-settimeofday",
+        "native-perf_event_open",
+        "native-prctl",
+        "native-capable",
+        "native-bpf",
+    ):
         assert f"syscall: {name}" in log, name
     assert "<bpfsystrace's own object>" in log

@@ -6,6 +6,7 @@ confining it. Here: copies of bst_probe with their own inodes (A, B, C, X),
 one attach for the module, each case one confined process (and its exec
 chain) whose answers say which policy decided.
 """
+
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ def env(workdir, probe_bin, make_cgroup_module):
     for name in ("a-only", "b-only", "common", "other"):
         with open(os.path.join(d, name), "w") as f:
             f.write(name + "\n")
-    junk = os.path.join(d, "junk")           # executable, but no binary format takes it
+    junk = os.path.join(d, "junk")  # executable, but no binary format takes it
     with open(junk, "w") as f:
         f.write("\x01\x02 not a program\n")
     os.chmod(junk, 0o755)
@@ -95,10 +96,14 @@ def answers(proc, env, *names):
 
 def counters():
     """status's kernel counters line -> {name: count}."""
-    line = next((ln for ln in cli("status", check=0).stdout.splitlines()
-                 if ln.startswith("kernel counters: ")), "kernel counters: ")
-    return {m.group(1): int(m.group(2))
-            for m in re.finditer(r"([a-z ]+?) (\d+)(?:, |$)", line[len("kernel counters: "):])}
+    line = next(
+        (ln for ln in cli("status", check=0).stdout.splitlines() if ln.startswith("kernel counters: ")),
+        "kernel counters: ",
+    )
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"([a-z ]+?) (\d+)(?:, |$)", line[len("kernel counters: ") :])
+    }
 
 
 def scraped(binding):
@@ -106,10 +111,11 @@ def scraped(binding):
     from prometheus_client import CollectorRegistry, generate_latest
 
     from bpfsystrace.observe.metrics import KernelCollector
+
     reg = CollectorRegistry()
     reg.register(KernelCollector())
     text = generate_latest(reg).decode()
-    m = re.search(r'^bpfsystrace_exec_bindings_total\{binding="%s"\} (\S+)$' % binding, text, re.M)
+    m = re.search(rf'^bpfsystrace_exec_bindings_total\{{binding="{binding}"\}} (\S+)$', text, re.M)
     assert m, text
     return float(m.group(1))
 
@@ -128,20 +134,18 @@ def test_inherit_keeps_the_callers_policy_over_the_programs_own(env):
     before = counters()
     got = run(env, f"chain:{env['B']}", *opens(env, "a-only", "b-only", "common"))
     assert answers(got, env, "a-only", "b-only", "common") == ["OK", "EPERM", "OK"], got.stdout
-    assert counters().get("execs inheriting a policy", 0) == \
-        before.get("execs inheriting a policy", 0) + 1
+    assert counters().get("execs inheriting a policy", 0) == before.get("execs inheriting a policy", 0) + 1
     # the same program by a name A plainly permits: a transition into B's own policy
     got = run(env, f"chain:{env['Blink']}", *opens(env, "a-only", "b-only", "common"))
     assert answers(got, env, "a-only", "b-only", "common") == ["EPERM", "OK", "OK"], got.stdout
     # by a name no rule of A gives, B's own policy does not let it in: the
     # caller's execve rules decide every exec (systrace)
     got = run(env, f"chain:{env['Bnone']}", *opens(env, "a-only"))
-    assert probe_results(got) == {f"chain:{env['Bnone']}": "EPERM",
-                                  opens(env, "a-only")[0]: "OK"}, got.stdout
+    assert probe_results(got) == {f"chain:{env['Bnone']}": "EPERM", opens(env, "a-only")[0]: "OK"}, got.stdout
 
 
 def test_inherit_confines_a_program_without_policy_by_the_callers(env):
-    new_log()                                   # drain
+    new_log()  # drain
     got = run(env, f"chain:{env['C']}", *opens(env, "a-only", "b-only"))
     assert answers(got, env, "a-only", "b-only") == ["OK", "EPERM"], got.stdout
     # the denial is logged as the program's, decided by A's policy
@@ -150,8 +154,7 @@ def test_inherit_confines_a_program_without_policy_by_the_callers(env):
     assert "prog: probe_c, " in lines[0] and f"policy: {env['A']}, " in lines[0], lines[0]
     # without the rule, the default policy (deny) refuses the exec itself
     got = run(env, f"chain:{env['Clink']}", *opens(env, "a-only"))
-    assert probe_results(got) == {f"chain:{env['Clink']}": "EPERM",
-                                  opens(env, "a-only")[0]: "OK"}
+    assert probe_results(got) == {f"chain:{env['Clink']}": "EPERM", opens(env, "a-only")[0]: "OK"}
 
 
 def test_forks_keep_the_binding(env):
@@ -180,13 +183,20 @@ def test_the_interpreter_is_read_under_the_inherited_policy(env):
 
 def test_detach_leaves_confinement_for_good(env):
     before, before_scraped = counters(), scraped("detach")
-    got = run(env, f"chain:{env['X']}", *opens(env, "a-only", "b-only", "other"),
-              "bind4:127.0.0.1:5454", "fork:-", f"chain:{env['Clink']}", *opens(env, "common"),
-              "exec:/bin/true")
+    got = run(
+        env,
+        f"chain:{env['X']}",
+        *opens(env, "a-only", "b-only", "other"),
+        "bind4:127.0.0.1:5454",
+        "fork:-",
+        f"chain:{env['Clink']}",
+        *opens(env, "common"),
+        "exec:/bin/true",
+    )
     res = probe_results(got)
     assert answers(got, env, "a-only", "b-only", "other", "common") == ["OK"] * 4, got.stdout
     assert res["bind4:127.0.0.1:5454"] == "OK"
-    assert "exec:/bin/true" not in res           # the exec happened (it prints only on failure)
+    assert "exec:/bin/true" not in res  # the exec happened (it prints only on failure)
     assert counters().get("execs detached", 0) == before.get("execs detached", 0) + 1
     assert scraped("detach") == before_scraped + 1
 
@@ -194,8 +204,9 @@ def test_detach_leaves_confinement_for_good(env):
 def test_a_failed_exec_binds_nothing(env):
     # junk passes its open (permit[detach]) but no binary format takes it: the
     # caller stays confined, and its next exec is not detached either
-    got = run(env, f"exec:{env['junk']}", *opens(env, "b-only"), f"chain:{env['Blink']}",
-              *opens(env, "a-only"))
+    got = run(
+        env, f"exec:{env['junk']}", *opens(env, "b-only"), f"chain:{env['Blink']}", *opens(env, "a-only")
+    )
     res = probe_results(got)
     assert res[f"exec:{env['junk']}"] == "ENOEXEC", got.stdout
     assert answers(got, env, "b-only", "a-only") == ["EPERM", "EPERM"], got.stdout
@@ -203,10 +214,14 @@ def test_a_failed_exec_binds_nothing(env):
 
 def _bound_process(env):
     """C under A's policy, stopped at wait:- after its first answer."""
-    p = subprocess.Popen([env["A"], f"chain:{env['C']}", *opens(env, "a-only"), "wait:-",
-                          *opens(env, "common", "b-only")],
-                         preexec_fn=env["cg"].join(), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [env["A"], f"chain:{env['C']}", *opens(env, "a-only"), "wait:-", *opens(env, "common", "b-only")],
+        preexec_fn=env["cg"].join(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = p.stdout.readline()
     assert first == opens(env, "a-only")[0] + " OK\n", first
     return p

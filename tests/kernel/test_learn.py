@@ -8,6 +8,7 @@ learn -> check -> enforce (same workload: zero denials) -> new actions denied
 -> audit mode (a new page is served, reported as audit_deny, counted) ->
 suggest --merge -> enforce permits the suggested page and nothing else.
 """
+
 import json
 import os
 import shutil
@@ -59,9 +60,16 @@ def wl(workdir, make_cgroup_module):
         f.write(SERVER)
     os.chmod(script, 0o755)
     port = free_port()
-    env = {"d": d, "docroot": docroot, "script": script, "port": port,
-           "cg": make_cgroup_module(CG), "policies": os.path.join(d, "policies"),
-           "conf": os.path.join(d, "server.conf"), "pidfile": os.path.join(d, "server.pid")}
+    env = {
+        "d": d,
+        "docroot": docroot,
+        "script": script,
+        "port": port,
+        "cg": make_cgroup_module(CG),
+        "policies": os.path.join(d, "policies"),
+        "conf": os.path.join(d, "server.conf"),
+        "pidfile": os.path.join(d, "server.pid"),
+    }
     write_conf(env, port)
     return env
 
@@ -69,8 +77,10 @@ def wl(workdir, make_cgroup_module):
 def write_conf(env, port):
     path = env["conf"]
     with open(path, "w") as f:
-        f.write(f"PORT={port}\nPIDFILE={env['pidfile']}\nDOCROOT={env['docroot']}\n"
-                f"HTTPD_CONF={env['d']}/httpd.conf\n")
+        f.write(
+            f"PORT={port}\nPIDFILE={env['pidfile']}\nDOCROOT={env['docroot']}\n"
+            f"HTTPD_CONF={env['d']}/httpd.conf\n"
+        )
     return path
 
 
@@ -88,9 +98,14 @@ class Server:
 
     def __init__(self, env, port=None):
         self.port = port or env["port"]
-        self.proc = subprocess.Popen(["/bin/sh", env["script"], env["conf"]],
-                                     preexec_fn=env["cg"].join(), close_fds=False,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            ["/bin/sh", env["script"], env["conf"]],
+            preexec_fn=env["cg"].join(),
+            close_fds=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def wait_listening(self, timeout=60) -> bool:
         t0 = time.monotonic()
@@ -131,18 +146,34 @@ def drain_events():
 def status_denied_counts(text):
     """Every 'N denied' / 'N would be denied' count that status printed."""
     import re
+
     return [int(n) for n in re.findall(r"(\d+) (?:would be )?denied", text)]
 
 
 def test_learn_writes_checked_policies_per_executable(wl):
     learn = subprocess.Popen(
-        [sys.executable, "-m", "bpfsystrace", "learn", "--cgroup", CG, "-o", wl["policies"],
-         "--collapse", "20", "--progress", "1"],
+        [
+            sys.executable,
+            "-m",
+            "bpfsystrace",
+            "learn",
+            "--cgroup",
+            CG,
+            "-o",
+            wl["policies"],
+            "--collapse",
+            "20",
+            "--progress",
+            "1",
+        ],
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 120:       # until the kernel is learning
+        while time.monotonic() - t0 < 120:  # until the kernel is learning
             st = cli("status").stdout
             if "mode learn" in st:
                 break
@@ -150,7 +181,7 @@ def test_learn_writes_checked_policies_per_executable(wl):
         assert "mode learn" in st, st
         codes = run_workload(wl)
         assert codes == {"index.html": 200}
-        time.sleep(3)                            # a progress line or two
+        time.sleep(3)  # a progress line or two
     finally:
         learn.send_signal(signal.SIGINT)
         out, err = learn.communicate(timeout=300)
@@ -171,7 +202,7 @@ def test_learn_writes_checked_policies_per_executable(wl):
     check = cli("check", wl["policies"], check=0)
     assert "error" not in check.stderr, check.stderr
     keep = os.environ.get("BPFSYSTRACE_VM_OUT")
-    if keep:                                     # for a person to read (docs/learning.md)
+    if keep:  # for a person to read (docs/learning.md)
         shutil.copytree(wl["policies"], os.path.join(keep, "learned"), dirs_exist_ok=True)
         with open(os.path.join(keep, "learn.stderr"), "w") as f:
             f.write(err)
@@ -194,10 +225,12 @@ def test_new_actions_are_denied(wl):
     codes = run_workload(wl, pages=("index.html", "other.html"))
     assert codes["index.html"] == 200 and codes["other.html"] != 200, codes
     evs = drain_events()
-    assert any(e["action"] == "deny" and e["op"] == "fsread"
-               and e["obj"] == f"{wl['docroot']}/other.html" for e in evs), evs
+    assert any(
+        e["action"] == "deny" and e["op"] == "fsread" and e["obj"] == f"{wl['docroot']}/other.html"
+        for e in evs
+    ), evs
     port2 = free_port()
-    write_conf(wl, port2)                  # same file, another port
+    write_conf(wl, port2)  # same file, another port
     try:
         srv = Server(wl, port=port2)
         assert not srv.wait_listening(timeout=30)
@@ -206,8 +239,9 @@ def test_new_actions_are_denied(wl):
         write_conf(wl, wl["port"])
     assert rc != 0, err
     evs = drain_events()
-    assert any(e["action"] == "deny" and e["op"] == "bind"
-               and e["obj"] == f"inet-[127.0.0.1]:{port2}" for e in evs), evs
+    assert any(
+        e["action"] == "deny" and e["op"] == "bind" and e["obj"] == f"inet-[127.0.0.1]:{port2}" for e in evs
+    ), evs
 
 
 def test_audit_mode_reports_and_suggest_merges(wl):
@@ -215,7 +249,7 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     st = cli("status").stdout
     assert "mode audit" in st, st
     codes = run_workload(wl, pages=("index.html", "other.html"))
-    assert codes == {"index.html": 200, "other.html": 200}        # permitted, only reported
+    assert codes == {"index.html": 200, "other.html": 200}  # permitted, only reported
     st = cli("status").stdout
     # httpd stats the page, then opens it: both would be denied (fsread also decides stat)
     assert "2 would be denied (audit mode: permitted)" in st, st
@@ -230,14 +264,14 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     assert audit[0]["line"].startswith("audit deny user: root"), audit[0]
     shown = cli("suggest", "--from", log, "--since", "1h", check=0).stdout
     assert f'native-fsread: filename eq "{other}" then permit' in shown, shown
-    assert "native-stat" not in shown, shown            # the fsread rule decides stat too
+    assert "native-stat" not in shown, shown  # the fsread rule decides stat too
     before = open(os.path.join(wl["policies"], "usr_bin_busybox")).read()
     res = cli("suggest", "--from", log, "--cgroup", CG, "-o", wl["policies"], "--merge", check=0)
     after = open(os.path.join(wl["policies"], "usr_bin_busybox")).read()
-    assert after.startswith(before), res.stderr          # hand-written text kept verbatim
+    assert after.startswith(before), res.stderr  # hand-written text kept verbatim
     assert after.count("other.html") == 1 and len(after) > len(before), (after, res.stderr)
     cli("check", wl["policies"], check=0)
-    cli("attach", "--cgroup", CG, "--policy", wl["policies"], check=0)     # enforce again
+    cli("attach", "--cgroup", CG, "--policy", wl["policies"], check=0)  # enforce again
     drain_events()
     codes = run_workload(wl, pages=("index.html", "other.html", "third.html"))
     assert codes["index.html"] == 200 and codes["other.html"] == 200, codes
@@ -245,5 +279,7 @@ def test_audit_mode_reports_and_suggest_merges(wl):
     evs = drain_events()
     # its stat is denied (EPERM), then its open
     third = f"{wl['docroot']}/third.html"
-    assert [(e["op"], e["obj"]) for e in evs if e["action"] == "deny"] == \
-        [("stat", third), ("fsread", third)], evs
+    assert [(e["op"], e["obj"]) for e in evs if e["action"] == "deny"] == [
+        ("stat", third),
+        ("fsread", third),
+    ], evs

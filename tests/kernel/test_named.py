@@ -11,6 +11,7 @@ denied, and the denial is logged and counted.
 The test only adds files named bst-test* (removed at the end): in the VM they
 land in the guest's overlay and never reach the host.
 """
+
 import os
 import pwd
 import re
@@ -102,9 +103,13 @@ class Named:
     def __init__(self, env, conf, name):
         self.log = os.path.join(env["workdir"], f"named-{name}.log")
         self.out = open(self.log, "w")
-        self.proc = subprocess.Popen([NAMED, "-g", "-u", "bind", "-c", conf],
-                                     stdin=subprocess.DEVNULL, stdout=self.out,
-                                     stderr=subprocess.STDOUT, preexec_fn=env["cg"].join())
+        self.proc = subprocess.Popen(
+            [NAMED, "-g", "-u", "bind", "-c", conf],
+            stdin=subprocess.DEVNULL,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=env["cg"].join(),
+        )
 
     def text(self) -> str:
         with open(self.log) as f:
@@ -116,8 +121,7 @@ class Named:
             if re.search(r"^\S+ \S+ running$", self.text(), re.M):
                 return
             if self.proc.poll() is not None:
-                pytest.fail(f"named exited {self.proc.returncode}:\n{self.text()}\n"
-                            f"denials:\n{new_log()}")
+                pytest.fail(f"named exited {self.proc.returncode}:\n{self.text()}\ndenials:\n{new_log()}")
             time.sleep(0.5)
         pytest.fail(f"named did not start in {timeout} s:\n{self.text()}")
 
@@ -138,8 +142,12 @@ class Named:
 
 
 def dig(*args, port=53, server="127.0.0.1"):
-    proc = subprocess.run([shutil.which("dig"), f"@{server}", "-p", str(port), "+time=5",
-                           "+tries=2", *args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [shutil.which("dig"), f"@{server}", "-p", str(port), "+time=5", "+tries=2", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc.stdout
 
 
@@ -152,11 +160,11 @@ def counts():
 
 
 def test_named_answers_under_its_policy_with_zero_denials(named_env):
-    new_log()                                  # start from an empty log
+    new_log()  # start from an empty log
     named = Named(named_env, "/etc/bind/bst-test-named.conf", "normal")
     try:
         named.wait_running()
-        assert named.uid() == named_env["bind"].pw_uid   # dropped to the user bind
+        assert named.uid() == named_env["bind"].pw_uid  # dropped to the user bind
         soa = dig("+norec", ZONE, "SOA")
         assert "status: NOERROR" in soa and f"ns.{ZONE}. hostmaster.{ZONE}." in soa, soa
         a = dig("+norec", f"www.{ZONE}", "A")
@@ -165,22 +173,23 @@ def test_named_answers_under_its_policy_with_zero_denials(named_env):
         assert "2001:db8::80" in aaaa, aaaa
         nx = dig("+norec", f"nothere.{ZONE}", "A")
         assert "status: NXDOMAIN" in nx, nx
-        local = dig("+norec", "localhost", "A")               # Debian's default zones
+        local = dig("+norec", "localhost", "A")  # Debian's default zones
         assert re.search(r"^localhost\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$", local, re.M), local
         ptr = dig("+norec", "-x", "127.0.0.1")
         assert "PTR\tlocalhost." in ptr, ptr
-        rndc = subprocess.run(["rndc", "-s", "127.0.0.1", "status"], capture_output=True,
-                              text=True, timeout=120)     # the control channel on 953
+        rndc = subprocess.run(
+            ["rndc", "-s", "127.0.0.1", "status"], capture_output=True, text=True, timeout=120
+        )  # the control channel on 953
         assert rndc.returncode == 0 and "server is up and running" in rndc.stdout, rndc
     finally:
         text = named.stop()
     denials = new_log()
     allowed, denied = counts()
-    assert (denied, denials) == (0, ""), f"named's log:\n{text}\nstatus:\n" + \
-        cli("status", "--rules").stdout
-    assert allowed > 50                                   # libraries, config, zones, binds
-    assert os.path.exists("/var/cache/bind/managed-keys.bind") or \
-        os.path.exists("/var/cache/bind/managed-keys.bind.jnl")   # wrote its working dir
+    assert (denied, denials) == (0, ""), f"named's log:\n{text}\nstatus:\n" + cli("status", "--rules").stdout
+    assert allowed > 50  # libraries, config, zones, binds
+    assert os.path.exists("/var/cache/bind/managed-keys.bind") or os.path.exists(
+        "/var/cache/bind/managed-keys.bind.jnl"
+    )  # wrote its working dir
 
 
 def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
@@ -190,20 +199,26 @@ def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
     try:
         named.wait_running()
         ok = dig("+norec", f"www.{ZONE}", "A")
-        assert "192.0.2.80" in ok, ok                       # port 53: permitted
+        assert "192.0.2.80" in ok, ok  # port 53: permitted
         refused = dig("+norec", "+tries=1", "+time=2", f"www.{ZONE}", "A", port=5353)
-        assert "192.0.2.80" not in refused, refused          # nobody listens on 5353
+        assert "192.0.2.80" not in refused, refused  # nobody listens on 5353
     finally:
         text = named.stop()
     lines = new_log().splitlines()
     _, denied_after = counts()
-    want = (f"policy: {NAMED}, filters: ", "syscall: native-bind, sockaddr: inet-[127.0.0.1]:5353, "
-            "errno: EPERM, rule: no rule matched")
+    want = (
+        f"policy: {NAMED}, filters: ",
+        "syscall: native-bind, sockaddr: inet-[127.0.0.1]:5353, errno: EPERM, rule: no rule matched",
+    )
     assert lines and all(want[0] in ln and want[1] in ln for ln in lines), lines
-    assert denied_after - denied_before == len(lines)      # every denial counted and logged
+    assert denied_after - denied_before == len(lines)  # every denial counted and logged
     # named's own account: it could not create the listener and went on without it
-    assert re.search(r"listening on IPv4 interface lo, 127\.0\.0\.1#5353\n"
-                     r".* creating IPv4 interface lo failed; interface ignored$", text, re.M), text
+    assert re.search(
+        r"listening on IPv4 interface lo, 127\.0\.0\.1#5353\n"
+        r".* creating IPv4 interface lo failed; interface ignored$",
+        text,
+        re.M,
+    ), text
     assert "listening on IPv4 interface lo, 127.0.0.1#53\n" in text, text
 
 
@@ -215,15 +230,16 @@ def test_including_a_file_outside_the_policy_is_denied(named_env):
         rc = named.proc.wait(240)
     finally:
         text = named.stop()
-    assert rc == 1, text                                    # named refuses to start
+    assert rc == 1, text  # named refuses to start
     # named stats an included file before it opens it; fsread rules decide
     # stat too, so the stat is denied and named reports the file as missing
-    assert f"{os.path.basename(SECRET)}:2: parsing failed: file not found" in text or \
-        "parsing failed: file not found" in text, text
+    assert (
+        f"{os.path.basename(SECRET)}:2: parsing failed: file not found" in text
+        or "parsing failed: file not found" in text
+    ), text
     lines = new_log().splitlines()
     assert len(lines) == 1, lines
     assert (f"policy: {NAMED}, filters: ") in lines[0]
-    assert (f"syscall: native-stat, filename: {SECRET}, errno: EPERM, "
-            "rule: no rule matched") in lines[0]
+    assert (f"syscall: native-stat, filename: {SECRET}, errno: EPERM, rule: no rule matched") in lines[0]
     _, denied_after = counts()
     assert denied_after - denied_before == 1

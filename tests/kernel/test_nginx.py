@@ -10,6 +10,7 @@ nginx from starting; each denial is logged and counted.
 The test only adds files named bst-test* (removed at the end): in the VM they
 land in the guest's overlay and never reach the host.
 """
+
 import os
 import re
 import signal
@@ -46,9 +47,12 @@ def nginx_env(workdir, make_cgroup_module):
     write(SECRET, "not for the web\n")
     os.symlink(SECRET, "/var/www/html/bst-test-secret.html")
     made.append("/var/www/html/bst-test-secret.html")
-    write(PORT_CONF, "pid /run/nginx.pid;\nerror_log stderr;\nevents { worker_connections 64; }\n"
-                     "http { server { listen 127.0.0.1:80; listen 127.0.0.1:8080; "
-                     "root /var/www/html; } }\n")
+    write(
+        PORT_CONF,
+        "pid /run/nginx.pid;\nerror_log stderr;\nevents { worker_connections 64; }\n"
+        "http { server { listen 127.0.0.1:80; listen 127.0.0.1:8080; "
+        "root /var/www/html; } }\n",
+    )
     # In the VM / is an overlay: nginx's first open of a log file that has
     # content on the lower (host) layer copies it up, and overlayfs reads the
     # lower file with the opener's credentials, which file_open sees as an
@@ -67,8 +71,13 @@ def nginx_env(workdir, make_cgroup_module):
 
 def start(env, *args):
     out = open(os.path.join(env["workdir"], "nginx.out"), "w+")
-    return subprocess.Popen([NGINX, "-g", "daemon off;", *args], stdin=subprocess.DEVNULL,
-                            stdout=out, stderr=subprocess.STDOUT, preexec_fn=env["cg"].join()), out
+    return subprocess.Popen(
+        [NGINX, "-g", "daemon off;", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=env["cg"].join(),
+    ), out
 
 
 def get(path):
@@ -101,9 +110,9 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
                 assert time.monotonic() < deadline, "nginx did not answer"
                 time.sleep(0.5)
         assert (status, body) == (200, "<p>served under a systrace policy</p>\n")
-        status, body = get("/")                                  # Debian's index page
+        status, body = get("/")  # Debian's index page
         assert status == 200 and "Welcome to nginx!" in body
-        assert get("/nothere.html")[0] == 404                     # ENOENT: no denial
+        assert get("/nothere.html")[0] == 404  # ENOENT: no denial
         _, denied = counts()
         log = new_log()
         assert (denied, log) == (0, ""), cli("status", "--rules").stdout
@@ -118,11 +127,10 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
         out.close()
     lines = new_log().splitlines()
     assert lines, "no denial logged"
-    for line in lines:                    # try_files stats $uri (and $uri/ for a directory)
+    for line in lines:  # try_files stats $uri (and $uri/ for a directory)
         assert (f"policy: {NGINX}, filters: ") in line
-        assert (f"syscall: native-stat, filename: {SECRET}, errno: EACCES, rule: {POLICY}:") \
-            in line, lines
-    assert counts()[1] == len(lines)      # each denial counted and logged
+        assert (f"syscall: native-stat, filename: {SECRET}, errno: EACCES, rule: {POLICY}:") in line, lines
+    assert counts()[1] == len(lines)  # each denial counted and logged
 
 
 def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
@@ -136,7 +144,9 @@ def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
     assert rc == 1, text
     assert "bind() to 127.0.0.1:8080 failed (1: Operation not permitted)" in text, text
     lines = new_log().splitlines()
-    assert lines and all("syscall: native-bind, sockaddr: inet-[127.0.0.1]:8080, errno: EPERM, "
-                         "rule: no rule matched" in ln for ln in lines), lines
+    assert lines and all(
+        "syscall: native-bind, sockaddr: inet-[127.0.0.1]:8080, errno: EPERM, rule: no rule matched" in ln
+        for ln in lines
+    ), lines
     _, after = counts()
     assert after - before == len(lines) == text.count("bind() to 127.0.0.1:8080 failed")

@@ -6,10 +6,10 @@ on disk when denied, and systrace-format log lines.
 One attach and one probe run carry most cases (the guest is slow); the
 actions run in order, so later ones see what earlier ones did.
 """
+
 import os
 
 import pytest
-
 
 from tests.conftest import cli
 from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
@@ -75,8 +75,7 @@ def env(workdir, probe_bin, make_cgroup_module):
     d = os.path.join(workdir, "paths")
     for sub in ("w/sub", "ro/sub", "enoent"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
-    for name in ("w/f1", "w/f2", "w/owned", "w/trunc", "ro/f", "ro/unlinkable", "ro/trunc",
-                 "ro/swap"):
+    for name in ("w/f1", "w/f2", "w/owned", "w/trunc", "ro/f", "ro/unlinkable", "ro/trunc", "ro/swap"):
         with open(os.path.join(d, name), "w") as f:
             f.write("data\n")
     policy = os.path.join(workdir, "paths.policy")
@@ -87,8 +86,14 @@ def env(workdir, probe_bin, make_cgroup_module):
     new_log()
     proc = cg.run([probe_bin, *(c[0] for c in cases(d))])
     assert proc.returncode == 0, proc.stderr
-    yield {"d": d, "cg": cg, "probe": probe_bin, "policy": policy,
-           "got": probe_results(proc), "log": new_log().splitlines()}
+    yield {
+        "d": d,
+        "cg": cg,
+        "probe": probe_bin,
+        "policy": policy,
+        "got": probe_results(proc),
+        "log": new_log().splitlines(),
+    }
     cli("detach", "--cgroup", "bst-paths.slice", check=0)
 
 
@@ -99,8 +104,19 @@ def test_each_path_operation_gets_the_policy_errno(env):
 
 def test_denied_operations_change_nothing_on_disk(env):
     d = env["d"]
-    for gone in ("ro/new", "enoent/new", "ro/nd", "ro/fifo", "ro/sl", "ro/f3", "w/stolen",
-                 "w/hard", "w/f1", "ro/unlinkable", "w/sub"):
+    for gone in (
+        "ro/new",
+        "enoent/new",
+        "ro/nd",
+        "ro/fifo",
+        "ro/sl",
+        "ro/f3",
+        "w/stolen",
+        "w/hard",
+        "w/f1",
+        "ro/unlinkable",
+        "w/sub",
+    ):
         assert not os.path.lexists(os.path.join(d, gone)), gone
     for kept in ("ro/f", "ro/sub", "ro/newdir", "w/nd", "w/fifo", "w/sl", "w/f4"):
         assert os.path.lexists(os.path.join(d, kept)), kept
@@ -109,7 +125,7 @@ def test_denied_operations_change_nothing_on_disk(env):
             assert f.read() == "data\n", name
     assert os.path.getsize(os.path.join(d, "w/trunc")) == 0
     assert os.stat(os.path.join(d, "ro/f")).st_mode & 0o777 != 0o640
-    assert os.stat(os.path.join(d, "w/f4")).st_mode & 0o777 == 0o640     # f2, renamed, linked
+    assert os.stat(os.path.join(d, "w/f4")).st_mode & 0o777 == 0o640  # f2, renamed, linked
 
 
 def test_kernel_agrees_with_the_reference_evaluator(env):
@@ -118,30 +134,48 @@ def test_kernel_agrees_with_the_reference_evaluator(env):
 
 def test_denials_are_logged_with_both_filenames(env):
     d, log = env["d"], env["log"]
-    assert any(f"syscall: native-rename, filename: {d}/w/f3, filename[1]: {d}/ro/f3, "
-               f"errno: EACCES, rule: {env['policy']}:12:2" in ln for ln in log), log
-    assert any(f"syscall: native-unlink, filename: {d}/ro/f, errno: EPERM, rule: no rule matched"
-               in ln for ln in log), log
-    assert any(f"syscall: native-fswrite, filename: {d}/enoent/new, errno: ENOENT" in ln
-               for ln in log), log
-    assert not any("/w/new" in ln for ln in log)          # permitted, not logged
+    assert any(
+        f"syscall: native-rename, filename: {d}/w/f3, filename[1]: {d}/ro/f3, "
+        f"errno: EACCES, rule: {env['policy']}:12:2" in ln
+        for ln in log
+    ), log
+    assert any(
+        f"syscall: native-unlink, filename: {d}/ro/f, errno: EPERM, rule: no rule matched" in ln for ln in log
+    ), log
+    assert any(f"syscall: native-fswrite, filename: {d}/enoent/new, errno: ENOENT" in ln for ln in log), log
+    assert not any("/w/new" in ln for ln in log)  # permitted, not logged
 
 
 def test_chroot_and_paths_inside_it(env):
     """chroot is decided on the directory; inside, paths are relative to the
     new root (as bpf_d_path and systrace see them), so {d}/w/x is now /x."""
     d, probe = env["d"], env["probe"]
-    got = probe_results(env["cg"].run([probe, f"chroot:{d}/ro", f"chroot:{d}/w", "creat:/x",
-                                       f"creat:{d}/w/y"]))
-    assert got == {f"chroot:{d}/ro": "EPERM", f"chroot:{d}/w": "OK", "creat:/x": "EPERM",
-                   f"creat:{d}/w/y": "ENOENT"}
+    got = probe_results(
+        env["cg"].run([probe, f"chroot:{d}/ro", f"chroot:{d}/w", "creat:/x", f"creat:{d}/w/y"])
+    )
+    assert got == {
+        f"chroot:{d}/ro": "EPERM",
+        f"chroot:{d}/w": "OK",
+        "creat:/x": "EPERM",
+        f"creat:{d}/w/y": "ENOENT",
+    }
     assert not os.path.exists(os.path.join(d, "w/x"))
 
 
 def test_unconfined_process_is_untouched(env, workdir):
     import subprocess
+
     d = env["d"]
-    proc = subprocess.run([env["probe"], f"creat:{d}/ro/free", f"unlink:{d}/ro/free",
-                           f"mkdir:{d}/ro/freed", f"rmdir:{d}/ro/freed"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            env["probe"],
+            f"creat:{d}/ro/free",
+            f"unlink:{d}/ro/free",
+            f"mkdir:{d}/ro/freed",
+            f"rmdir:{d}/ro/freed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert set(probe_results(proc).values()) == {"OK"}

@@ -6,6 +6,7 @@ reload`, SIGHUP and the daemon's file watch make). Each action has the answers
 the two policies give; any other answer (a transient permit-all, deny-all, or
 a half-written generation) fails the test.
 """
+
 import os
 import signal
 import subprocess
@@ -13,7 +14,6 @@ import time
 
 from bpfsystrace import abi, attachments
 from bpfsystrace.kernel import loader, maps
-
 from tests.kernel.conftest import churn_results
 
 RELOADS = int(os.environ.get("BPFSYSTRACE_TEST_RELOADS", "1000"))
@@ -59,12 +59,16 @@ def test_reload_1000_times_under_load(workdir, churn_bin, make_cgroup_module):
     k = loader.open_kernel()
     missing_before = maps.counters(k)[abi.BST_CNT_MAP_MISSING]
     k.close()
-    actions = {f"open:{d}/a:r": {"OK", "EPERM"}, f"open:{d}/b:r": {"OK", "EACCES"},
-               f"open:{d}/both:r": {"OK"}, f"open:{d}/never:r": {"EXDEV"},
-               f"open:{d}/other:r": {"EPERM"},          # implicit deny in both
-               f"bind4:127.0.0.1:{p1}": {"OK", "EPERM"}, f"bind4:127.0.0.1:{p2}": {"OK", "EACCES"}}
-    proc = subprocess.Popen([churn_bin, *actions], preexec_fn=cg.join(), stdout=subprocess.PIPE,
-                            text=True)
+    actions = {
+        f"open:{d}/a:r": {"OK", "EPERM"},
+        f"open:{d}/b:r": {"OK", "EACCES"},
+        f"open:{d}/both:r": {"OK"},
+        f"open:{d}/never:r": {"EXDEV"},
+        f"open:{d}/other:r": {"EPERM"},  # implicit deny in both
+        f"bind4:127.0.0.1:{p1}": {"OK", "EPERM"},
+        f"bind4:127.0.0.1:{p2}": {"OK", "EACCES"},
+    }
+    proc = subprocess.Popen([churn_bin, *actions], preexec_fn=cg.join(), stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     gens = {first.gen}
     t0 = time.monotonic()
@@ -112,6 +116,7 @@ def test_failed_reload_keeps_the_old_policy(workdir, probe_bin, make_cgroup_modu
     """A policy that does not compile: the old generation stays, the error says why."""
     from tests.conftest import cli
     from tests.kernel.conftest import probe_results
+
     d = os.path.join(workdir, "reload-fail")
     os.makedirs(d, exist_ok=True)
     for name in ("ok", "no"):
@@ -119,8 +124,9 @@ def test_failed_reload_keeps_the_old_policy(workdir, probe_bin, make_cgroup_modu
             f.write(name)
     pol = os.path.join(workdir, "reload-fail.policy")
     with open(pol, "w") as f:
-        f.write(f'Policy: {probe_bin}, Emulation: native\n'
-                f'\tnative-fsread: filename eq "{d}/ok" then permit\n')
+        f.write(
+            f'Policy: {probe_bin}, Emulation: native\n\tnative-fsread: filename eq "{d}/ok" then permit\n'
+        )
     cg = make_cgroup_module("bst-reload-fail.slice")
     cli("attach", "--cgroup", cg.path, "--policy", pol, "--manager", "none", check=0)
     gen = attachments.load_attachment(cg_id(cg)).gen
@@ -135,8 +141,9 @@ def test_failed_reload_keeps_the_old_policy(workdir, probe_bin, make_cgroup_modu
     assert meta.last_error.startswith(f"{pol}:3:")
     # fixed: the reload goes through
     with open(pol, "w") as f:
-        f.write(f'Policy: {probe_bin}, Emulation: native\n'
-                f'\tnative-fsread: filename match "{d}/*" then permit\n')
+        f.write(
+            f'Policy: {probe_bin}, Emulation: native\n\tnative-fsread: filename match "{d}/*" then permit\n'
+        )
     r = cli("reload", "--all", check=0)
     res = probe_results(cg.run([probe_bin, f"open:{d}/ok:r", f"open:{d}/no:r"]))
     assert res == {f"open:{d}/ok:r": "OK", f"open:{d}/no:r": "OK"}
@@ -144,4 +151,3 @@ def test_failed_reload_keeps_the_old_policy(workdir, probe_bin, make_cgroup_modu
 
 def cg_id(cg) -> int:
     return os.stat(cg.path).st_ino
-

@@ -2,13 +2,13 @@
 the process is decided as a decimal string; `uname eq "NAME"` is resolved to
 NAME's uid when the policy is checked (the reference policy's
 `native-setuid: uid eq "70" and uname eq "named" then permit`)."""
+
 import errno
 import os
 
 import pytest
 
 from bpfsystrace import abi, explain, pipeline
-
 from tests.conftest import cli
 from tests.kernel.conftest import new_log, probe_results
 
@@ -25,11 +25,11 @@ CASES = [
     ("setgid:5", abi.BST_OP_SETGID, "5", "EPERM"),
     ("setgid:1", abi.BST_OP_SETGID, "1", "OK"),
     ("setuid:3", abi.BST_OP_SETUID, "3", "EACCES"),
-    ("setuid:2", abi.BST_OP_SETUID, "2", "EPERM"),       # uname daemon is uid 1, not 2
+    ("setuid:2", abi.BST_OP_SETUID, "2", "EPERM"),  # uname daemon is uid 1, not 2
     ("seteuid:5", abi.BST_OP_SETUID, "5", "EPERM"),
     ("setfsuid:4", abi.BST_OP_SETUID, "4", "OK"),
     ("setfsuid:5", abi.BST_OP_SETUID, "5", "EPERM"),
-    ("setuid:1", abi.BST_OP_SETUID, "1", "OK"),          # the process is uid 1 from here
+    ("setuid:1", abi.BST_OP_SETUID, "1", "OK"),  # the process is uid 1 from here
 ]
 
 

@@ -3,6 +3,7 @@ setgroups (task_fix_setgroups) and kill (task_kill), decided like the other
 operations: the policy's errno, a logged event for each denial. The kernel's
 own sockets and signals, and signals a process sends itself, are not
 decided; a process outside the cgroup is untouched."""
+
 import os
 import shutil
 import subprocess
@@ -10,7 +11,6 @@ import subprocess
 import pytest
 
 from bpfsystrace.model import objects
-
 from tests.conftest import cli
 from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
 
@@ -56,12 +56,12 @@ def cases(d, p1, p2, p3, sleep, t1, t2):
         ("setgroups:3", "setgroups", "3", "EACCES"),
         ("setgroups:-", "setgroups", "", "EPERM"),
         (f"kill:{t2}:9", "kill", objects.kill(sleep, 9), "EPERM"),
-        (f"kill:{t2}:10", "kill", objects.kill(sleep, 10), "EPERM"),   # deny[esrch]
+        (f"kill:{t2}:10", "kill", objects.kill(sleep, 10), "EPERM"),  # deny[esrch]
         (f"kill:{t2}:0", "kill", objects.kill(sleep, 0), "EPERM"),
         (f"kill:{t1}:15", "kill", objects.kill(sleep, 15), "OK"),
-        ("kill:self:0", None, None, "OK"),          # to itself: not decided
-        ("sigchld:-", None, None, "OK"),            # the kernel's SIGCHLD: not decided
-        ("unsharenet:-", None, None, "OK"),         # the kernel's own sockets: not decided
+        ("kill:self:0", None, None, "OK"),  # to itself: not decided
+        ("sigchld:-", None, None, "OK"),  # the kernel's SIGCHLD: not decided
+        ("unsharenet:-", None, None, "OK"),  # the kernel's own sockets: not decided
     ]
 
 
@@ -81,12 +81,31 @@ def env(workdir, probe_bin, make_cgroup_module):
     acts = cases(d, p1, p2, p3, sleep, *(t.pid for t in targets))
     proc = cg.run([probe_bin, *(c[0] for c in acts)])
     assert proc.returncode == 0, proc.stderr
-    outside = subprocess.run([probe_bin, "socket:2:2", "socket:16:3", f"listen4:127.0.0.1:{p2}",
-                              f"accept4:127.0.0.1:{p1}", "setgroups:5", f"kill:{targets[1].pid}:10"],
-                             capture_output=True, text=True, timeout=60)
-    yield {"d": d, "policy": policy, "cases": acts, "got": probe_results(proc),
-           "outside": probe_results(outside), "targets": targets,
-           "log": new_log().splitlines(), "sleep": sleep, "p": (p1, p2)}
+    outside = subprocess.run(
+        [
+            probe_bin,
+            "socket:2:2",
+            "socket:16:3",
+            f"listen4:127.0.0.1:{p2}",
+            f"accept4:127.0.0.1:{p1}",
+            "setgroups:5",
+            f"kill:{targets[1].pid}:10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    yield {
+        "d": d,
+        "policy": policy,
+        "cases": acts,
+        "got": probe_results(proc),
+        "outside": probe_results(outside),
+        "targets": targets,
+        "log": new_log().splitlines(),
+        "sleep": sleep,
+        "p": (p1, p2),
+    }
     cli("detach", "--cgroup", "bst-sockets.slice", check=0)
     for t in targets:
         t.kill()
@@ -112,14 +131,16 @@ def test_outside_the_cgroup_nothing_is_decided(env):
 
 def test_denials_are_logged(env):
     log, sleep, (p1, p2) = env["log"], env["sleep"], env["p"]
-    for want in ("syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, errno: EACCES",
-                 "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, errno: EPERM",
-                 f"syscall: native-listen, sockaddr: inet-[127.0.0.1]:{p2}, errno: EPERM",
-                 f"syscall: native-accept, sockaddr: inet-[127.0.0.1]:{p1}, errno: EPERM",
-                 "syscall: native-setgroups, gid: 5, errno: EPERM",
-                 "syscall: native-setgroups, gid: <empty list>, errno: EPERM",
-                 f"syscall: native-kill, pidname: {sleep}, signame: SIGUSR1, errno: EPERM",
-                 f"syscall: native-kill, pidname: {sleep}, signame: SIGKILL, errno: EPERM",
-                 f"syscall: native-kill, pidname: {sleep}, signame: <unknown>: 0, errno: EPERM"):
+    for want in (
+        "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, errno: EACCES",
+        "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, errno: EPERM",
+        f"syscall: native-listen, sockaddr: inet-[127.0.0.1]:{p2}, errno: EPERM",
+        f"syscall: native-accept, sockaddr: inet-[127.0.0.1]:{p1}, errno: EPERM",
+        "syscall: native-setgroups, gid: 5, errno: EPERM",
+        "syscall: native-setgroups, gid: <empty list>, errno: EPERM",
+        f"syscall: native-kill, pidname: {sleep}, signame: SIGUSR1, errno: EPERM",
+        f"syscall: native-kill, pidname: {sleep}, signame: SIGKILL, errno: EPERM",
+        f"syscall: native-kill, pidname: {sleep}, signame: <unknown>: 0, errno: EPERM",
+    ):
         assert any(want in ln for ln in log), (want, log)
     assert not any("native-kill" in ln and "SIGCHLD" in ln for ln in log), log

@@ -2,11 +2,11 @@
 (socket_sendmsg) is decided by the sendto, sendmsg and connect rules, so UDP
 and unix datagrams cannot go around the connect rules.
 """
+
 import os
 import socket
 
 import pytest
-
 
 from tests.conftest import cli
 from tests.kernel.conftest import assert_reference_agrees, new_log, probe_results
@@ -32,13 +32,13 @@ def cases(d, p1, p2):
         (f"stat:{d}/pub", "stat", f"{d}/pub", "OK"),
         (f"stat:{d}/other", "stat", f"{d}/other", "EPERM"),
         (f"lstat:{d}/statonly", "stat", f"{d}/statonly", "OK"),
-        (f"open:{d}/statonly:r", "fsread", f"{d}/statonly", "EPERM"),   # stat rule: stat only
+        (f"open:{d}/statonly:r", "fsread", f"{d}/statonly", "EPERM"),  # stat rule: stat only
         (f"stat:{d}/secret", "stat", f"{d}/secret", "EACCES"),
         (f"stat:{d}/pub/../other", "stat", f"{d}/other", "EPERM"),
-        (f"stat:{d}/pub/link-to-other", "stat", f"{d}/other", "EPERM"),   # symlink followed
-        (f"fstat:{d}/pub/a", None, None, "OK"),             # a descriptor: its open decided
+        (f"stat:{d}/pub/link-to-other", "stat", f"{d}/other", "EPERM"),  # symlink followed
+        (f"fstat:{d}/pub/a", None, None, "OK"),  # a descriptor: its open decided
         (f"sendto4:127.0.0.1:{p1}", "sendto", f"inet-[127.0.0.1]:{p1}", "OK"),  # connect rule
-        (f"sendto6:::1:{p2}", "sendto", f"inet-[::1]:{p2}", "OK"),              # sendto rule
+        (f"sendto6:::1:{p2}", "sendto", f"inet-[::1]:{p2}", "OK"),  # sendto rule
         (f"sendto4:127.0.0.1:{p2}", "sendto", f"inet-[127.0.0.1]:{p2}", "ENETUNREACH"),
         ("sendto4:127.0.0.1:9", "sendto", "inet-[127.0.0.1]:9", "EPERM"),
         ("sendto6:::ffff:127.0.0.1:9", "sendto", "inet-[::ffff:127.0.0.1]:9", "EPERM"),
@@ -73,8 +73,7 @@ def env(workdir, probe_bin, make_cgroup_module):
     acts = cases(d, p1, p2)
     proc = cg.run([probe_bin, *(c[0] for c in acts)])
     assert proc.returncode == 0, proc.stderr
-    yield {"d": d, "policy": policy, "cases": acts, "got": probe_results(proc),
-           "log": new_log().splitlines()}
+    yield {"d": d, "policy": policy, "cases": acts, "got": probe_results(proc), "log": new_log().splitlines()}
     cli("detach", "--cgroup", "bst-stat.slice", check=0)
     for s in socks:
         s.close()
@@ -91,5 +90,4 @@ def test_kernel_agrees_with_the_reference_evaluator(env):
 def test_denials_are_logged(env):
     d, log = env["d"], env["log"]
     assert any(f"syscall: native-stat, filename: {d}/other, errno: EPERM" in ln for ln in log), log
-    assert any("syscall: native-sendto, sockaddr: inet-[127.0.0.1]:9, errno: EPERM" in ln
-               for ln in log), log
+    assert any("syscall: native-sendto, sockaddr: inet-[127.0.0.1]:9, errno: EPERM" in ln for ln in log), log

@@ -14,6 +14,7 @@ inodes: att, wide, nopol, free), in one attachment for the module:
   nopol  no policy: runs under the default policy, which may exec nothing
 and a fake service manager (a copy of /bin/true, --manager).
 """
+
 import os
 import shutil
 import subprocess
@@ -21,7 +22,6 @@ import subprocess
 import pytest
 
 from bpfsystrace.kernel import system
-
 from tests.conftest import cli
 from tests.kernel.conftest import probe_results
 
@@ -84,7 +84,10 @@ def run(env, *acts, **kw):
 def test_control(env):
     pub = f"open:{env['d']}/pub/a:r"
     assert run(env, pub, secret(env), "cgroup:-") == {
-        pub: "OK", secret(env): "EPERM", "cgroup:-": "/" + CGROUP}
+        pub: "OK",
+        secret(env): "EPERM",
+        "cgroup:-": "/" + CGROUP,
+    }
 
 
 def test_moving_itself_out_of_the_cgroup_ends_nothing(env):
@@ -101,9 +104,14 @@ def test_clone3_into_another_cgroup_stays_confined(env):
 
 
 def test_moved_out_by_another_process_stays_confined(env):
-    p = subprocess.Popen([env["att"], secret(env), "wait:-", "cgroup:-", secret(env)],
-                         preexec_fn=env["cg"].join(), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [env["att"], secret(env), "wait:-", "cgroup:-", secret(env)],
+        preexec_fn=env["cg"].join(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert p.stdout.readline() == secret(env) + " EPERM\n"
     # an unconfined process (the test) moves it to the root cgroup
     with open(os.path.join(env["root"], "cgroup.procs"), "w") as f:
@@ -117,12 +125,15 @@ def test_an_exe_swap_to_the_service_manager_exempts_nothing(env):
     """PR_SET_MM_EXE_FILE makes the mm claim the manager's binary: the policy
     and the exemption are decided by what the task exec'd."""
     got = run(env, f"exeswap:{env['mgr']}", secret(env), f"open:{env['d']}/pub/a:r")
-    assert got == {f"exeswap:{env['mgr']}": "OK", secret(env): "EPERM",
-                   f"open:{env['d']}/pub/a:r": "OK"}, got
+    assert got == {f"exeswap:{env['mgr']}": "OK", secret(env): "EPERM", f"open:{env['d']}/pub/a:r": "OK"}, got
     # the swap really happened: an unconfined reader sees the manager's binary
-    p = subprocess.Popen([env["att"], f"exeswap:{env['mgr']}", "wait:-"],
-                         preexec_fn=env["cg"].join(), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [env["att"], f"exeswap:{env['mgr']}", "wait:-"],
+        preexec_fn=env["cg"].join(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert p.stdout.readline() == f"exeswap:{env['mgr']} OK\n"
     assert os.readlink(f"/proc/{p.pid}/exe") == env["mgr"]
     p.communicate("go\n", timeout=60)
@@ -159,9 +170,14 @@ def test_status_counts_the_entries(env):
 
 def _waiting(env, cg, *after):
     """att in cg: open the secret, wait for the go-ahead, then `after`."""
-    p = subprocess.Popen([env["att"], secret(env), "wait:-", *after], preexec_fn=cg.join(),
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = subprocess.Popen(
+        [env["att"], secret(env), "wait:-", *after],
+        preexec_fn=cg.join(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return p, p.stdout.readline()
 
 
@@ -170,7 +186,7 @@ def test_an_outsider_seen_outside_is_confined_once_moved_in(env, make_cgroup_mod
     and the attach epoch): moving it into a target must end that."""
     outside = make_cgroup_module("bst-subject-out.slice")
     p, first = _waiting(env, outside, secret(env))
-    assert first == secret(env) + " OK\n"                 # outside: not decided
+    assert first == secret(env) + " OK\n"  # outside: not decided
     with open(os.path.join(env["cg"].path, "cgroup.procs"), "w") as f:
         f.write(str(p.pid))
     out, err = p.communicate("go\n", timeout=60)
@@ -182,19 +198,29 @@ def test_a_running_process_is_confined_once_its_cgroup_is_attached(env, make_cgr
     child = later.child("leaf")
     p, first = _waiting(env, child, secret(env), "fork:-", secret(env))
     assert first == secret(env) + " OK\n"
-    cli("attach", "--cgroup", "bst-subject-later.slice",
-        "--policy", os.path.join(os.path.dirname(env["att"]), "policies"), check=0)
+    cli(
+        "attach",
+        "--cgroup",
+        "bst-subject-later.slice",
+        "--policy",
+        os.path.join(os.path.dirname(env["att"]), "policies"),
+        check=0,
+    )
     try:
         out, err = p.communicate("go\n", timeout=60)
-        assert out.splitlines() == ["wait:- OK", secret(env) + " EPERM",
-                                    secret(env) + " EPERM"], (out, err)
+        assert out.splitlines() == ["wait:- OK", secret(env) + " EPERM", secret(env) + " EPERM"], (out, err)
     finally:
         cli("detach", "--cgroup", "bst-subject-later.slice", check=0)
 
 
 def test_detach_ends_it(env):
-    p = subprocess.Popen([env["att"], "wait:-", secret(env)], preexec_fn=env["cg"].join(),
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [env["att"], "wait:-", secret(env)],
+        preexec_fn=env["cg"].join(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     with open(os.path.join(env["root"], "cgroup.procs"), "w") as f:
         f.write(str(p.pid))
     cli("detach", "--cgroup", CGROUP, check=0)

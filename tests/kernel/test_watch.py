@@ -1,5 +1,6 @@
 """bpfsystrace watch driven through tmux (80x24) in a real kernel: a denial appears, `a` +
 Enter writes the rule and reloads, the next attempt is permitted; `d` writes a deny."""
+
 import os
 import re
 import shutil
@@ -23,8 +24,7 @@ TMUX = shutil.which("tmux")
 
 def screen() -> str:
     """The 80x24 screen, and after it the same text with wrapped lines joined."""
-    s = subprocess.run([TMUX, "capture-pane", "-p", "-t", "w"], capture_output=True,
-                       text=True).stdout
+    s = subprocess.run([TMUX, "capture-pane", "-p", "-t", "w"], capture_output=True, text=True).stdout
     return s + "\n" + " ".join(line.strip() for line in s.splitlines())
 
 
@@ -56,9 +56,22 @@ def env(workdir, probe_bin, make_cgroup_module):
         f.write(POLICY.format(probe=probe_bin, d=d))
     cg = make_cgroup_module(CG)
     cli("attach", "--cgroup", CG, "--policy", policy, check=0)
-    subprocess.run([TMUX, "new-session", "-d", "-s", "w", "-x", "80", "-y", "24",
-                    f"cd {ROOT} && {sys.executable} -m bpfsystrace watch --cgroup {CG}; sleep 600"],
-                   check=True, env={**os.environ, "TERM": "xterm"})
+    subprocess.run(
+        [
+            TMUX,
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            f"cd {ROOT} && {sys.executable} -m bpfsystrace watch --cgroup {CG}; sleep 600",
+        ],
+        check=True,
+        env={**os.environ, "TERM": "xterm"},
+    )
     wait_screen("bpfsystrace watch")
     yield {"d": d, "policy": policy, "cg": cg, "probe": probe_bin}
     subprocess.run([TMUX, "kill-server"])
@@ -75,7 +88,7 @@ def test_a_and_enter_permit_the_next_attempt(env):
     s = wait_screen("generation")
     assert f"wrote {env['policy']}" in s
     text = open(env["policy"]).read()
-    assert text.startswith(POLICY.format(probe=probe, d=d))          # hand-written text kept
+    assert text.startswith(POLICY.format(probe=probe, d=d))  # hand-written text kept
     assert f'\tnative-fsread: filename eq "{d}/other" then permit\n' in text
     assert probe_results(cg.run([probe, f"open:{d}/other:r"]))[f"open:{d}/other:r"] == "OK"
     # the counts line: the denial (in the generation the reload replaced) and the permit
@@ -109,8 +122,13 @@ def test_without_a_terminal_one_line_per_denial(env):
     with open(os.path.join(d, "stream-x"), "w") as f:
         f.write("x")
     out = open(os.path.join(d, "stream.txt"), "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "bpfsystrace", "watch", "--cgroup", CG],
-                            cwd=ROOT, stdout=out, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bpfsystrace", "watch", "--cgroup", CG],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(5)
         deadline = time.monotonic() + 60
@@ -122,7 +140,7 @@ def test_without_a_terminal_one_line_per_denial(env):
             time.sleep(2)
         assert f"deny EPERM fsread {d}/stream-x  [{probe}]" in text, text
         assert f'    would permit: native-fsread: filename eq "{d}/stream-x" then permit' in text
-        assert "\x1b[" not in text                       # no terminal control sequences
+        assert "\x1b[" not in text  # no terminal control sequences
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -3,6 +3,7 @@ with the BPF object it carries: no checkout, no BPFSYSTRACE_BPF_OBJECT.
 
 The venv uses Debian's python3 with --system-site-packages, so its dependencies are Debian's
 python3-ply, python3-prometheus-client and python3-pyroute2 (the VM has no network)."""
+
 import glob
 import os
 import subprocess
@@ -17,8 +18,7 @@ Policy: {probe}, Emulation: native
 """
 
 
-def test_a_wheel_in_a_fresh_venv_attaches_with_its_own_object(workdir, probe_bin,
-                                                               make_cgroup_module):
+def test_a_wheel_in_a_fresh_venv_attaches_with_its_own_object(workdir, probe_bin, make_cgroup_module):
     wheels = sorted(glob.glob(os.path.join(ROOT, "dist", "bpfsystrace-*.whl")))
     assert wheels, "no dist/bpfsystrace-*.whl: run 'make wheel' first (scripts/test does)"
     venv = os.path.join(workdir, "wheel-venv")
@@ -28,12 +28,21 @@ def test_a_wheel_in_a_fresh_venv_attaches_with_its_own_object(workdir, probe_bin
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd="/", env=env, timeout=600)
         assert proc.returncode == rc, f"{cmd}: exit {proc.returncode}\n{proc.stdout}{proc.stderr}"
         return proc
+
     run("/usr/bin/python3", "-m", "venv", "--system-site-packages", "--without-pip", venv)
-    run(f"{venv}/bin/python", "-m", "pip", "install", "-q", "--no-index",
-        "--disable-pip-version-check", wheels[-1])
+    run(
+        f"{venv}/bin/python",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--disable-pip-version-check",
+        wheels[-1],
+    )
     bst = f"{venv}/bin/bpfsystrace"
     where = run(f"{venv}/bin/python", "-c", "import bpfsystrace; print(bpfsystrace.__file__)")
-    assert where.stdout.startswith(venv + "/"), where.stdout      # not the checkout
+    assert where.stdout.startswith(venv + "/"), where.stdout  # not the checkout
     assert " (kernel ABI " in run(bst, "--version").stdout
     obj = f"{venv}/lib/python3.11/site-packages/bpfsystrace/data/bpfsystrace.bpf.o"
     assert f"ok    BPF object           {obj}" in run(bst, "doctor").stdout

@@ -1,4 +1,5 @@
 """Kernel event records -> systrace log lines."""
+
 from bpfsystrace import abi
 from bpfsystrace.observe import events
 
@@ -33,9 +34,11 @@ def test_control_characters_in_a_name_cannot_forge_a_line():
 
 def test_escape_is_one_line_and_reversible():
     import codecs
+
     from bpfsystrace.observe.escape import escape
+
     for raw in ("a\nb", "a\\nb", "\r\t\x00\x7f\x85\u2028", "x\\"):
         out = escape(raw)
         assert out.isascii() and out.isprintable(), out
-        assert codecs.decode(out, "unicode_escape") == raw     # the original, unambiguously
+        assert codecs.decode(out, "unicode_escape") == raw  # the original, unambiguously
     assert escape("plain/é") == "plain/é"

@@ -1,13 +1,14 @@
 """The event journal: one consumer writes, every reader sees every event (issue 17)."""
+
 import json
 import os
 
 import pytest
 
 from bpfsystrace import attachments, journal
-from bpfsystrace.state import store
 from bpfsystrace.kernel import system
 from bpfsystrace.observe import events
+from bpfsystrace.state import store
 
 
 @pytest.fixture
@@ -18,26 +19,46 @@ def dirs(tmp_path, monkeypatch):
 
 
 def ev(gen=1, policy=0, rule=0, obj="/etc/x", err=1):
-    return events.Event(10**9, 5, 5, 1, 0, "srv", 9, 9, gen, policy, rule, "fsread", err, obj,
-                        False)
+    return events.Event(10**9, 5, 5, 1, 0, "srv", 9, 9, gen, policy, rule, "fsread", err, obj, False)
 
 
 def generation(gen, binary, where):
     meta = attachments.Attachment(
-        system.resolve_cgroup("bst-a.slice"), 9, gen, "deny",
+        system.resolve_cgroup("bst-a.slice"),
+        9,
+        gen,
+        "deny",
         [{"binary": binary, "file": "/p", "line": 1, "identity": None}],
-        [{"policy": 0, "op": "fsread", "action": "deny", "errno": 1, "implicit": False,
-          "where": where, "text": 'native-fsread: filename eq "/etc/x" then deny'},
-         {"policy": 0, "op": "fsread", "action": "deny", "errno": 1, "implicit": True,
-          "where": "", "text": "no rule matched (deny)"}],
-        None, 0.0)
+        [
+            {
+                "policy": 0,
+                "op": "fsread",
+                "action": "deny",
+                "errno": 1,
+                "implicit": False,
+                "where": where,
+                "text": 'native-fsread: filename eq "/etc/x" then deny',
+            },
+            {
+                "policy": 0,
+                "op": "fsread",
+                "action": "deny",
+                "errno": 1,
+                "implicit": True,
+                "where": "",
+                "text": "no rule matched (deny)",
+            },
+        ],
+        None,
+        0.0,
+    )
     meta.save_generation()
     return meta
 
 
 def test_every_reader_sees_every_event(dirs):
     w = journal.Writer.acquire()
-    assert journal.Writer.acquire() is None           # one consumer at a time
+    assert journal.Writer.acquire() is None  # one consumer at a time
     for i in range(5):
         w.write(ev(obj=f"/f{i}"))
     w.flush()
@@ -45,7 +66,7 @@ def test_every_reader_sees_every_event(dirs):
     second = [d["obj"] for d in journal.Reader().read()]
     assert first == second == [f"/f{i}" for i in range(5)]
     w.close()
-    w = journal.Writer.acquire()                      # released: the next one continues seq
+    w = journal.Writer.acquire()  # released: the next one continues seq
     w.write(ev(obj="/f5"))
     w.close()
     seqs = [d["seq"] for d in journal.Reader().read()]
@@ -67,9 +88,9 @@ def test_rotation_is_bounded_and_loses_nothing_a_reader_follows(dirs, monkeypatc
     files = sorted(os.listdir(journal.DIR))
     assert files == ["events.jsonl", "events.jsonl.1", "events.jsonl.2", "events.jsonl.3"]
     assert all(os.path.getsize(os.path.join(journal.DIR, f)) < 2600 for f in files)
-    assert seen == [f"/file-{i}" for i in range(60)]          # the follower missed none
+    assert seen == [f"/file-{i}" for i in range(60)]  # the follower missed none
     kept = [d["seq"] for d in journal.Reader().read()]
-    assert kept == list(range(kept[0], 61))                    # the oldest rotated away, in order
+    assert kept == list(range(kept[0], 61))  # the oldest rotated away, in order
 
 
 def test_events_name_the_generation_that_decided_them(dirs):
@@ -84,7 +105,7 @@ def test_events_name_the_generation_that_decided_them(dirs):
     assert "policy: /usr/bin/old, filters: 1," in d1["line"] and "rule: /p:2:2" in d1["line"]
     assert d2["policy"] == "/usr/bin/new" and d2["rule"] == "no rule matched (deny)"
     assert "rule_where" not in d2
-    assert (d1["policy_id"], d1["rule_id"], d2["rule_id"]) == (0, 0, 1)   # ids kept as extras
+    assert (d1["policy_id"], d1["rule_id"], d2["rule_id"]) == (0, 0, 1)  # ids kept as extras
     json.dumps(d1)
 
 
@@ -105,9 +126,11 @@ def test_log_reads_the_journal_with_filters(run_cli, dirs):
     env = {"BPFSYSTRACE_JOURNAL_DIR": journal.DIR, "BPFSYSTRACE_RUN_DIR": attachments.RUN_DIR}
     out = run_cli("log", env=env, check=0).stdout.splitlines()
     assert len(out) == 4 and "filename: /a0" in out[0]
-    assert run_cli("log", env=env, check=0).stdout.splitlines() == out   # nothing consumed
-    js = [json.loads(x) for x in run_cli("log", "--json", "--policy", "/usr/bin/old",
-                                         env=env, check=0).stdout.splitlines()]
+    assert run_cli("log", env=env, check=0).stdout.splitlines() == out  # nothing consumed
+    js = [
+        json.loads(x)
+        for x in run_cli("log", "--json", "--policy", "/usr/bin/old", env=env, check=0).stdout.splitlines()
+    ]
     assert [d["obj"] for d in js] == ["/a0", "/a1", "/a2"]
     last = json.loads(run_cli("log", "--json", "-n", "1", env=env, check=0).stdout)
     assert last["obj"] == "/unknown-gen" and last["seq"] == 4

@@ -1,4 +1,5 @@
 """The twenty most likely mistakes, each with its own precise message."""
+
 import pytest
 
 from bpfsystrace.errors import PolicyError
@@ -11,27 +12,45 @@ H = "Policy: /bin/x, Emulation: native\n"
 CASES = {
     "missing quote": ('native-fsread: filename eq "/etc/x then permit', P.ERR_UNTERMINATED, 28),
     "missing then": ('native-fsread: filename eq "/etc/x" permit', P.ERR_NO_THEN, 37),
-    "unknown operator": ('native-fsread: filename equals "/x" then permit',
-                         P.ERR_UNKNOWN_OP.format(op="equals"), 25),
+    "unknown operator": (
+        'native-fsread: filename equals "/x" then permit',
+        P.ERR_UNKNOWN_OP.format(op="equals"),
+        25,
+    ),
     "missing action": ('native-fsread: filename eq "/x" then', P.ERR_NO_ACTION, 37),
-    "unknown action": ('native-fsread: filename eq "/x" then allow',
-                       P.ERR_UNKNOWN_ACTION.format(act="allow"), 38),
+    "unknown action": (
+        'native-fsread: filename eq "/x" then allow',
+        P.ERR_UNKNOWN_ACTION.format(act="allow"),
+        38,
+    ),
     "errno bracket open": ('native-fsread: filename eq "/x" then deny[enoent', P.ERR_UNCLOSED_BRACKET, 49),
     "errno uppercase": ('native-fsread: filename eq "/x" then deny[ENOENT]', P.ERR_BAD_ERRNO, 43),
     "bad index": ('native-rename: filename[x] eq "/a" then permit', P.ERR_BAD_INDEX, 25),
-    "emulation mismatch": ('linux-fsread: filename eq "/x" then permit',
-                           P.ERR_EMULATION.format(got="linux", want="native"), 1),
+    "emulation mismatch": (
+        'linux-fsread: filename eq "/x" then permit',
+        P.ERR_EMULATION.format(got="linux", want="native"),
+        1,
+    ),
     "missing colon": ('native-fsread filename eq "/x" then permit', P.ERR_NO_COLON, 15),
     "missing prefix": ('fsread: permit', P.ERR_NO_PREFIX.format(emu="native", name="fsread"), 1),
-    "garbage after action": ('native-fsread: filename eq "/x" then permit permit',
-                             P.ERR_TRAILING.format(tok="permit"), 45),
+    "garbage after action": (
+        'native-fsread: filename eq "/x" then permit permit',
+        P.ERR_TRAILING.format(tok="permit"),
+        45,
+    ),
     "empty expression": ('native-fsread: then permit', P.ERR_EMPTY_EXPR.format(tok="then"), 16),
     "missing paren": ('native-fsread: (filename eq "/x" then permit', P.ERR_UNBALANCED_OPEN, 34),
     "extra paren": ('native-fsread: filename eq "/x") then permit', P.ERR_UNBALANCED_CLOSE, 32),
-    "and without right operand": ('native-fsread: filename eq "/x" and then permit',
-                                  P.ERR_OPERAND.format(op="and", side="right"), 33),
-    "or without left operand": ('native-fsread: or filename eq "/x" then permit',
-                                P.ERR_OPERAND.format(op="or", side="left"), 16),
+    "and without right operand": (
+        'native-fsread: filename eq "/x" and then permit',
+        P.ERR_OPERAND.format(op="and", side="right"),
+        33,
+    ),
+    "or without left operand": (
+        'native-fsread: or filename eq "/x" then permit',
+        P.ERR_OPERAND.format(op="or", side="left"),
+        16,
+    ),
     "unquoted value": ('native-fsread: filename eq /etc/x then permit', P.ERR_UNQUOTED, 28),
     "log misplaced": ('native-fsread: filename eq "/x" then log permit', P.ERR_LOG_PLACE, 38),
     "as without user": ('native-fsread: filename eq "/x" then permit as', P.ERR_AS, 47),
@@ -55,8 +74,9 @@ def test_rule_before_header():
     assert e.value.diagnostics[0].message == P.ERR_BEFORE_HEADER
 
 
-@pytest.mark.parametrize("header", ["Policy: /bin/x", "Policy /bin/x, Emulation: native",
-                                    "Policy: /bin/x, Emulation native"])
+@pytest.mark.parametrize(
+    "header", ["Policy: /bin/x", "Policy /bin/x, Emulation: native", "Policy: /bin/x, Emulation native"]
+)
 def test_bad_header(header):
     with pytest.raises(PolicyError) as e:
         parse(header + "\n", "t")

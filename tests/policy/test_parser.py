@@ -1,9 +1,11 @@
 """The parser accepts systrace's language and prints it back canonically."""
+
 import glob
 import os
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpfsystrace.errors import Coord, PolicyError
 from bpfsystrace.policy import ast, parse, parse_file, printer
@@ -23,8 +25,11 @@ def test_openbsd_named_policy_parses():
     sysctl = pol.rules[0]
     assert (sysctl.syscall, sysctl.expr, sysctl.action.kind) == ("__sysctl", None, "permit")
     enoent = next(r for r in pol.rules if r.action.errno)
-    assert (enoent.action.errno, enoent.expr.op, enoent.expr.value) == \
-        ("enoent", "sub", "<non-existent filename>")
+    assert (enoent.action.errno, enoent.expr.op, enoent.expr.value) == (
+        "enoent",
+        "sub",
+        "<non-existent filename>",
+    )
     assert pol.rules[2].coord == Coord(pf.coord.file, 9, 2)
 
 
@@ -49,20 +54,22 @@ def test_round_trip_is_identity(path):
     text = printer.format_policy_file(pf)
     again = parse(text, "fmt")
     assert ast.ast_equal(again, pf)
-    assert printer.format_policy_file(again) == text         # fmt is idempotent
+    assert printer.format_policy_file(again) == text  # fmt is idempotent
 
 
 def test_all_errors_of_a_file_are_reported():
-    text = ("Policy: /bin/x, Emulation: native\n"
-            "\tnative-fsread: filename eq \"/a then permit\n"
-            "\tnative-fsread: filename eq \"/b\" then permit\n"
-            "\tnative-fswrite: filename frob \"/c\" then permit\n")
+    text = (
+        "Policy: /bin/x, Emulation: native\n"
+        "\tnative-fsread: filename eq \"/a then permit\n"
+        "\tnative-fsread: filename eq \"/b\" then permit\n"
+        "\tnative-fswrite: filename frob \"/c\" then permit\n"
+    )
     with pytest.raises(PolicyError) as e:
         parse(text, "f")
     assert [(d.coord.line, d.coord.column) for d in e.value.diagnostics] == [(2, 29), (4, 27)]
     rendered = e.value.render()
     assert "f:4:27: error: unknown operator 'frob'" in rendered
-    assert "\tnative-fswrite" not in rendered.splitlines()[4]       # tabs expanded for the caret
+    assert "\tnative-fswrite" not in rendered.splitlines()[4]  # tabs expanded for the caret
     assert rendered.splitlines()[5].index("^") == 26
 
 
@@ -71,22 +78,45 @@ def test_all_errors_of_a_file_are_reported():
 idents = st.sampled_from(["filename", "sockaddr", "uid", "gid", "oflags"])
 strings = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
 C = Coord("h", 1, 1)
-symbols = st.builds(ast.Symbol, idents, st.integers(0, 2),
-                    st.sampled_from(["eq", "neq", "sub", "nsub", "match", "inpath", "re"]),
-                    strings, st.just(C))
-exprs = st.recursive(symbols | st.just(ast.TrueExpr(C)),
-                     lambda inner: st.builds(ast.Not, inner, st.just(C))
-                     | st.builds(ast.And, inner, inner, st.just(C))
-                     | st.builds(ast.Or, inner, inner, st.just(C)), max_leaves=6)
+symbols = st.builds(
+    ast.Symbol,
+    idents,
+    st.integers(0, 2),
+    st.sampled_from(["eq", "neq", "sub", "nsub", "match", "inpath", "re"]),
+    strings,
+    st.just(C),
+)
+exprs = st.recursive(
+    symbols | st.just(ast.TrueExpr(C)),
+    lambda inner: (
+        st.builds(ast.Not, inner, st.just(C))
+        | st.builds(ast.And, inner, inner, st.just(C))
+        | st.builds(ast.Or, inner, inner, st.just(C))
+    ),
+    max_leaves=6,
+)
 actions = st.one_of(
     st.builds(ast.Action, st.sampled_from(["permit", "deny", "ask"]), st.none(), st.none(), st.just(C)),
     st.builds(ast.Action, st.just("deny"), st.sampled_from(["enoent", "eacces"]), st.none(), st.just(C)),
-    st.builds(ast.Action, st.just("permit"), st.none(), st.sampled_from(["inherit", "detach"]), st.just(C)))
-rules = st.builds(ast.Rule, st.just("native"), st.sampled_from(["fsread", "bind", "__sysctl", "link"]),
-                  st.none() | exprs, actions, st.booleans(), st.none(), st.none(), st.none(),
-                  st.just(C), st.just(""))
-files = st.builds(lambda rs: ast.PolicyFile((ast.Policy("/bin/x", "native", tuple(rs), False, C),), C),
-                  st.lists(rules, max_size=5))
+    st.builds(ast.Action, st.just("permit"), st.none(), st.sampled_from(["inherit", "detach"]), st.just(C)),
+)
+rules = st.builds(
+    ast.Rule,
+    st.just("native"),
+    st.sampled_from(["fsread", "bind", "__sysctl", "link"]),
+    st.none() | exprs,
+    actions,
+    st.booleans(),
+    st.none(),
+    st.none(),
+    st.none(),
+    st.just(C),
+    st.just(""),
+)
+files = st.builds(
+    lambda rs: ast.PolicyFile((ast.Policy("/bin/x", "native", tuple(rs), False, C),), C),
+    st.lists(rules, max_size=5),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -105,10 +135,41 @@ def test_arbitrary_input_gives_a_policy_error_or_a_parse(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(['native-fsread:', 'filename', 'eq', '"/x"', 'then', 'permit',
-                                 'deny[enoent]', 'and', 'or', 'not', '(', ')', '->', 'log', 'as',
-                                 ',', 'if', 'user', '=', 'Policy:', '/bin/x', 'Emulation:',
-                                 '[1]', 'match', '"', '#']), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                'native-fsread:',
+                'filename',
+                'eq',
+                '"/x"',
+                'then',
+                'permit',
+                'deny[enoent]',
+                'and',
+                'or',
+                'not',
+                '(',
+                ')',
+                '->',
+                'log',
+                'as',
+                ',',
+                'if',
+                'user',
+                '=',
+                'Policy:',
+                '/bin/x',
+                'Emulation:',
+                '[1]',
+                'match',
+                '"',
+                '#',
+            ]
+        ),
+        max_size=12,
+    )
+)
 def test_token_soup_never_crashes(words):
     try:
         parse("Policy: /bin/x, Emulation: native\n\t" + " ".join(words), "soup")

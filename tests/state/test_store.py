@@ -1,4 +1,5 @@
 """The attachment records in RUN_DIR: versioned, read back exactly, refused when foreign."""
+
 import dataclasses
 import json
 import os
@@ -21,15 +22,38 @@ def run_dir(tmp_path, monkeypatch):
 
 
 def meta(cgid=4242, gen=3):
-    m = store.Attachment("/sys/fs/cgroup/bst-a.slice", cgid, gen, "deny",
-                         [{"binary": "/usr/sbin/named", "file": NAMED, "line": 1,
-                           "identity": [8, 1234]}],
-                         [{"policy": 0, "op": "fsread", "action": "permit", "errno": 0,
-                           "implicit": False, "generated": False, "where": f"{NAMED}:2:2",
-                           "text": 'native-fsread: filename eq "/etc/named.conf" then permit'}],
-                         None, 1764892800.5, [NAMED], "deny", "none", "ab" * 32, "cd" * 16,
-                         2, 1, "a reload failed", {"/usr/sbin/named\tfsread\tpermit": 7},
-                         "audit", [[NAMED, "Policy: /usr/sbin/named\n"]])
+    m = store.Attachment(
+        "/sys/fs/cgroup/bst-a.slice",
+        cgid,
+        gen,
+        "deny",
+        [{"binary": "/usr/sbin/named", "file": NAMED, "line": 1, "identity": [8, 1234]}],
+        [
+            {
+                "policy": 0,
+                "op": "fsread",
+                "action": "permit",
+                "errno": 0,
+                "implicit": False,
+                "generated": False,
+                "where": f"{NAMED}:2:2",
+                "text": 'native-fsread: filename eq "/etc/named.conf" then permit',
+            }
+        ],
+        None,
+        1764892800.5,
+        [NAMED],
+        "deny",
+        "none",
+        "ab" * 32,
+        "cd" * 16,
+        2,
+        1,
+        "a reload failed",
+        {"/usr/sbin/named\tfsread\tpermit": 7},
+        "audit",
+        [[NAMED, "Policy: /usr/sbin/named\n"]],
+    )
     return m
 
 
@@ -51,8 +75,8 @@ def test_round_trip_keeps_every_field_and_writes_the_schema_version(run_dir):
     assert store.generation(3) == m
     assert store.all_attachments() == [m]
     assert attachments.load_attachment(4242) == m
-    assert attachments.RUN_DIR == str(run_dir)     # the re-export follows the store
-    assert sorted(os.listdir(run_dir)) == ["4242.json", "gens"]   # no temporary file left
+    assert attachments.RUN_DIR == str(run_dir)  # the re-export follows the store
+    assert sorted(os.listdir(run_dir)) == ["4242.json", "gens"]  # no temporary file left
     assert os.listdir(run_dir / "gens") == ["3.json"]
 
 
@@ -74,9 +98,11 @@ def test_a_future_version_is_refused_with_what_to_do(run_dir):
         store.load_attachment(4242)
     path = str(run_dir / "4242.json")
     text = e.value.render()
-    assert text.startswith(f"{path}: cannot read this attachment state: it has schema "
-                           f"version 2, this bpfsystrace reads version 1; it was written by "
-                           f"another version of bpfsystrace\nhint: detach it with the version")
+    assert text.startswith(
+        f"{path}: cannot read this attachment state: it has schema "
+        f"version 2, this bpfsystrace reads version 1; it was written by "
+        f"another version of bpfsystrace\nhint: detach it with the version"
+    )
     assert f"remove {path}" in text and "bpftool map dump pinned" in text
     assert e.value.exit_code == EXIT_USAGE
     with pytest.raises(StateError):
@@ -86,20 +112,23 @@ def test_a_future_version_is_refused_with_what_to_do(run_dir):
 @pytest.mark.parametrize("schema", [None, 1])
 def test_unknown_or_renamed_fields_are_refused_not_read_as_nothing(run_dir, schema):
     d = dict(meta().__dict__)
-    d["policy_files"] = d.pop("sources")             # a field renamed
+    d["policy_files"] = d.pop("sources")  # a field renamed
     if schema is not None:
         d["schema"] = schema
     write_json(run_dir, "gens/3.json", d)
-    with pytest.raises(StateError, match=r"unknown fields policy_files; missing fields "
-                                         r"sources \(schema version 1 has other fields\)"):
+    with pytest.raises(
+        StateError,
+        match=r"unknown fields policy_files; missing fields "
+        r"sources \(schema version 1 has other fields\)",
+    ):
         store.generation(3)
 
 
 def test_what_is_not_a_record_is_still_nothing(run_dir):
-    assert store.load_attachment(1) is None          # no file
+    assert store.load_attachment(1) is None  # no file
     os.makedirs(run_dir)
     (run_dir / "1.json").write_text("{trunc")
-    assert store.load_attachment(1) is None          # not JSON
+    assert store.load_attachment(1) is None  # not JSON
     write_json(run_dir, "2.json", [1, 2])
     with pytest.raises(StateError, match="not a JSON object"):
         store.load_attachment(2)
@@ -108,8 +137,9 @@ def test_what_is_not_a_record_is_still_nothing(run_dir):
 def test_status_names_a_foreign_state_file(run_dir, run_cli):
     write_json(run_dir, "4242.json", {"schema": 2, **meta().__dict__})
     proc = run_cli("status", env={"BPFSYSTRACE_RUN_DIR": str(run_dir)}, check=EXIT_USAGE)
-    assert proc.stderr.startswith(f"bpfsystrace: error: {run_dir}/4242.json: cannot read "
-                                  f"this attachment state: it has schema version 2")
+    assert proc.stderr.startswith(
+        f"bpfsystrace: error: {run_dir}/4242.json: cannot read this attachment state: it has schema version 2"
+    )
     assert "Traceback" not in proc.stderr
 
 

@@ -4,6 +4,7 @@
 box cannot boot here, so these tests run the phase-1 script against a fake LSM
 list and GRUB directory, and check that scripts/test refuses an unknown mode.
 """
+
 import os
 import subprocess
 
@@ -17,9 +18,13 @@ def enable_bpf_lsm(tmp_path, lsm_list):
     lsm.write_text(lsm_list)
     grub_d = tmp_path / "grub.d"
     marker = tmp_path / "update-grub-ran"
-    proc = subprocess.run(["bash", ENABLE], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, "LSM_FILE": str(lsm), "GRUB_D": str(grub_d),
-                               "UPDATE_GRUB": f"touch {marker}"})
+    proc = subprocess.run(
+        ["bash", ENABLE],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "LSM_FILE": str(lsm), "GRUB_D": str(grub_d), "UPDATE_GRUB": f"touch {marker}"},
+    )
     return proc, grub_d / "99-bpfsystrace-lsm.cfg", marker
 
 
@@ -28,9 +33,12 @@ def test_bpf_is_appended_to_the_running_kernels_lsm_list(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert marker.exists(), "update-grub was not run"
     # /etc/default/grub sets GRUB_CMDLINE_LINUX first; the drop-in appends to it
-    out = subprocess.run(["sh", "-c", f'GRUB_CMDLINE_LINUX="console=ttyS0"; . {dropin}; '
-                                      'printf %s "$GRUB_CMDLINE_LINUX"'],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["sh", "-c", f'GRUB_CMDLINE_LINUX="console=ttyS0"; . {dropin}; printf %s "$GRUB_CMDLINE_LINUX"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out == "console=ttyS0 lsm=lockdown,capability,landlock,yama,apparmor,bpf"
 
 
@@ -48,7 +56,12 @@ def test_an_unreadable_or_strange_lsm_list_fails(tmp_path):
 
 
 def test_scripts_test_refuses_an_unknown_kernel_test_mode():
-    proc = subprocess.run([os.path.join(ROOT, "scripts", "test")], capture_output=True, text=True,
-                          env={**os.environ, "BPFSYSTRACE_KERNEL_TESTS": "skip"}, timeout=30)
+    proc = subprocess.run(
+        [os.path.join(ROOT, "scripts", "test")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BPFSYSTRACE_KERNEL_TESTS": "skip"},
+        timeout=30,
+    )
     assert proc.returncode == 2
     assert "'vm' (the default) or 'native'" in proc.stderr

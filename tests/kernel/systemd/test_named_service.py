@@ -8,6 +8,7 @@ first exec, answers, is refused a port outside its policy, stays confined across
 reload, the journal, syslog and the metrics work; stopping the controller leaves
 enforcement in force. The tests run in order and build on each other.
 """
+
 import glob
 import os
 import pwd
@@ -25,7 +26,7 @@ BST = "/usr/bin/bpfsystrace"
 NAMED = "/usr/sbin/named"
 ZONE = "bst-test.example"
 DROPIN = "/etc/systemd/system/named.service.d/bpfsystrace.conf"
-SLICE = r"(?:/sys/fs/cgroup/)?named\.slice"        # as status and the daemon name it
+SLICE = r"(?:/sys/fs/cgroup/)?named\.slice"  # as status and the daemon name it
 FIRST_OPEN = 'native-fsread: filename eq "/etc/ld.so.cache" then permit'
 
 ZONE_FILE = f"""\
@@ -50,8 +51,7 @@ zone "{ZONE}" {{ type master; file "/etc/bind/db.bst-test"; }};
 def run(*cmd, check=True, timeout=300):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check:
-        assert proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n" \
-                                     f"{proc.stdout}\n{proc.stderr}"
+        assert proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
 
 
@@ -94,8 +94,19 @@ def counts(name: str) -> tuple[int, int]:
 
 
 def dig(name, port=53):
-    return run(shutil.which("dig"), "@127.0.0.1", "-p", str(port), "+norec", "+time=5",
-               "+tries=2", name, "A", check=False, timeout=120).stdout
+    return run(
+        shutil.which("dig"),
+        "@127.0.0.1",
+        "-p",
+        str(port),
+        "+norec",
+        "+time=5",
+        "+tries=2",
+        name,
+        "A",
+        check=False,
+        timeout=120,
+    ).stdout
 
 
 def start_named():
@@ -122,11 +133,14 @@ def test_installing_the_deb_enforces_nothing(deb):
     assert run("man", "-w", "bpfsystrace-attach").stdout.strip().endswith("bpfsystrace-attach.8.gz")
     assert os.path.exists("/usr/share/bash-completion/completions/bpfsystrace")
     assert re.fullmatch(r"bpfsystrace \S+ \(kernel ABI \d+\)\n", run(BST, "--version").stdout)
-    doctor = run(BST, "doctor").stdout     # the package's own object, found without help
-    assert "ok    BPF object           /usr/lib/python3/dist-packages/bpfsystrace/data/" \
-           "bpfsystrace.bpf.o" in doctor, doctor
-    assert not os.path.exists("/sys/fs/bpf/bpfsystrace/links") or \
-        not os.listdir("/sys/fs/bpf/bpfsystrace/links")
+    doctor = run(BST, "doctor").stdout  # the package's own object, found without help
+    assert (
+        "ok    BPF object           /usr/lib/python3/dist-packages/bpfsystrace/data/"
+        "bpfsystrace.bpf.o" in doctor
+    ), doctor
+    assert not os.path.exists("/sys/fs/bpf/bpfsystrace/links") or not os.listdir(
+        "/sys/fs/bpf/bpfsystrace/links"
+    )
 
 
 def test_named_in_named_slice_is_confined_from_its_first_exec(deb):
@@ -140,21 +154,23 @@ def test_named_in_named_slice_is_confined_from_its_first_exec(deb):
     run("systemctl", "enable", "--now", "bpfsystrace", timeout=600)
     status = run(BST, "status").stdout
     assert re.search(rf"^{SLICE} \(id \d+\), generation \d+", status, re.M), status
-    assert rule_hits(FIRST_OPEN) == 0                  # nothing has run in named.slice yet
+    assert rule_hits(FIRST_OPEN) == 0  # nothing has run in named.slice yet
     start_named()
     pid = named_pid()
     assert cgroup_of(pid) == "0::/named.slice/named.service"
     with open(f"/proc/{pid}/status") as f:
-        assert int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)) == \
-            pwd.getpwnam("bind").pw_uid
+        assert int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)) == pwd.getpwnam("bind").pw_uid
     a = dig(f"www.{ZONE}")
     assert re.search(rf"^www\.{re.escape(ZONE)}\.\s+300\s+IN\s+A\s+192\.0\.2\.80$", a, re.M), a
     # the dynamic loader's first open, before named's main(), was decided by named's policy:
     # no moment between systemd's fork and named's first instruction ran unconfined
     assert rule_hits(FIRST_OPEN) >= 1
     allowed, denied = counts(NAMED)
-    assert allowed > 50 and denied == 0, journal("SYSLOG_IDENTIFIER=bpfsystrace") + \
-        journal("-u", "named") + run(BST, "status", "--rules").stdout
+    assert allowed > 50 and denied == 0, (
+        journal("SYSLOG_IDENTIFIER=bpfsystrace")
+        + journal("-u", "named")
+        + run(BST, "status", "--rules").stdout
+    )
 
 
 def test_a_port_outside_the_policy_is_refused_and_logged_to_journal_and_syslog(deb):
@@ -168,17 +184,21 @@ def test_a_port_outside_the_policy_is_refused_and_logged_to_journal_and_syslog(d
     assert "192.0.2.80" in dig(f"www.{ZONE}")
     assert "192.0.2.80" not in dig(f"www.{ZONE}", port=5353)
     want = "syscall: native-bind, sockaddr: inet-[127.0.0.1]:5353, errno: EPERM"
-    line = wait_for(lambda: [ln for ln in journal("SYSLOG_IDENTIFIER=bpfsystrace").splitlines()
-                             if want in ln], 60, "the denial in the journal")
+    line = wait_for(
+        lambda: [ln for ln in journal("SYSLOG_IDENTIFIER=bpfsystrace").splitlines() if want in ln],
+        60,
+        "the denial in the journal",
+    )
     assert f"policy: {NAMED}" in line[0], line
     assert counts(NAMED)[1] > denied_before
 
     def in_syslog():
         try:
-            with open("/var/log/auth.log") as f:     # AUTHPRIV, Debian's rsyslog.conf
+            with open("/var/log/auth.log") as f:  # AUTHPRIV, Debian's rsyslog.conf
                 return [ln for ln in f if want in ln]
         except FileNotFoundError:
             return []
+
     assert wait_for(in_syslog, 60, "the denial in /var/log/auth.log (rsyslog)")
 
 
@@ -192,30 +212,37 @@ def test_restarting_named_stays_confined(deb):
     start_named()
     pid = named_pid()
     assert pid != old and cgroup_of(pid) == "0::/named.slice/named.service"
-    assert rule_hits(FIRST_OPEN) > before              # the new named's first open, decided
+    assert rule_hits(FIRST_OPEN) > before  # the new named's first open, decided
     assert "192.0.2.80" in dig(f"www.{ZONE}")
 
 
 def test_systemctl_reload_reloads_the_policies(deb):
-    gen = int(re.search(rf"^{SLICE} \(id \d+\), generation (\d+)",
-                        run(BST, "status").stdout, re.M).group(1))
+    gen = int(re.search(rf"^{SLICE} \(id \d+\), generation (\d+)", run(BST, "status").stdout, re.M).group(1))
     run("systemctl", "reload", "bpfsystrace", timeout=300)
-    wait_for(lambda: re.search(rf"reloaded {SLICE} \(SIGHUP\): generation {gen} -> ",
-                               journal("-u", "bpfsystrace")), 60, "the reload in the journal")
-    assert re.search(rf"^{SLICE} \(id \d+\), generation {gen + 1}\b",
-                     run(BST, "status").stdout, re.M)
+    wait_for(
+        lambda: re.search(
+            rf"reloaded {SLICE} \(SIGHUP\): generation {gen} -> ", journal("-u", "bpfsystrace")
+        ),
+        60,
+        "the reload in the journal",
+    )
+    assert re.search(rf"^{SLICE} \(id \d+\), generation {gen + 1}\b", run(BST, "status").stdout, re.M)
     assert run("systemctl", "is-active", "bpfsystrace").stdout.strip() == "active"
 
 
 def test_metrics_answer_on_loopback(deb):
     with urllib.request.urlopen("http://127.0.0.1:9479/metrics", timeout=60) as r:
         text = r.read().decode()
-    denies = [ln for ln in text.splitlines() if ln.startswith("bpfsystrace_decisions_total{")
-              and re.search(f'cgroup="{SLICE}"', ln) and f'policy="{NAMED}"' in ln
-              and 'action="deny"' in ln]
+    denies = [
+        ln
+        for ln in text.splitlines()
+        if ln.startswith("bpfsystrace_decisions_total{")
+        and re.search(f'cgroup="{SLICE}"', ln)
+        and f'policy="{NAMED}"' in ln
+        and 'action="deny"' in ln
+    ]
     assert denies and float(denies[0].rsplit(" ", 1)[1]) >= 1, text[:4000]
-    assert re.search(rf'^bpfsystrace_reloads_total\{{cgroup="{SLICE}"\}} [1-9]', text, re.M), \
-        text[:4000]
+    assert re.search(rf'^bpfsystrace_reloads_total\{{cgroup="{SLICE}"\}} [1-9]', text, re.M), text[:4000]
 
 
 def test_stopping_the_controller_leaves_enforcement_in_force(deb):
@@ -230,15 +257,25 @@ def test_stopping_the_controller_leaves_enforcement_in_force(deb):
     # without the controller is confined, named by its policy, anything else by the default
     assert named_before and named_pid() == 0
     _, denied = counts("default (deny)")
-    other = run("systemd-run", "--wait", "--quiet", "--slice=named.slice", "/bin/true",
-                check=False, timeout=300)
+    other = run(
+        "systemd-run", "--wait", "--quiet", "--slice=named.slice", "/bin/true", check=False, timeout=300
+    )
     assert other.returncode != 0, other
     assert counts("default (deny)")[1] > denied
     hits = rule_hits(FIRST_OPEN)
-    named = run("systemd-run", "--wait", "--quiet", "--pipe", "--slice=named.slice", NAMED, "-V",
-                check=False, timeout=300)
+    named = run(
+        "systemd-run",
+        "--wait",
+        "--quiet",
+        "--pipe",
+        "--slice=named.slice",
+        NAMED,
+        "-V",
+        check=False,
+        timeout=300,
+    )
     assert named.returncode == 0 and "BIND 9" in named.stdout + named.stderr, named
-    assert rule_hits(FIRST_OPEN) > hits                 # named's policy, no controller running
+    assert rule_hits(FIRST_OPEN) > hits  # named's policy, no controller running
     assert run("systemctl", "is-active", "bpfsystrace", check=False).stdout.strip() == "inactive"
 
 
@@ -261,8 +298,9 @@ def test_run_confines_a_command_in_a_systemd_scope(deb, tmp_path):
     policy = os.path.join(d, "busybox.policy")
     with open(policy, "w") as f:
         f.write(RUN_POLICY.format(bb=bb, d=d))
-    ok = run(BST, "run", "--policy", policy, "--", bb, "cat", f"{d}/allowed", "/proc/self/cgroup",
-             check=False)
+    ok = run(
+        BST, "run", "--policy", policy, "--", bb, "cat", f"{d}/allowed", "/proc/self/cgroup", check=False
+    )
     assert ok.returncode == 0, ok
     assert ok.stdout.startswith("allowed\n"), ok
     assert re.search(r"^0::/.*/run-bpfsystrace-\d+\.scope$", ok.stdout, re.M), ok.stdout
