@@ -110,7 +110,7 @@ u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
 
 class _Struct(C.Structure):
     def __repr__(self) -> str:
-        vals = ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in self._fields_ if n != "pad")
+        vals = ", ".join(f"{n}={getattr(self, n)!r}" for n, *_ in self._fields_ if n != "pad")
         return f"{type(self).__name__}({vals})"
 
 

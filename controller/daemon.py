@@ -28,6 +28,7 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import attachments, journal
 from .errors import BpfsystraceError, TargetError, UsageError
@@ -162,7 +163,8 @@ def sd_notify(state: str) -> None:
 class Daemon:
     def __init__(self, opts: Options):
         self.opts = opts
-        self.sinks: list[tuple[str, object]] = []
+        self.sinks: list[tuple[str, Any]] = []  # ("syslog", sinks.Syslog) / ("file", sinks.LogFile)
+        self.syslog: sinks.Syslog | None
         if opts.syslog:
             self.syslog = sinks.Syslog(opts.syslog_socket)
             self.sinks.append(("syslog", self.syslog))
@@ -176,16 +178,16 @@ class Daemon:
         self.gone: set[int] = set()  # attachments whose cgroup is missing (logged once)
         self.bad_fp: dict[int, str] = {}  # fingerprints that failed to reload (logged once)
         self.settling: dict[int, str] = {}  # changed fingerprints waiting one check to settle
-        self.lost_seen = None
+        self.lost_seen: int | None = None
         self.lost_alarm = False  # kernel state lost, CRIT logged (once per episode)
         self.relost_err: dict[int, str] = {}  # re-attach failures (logged once each)
-        self.rb = None
-        self.rb_ino = None
-        self.kernel = None
+        self.rb: libbpf.RingBuffer | None = None
+        self.rb_ino: int | None = None
+        self.kernel: loader.Kernel | None = None
         self.stop = False
         self.hup = False
-        self.server = None
-        self.pidfd = None
+        self.server: Any = None  # metrics.serve's server while the exporter runs
+        self.pidfd: int | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -484,14 +486,15 @@ class Daemon:
         if self.rb is not None:
             self._drain(final=True)
             self.rb.close()
-            self.kernel.close()
+            if self.kernel is not None:
+                self.kernel.close()
             self.rb = self.kernel = None
         self.rb_ino = ino
         self.lost_seen = None
         if ino is None or not loader.is_loaded():
             return
-        self.kernel = loader.open_kernel()
-        self.rb = libbpf.RingBuffer(self.kernel.events_fd, self._on_event)
+        self.kernel = kernel = loader.open_kernel()
+        self.rb = libbpf.RingBuffer(kernel.events_fd, self._on_event)
         self._check_lost()
 
     def _check_events_map(self) -> None:
@@ -514,7 +517,7 @@ class Daemon:
         return self.journal is not None
 
     def _drain(self, final: bool = False) -> None:
-        if self.rb is None or not self._consumer():
+        if self.rb is None or not self._consumer() or self.journal is None:
             time.sleep(TICK_S)
             return
         self.rb.poll(0 if final else int(TICK_S * 1000))
@@ -522,8 +525,11 @@ class Daemon:
 
     def _on_event(self, data: bytes) -> None:
         ev = events.decode(data)
-        d = self.journal.write(ev)
-        meta = self.journal.meta(ev.gen)  # the generation that decided, even if replaced
+        j = self.journal
+        if j is None:  # cannot happen: _drain polls only while it holds the journal
+            return
+        d = j.write(ev)
+        meta = j.meta(ev.gen)  # the generation that decided, even if replaced
         line = d["line"]
         if self.syslog is not None:
             self.syslog.send(line)

@@ -164,11 +164,11 @@ def explain(policy: Policy, op_name: str, value: str) -> list[str]:
     """What a person asks: which rule decides `op_name value`, and why."""
     head = f"{policy.binary}: {op_name} {value}"
     if op_name not in syscalls.OPERATIONS:
-        rules = [r for r in policy.rules if r.syscall == op_name]
+        kept = [r for r in policy.rules if r.syscall == op_name]
         why = syscalls.why_not_enforceable(op_name)
         return [
             f"{head}: not decided by bpfsystrace: {why}",
-            f"({len(rules)} rule(s) for {op_name} in this policy are kept but not enforced)",
+            f"({len(kept)} rule(s) for {op_name} in this policy are kept but not enforced)",
         ]
     op = op_by_name(op_name)
     rules = policy.rules_for(op)

@@ -58,7 +58,7 @@ class Writer:
     def __init__(self, fd: int):
         self.lockfd = fd
         self.seq = last_seq()
-        self.metas: dict[int, object] = {}
+        self.metas: dict[int, tuple[int | None, attachments.Attachment | None]] = {}
         self.file = open(path(), "a", encoding="utf-8")
         os.chmod(path(), 0o640)
 

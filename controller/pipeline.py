@@ -16,7 +16,7 @@ from .policy import parse_file
 
 def policy_files(paths) -> list[str]:
     """Expand files and directories (systrace's one-file-per-binary layout)."""
-    out = []
+    out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             names = sorted(

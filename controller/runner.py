@@ -65,7 +65,9 @@ class Confined:
         self.ours = False  # we made the directory (not systemd): we remove it
         self.attached = False
         r, w = os.pipe()
+        self.go: int | None = None
         self.pid = os.fork()
+        self.alive = True  # not reaped yet (after that the pid may be reused: never signal it)
         if self.pid == 0:  # the child: wait for the go-ahead, then exec
             os.close(w)
             try:
@@ -135,11 +137,14 @@ class Confined:
 
     def start(self) -> None:
         """The go-ahead: the child execs the command (call once attached)."""
-        os.write(self.go, b"x")
-        os.close(self.go)
-        self.go = None
+        if self.go is not None:
+            os.write(self.go, b"x")
+            os.close(self.go)
+            self.go = None
 
     def forward(self, signum: int) -> None:
+        if not self.alive:
+            return
         try:
             os.kill(self.pid, signum)
         except ProcessLookupError:
@@ -155,11 +160,12 @@ class Confined:
             except InterruptedError:
                 continue
             except ChildProcessError:
+                self.alive = False
                 return 127
             if pid:
                 break
             poll()
-        self.pid = None
+        self.alive = False
         if os.WIFSIGNALED(status):
             return 128 + os.WTERMSIG(status)
         return os.WEXITSTATUS(status)
@@ -169,13 +175,13 @@ class Confined:
         if self.go is not None:
             os.close(self.go)  # the child never got the go-ahead: it exits 127
             self.go = None
-        if self.pid is not None:
+        if self.alive:
             self.forward(signal.SIGKILL)
             try:
                 os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass
-            self.pid = None
+            self.alive = False
         if self.cgroup and not _empty(self.cgroup):
             # fail closed: what is left stays confined; the user detaches once it is gone
             raise TargetError(

@@ -86,7 +86,7 @@ def status() -> tuple[list[TargetStatus], list[int]]:
         out = []
         for cgid, gen in sorted(maps.live_gens(k).items()):
             meta = load_attachment(cgid)
-            exists = bool(meta) and os.path.isdir(meta.cgroup)
+            exists = meta is not None and os.path.isdir(meta.cgroup)
             out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists))
         return out, maps.counters(k)
     finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model.types import Atom, Expr, Not, atoms, evaluate
+from ..model.types import And, Atom, Expr, Not, Or, atoms, evaluate
 from .nfa import ALL, NFA, atom_fragment
 
 POSITIVE = {"neq": "eq", "nsub": "sub"}
@@ -60,7 +60,7 @@ def positive(expr: Expr) -> Expr:
         return expr
     if isinstance(expr, Not):
         return Not(positive(expr.expr))
-    if hasattr(expr, "left"):
+    if isinstance(expr, (And, Or)):
         return type(expr)(positive(expr.left), positive(expr.right))
     return expr
 
@@ -79,22 +79,22 @@ def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
     StateBudgetExceeded when more than max_states states would be needed."""
     exprs = [positive(e) for e in exprs]
     index: dict[Atom, int] = {}
-    for e in exprs:
-        for a in atoms(e):
+    for expr in exprs:
+        for a in atoms(expr):
             index.setdefault(a, len(index))
     nfa = NFA()
     start = nfa.state()
     for a, i in index.items():
-        s, e = atom_fragment(nfa, a.op, a.value)
+        first, last = atom_fragment(nfa, a.op, a.value)
         if part is not None:
             sep = nfa.literal(b"\0")
-            s, e = (
-                nfa.concat((s, e), sep, nfa.any_star())
+            first, last = (
+                nfa.concat((first, last), sep, nfa.any_star())
                 if part(a) == 0
-                else nfa.concat(nfa.any_star(), sep, (s, e))
+                else nfa.concat(nfa.any_star(), sep, (first, last))
             )
-        nfa.epsilon(start, s)
-        nfa.accept[e] = i
+        nfa.epsilon(start, first)
+        nfa.accept[last] = i
     return _Builder(nfa, exprs, index, max_states).run(start)
 
 
@@ -102,7 +102,7 @@ def _monotone(expr: Expr) -> bool:
     """True when expr can only hold if one of its atoms holds (no not/true)."""
     if isinstance(expr, Atom):
         return True
-    if hasattr(expr, "left"):
+    if isinstance(expr, (And, Or)):
         return _monotone(expr.left) and _monotone(expr.right)
     return False  # Not, Const
 

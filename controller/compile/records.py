@@ -63,7 +63,7 @@ class Records:
         flags = (
             (abi.BST_RULE_LOG if info.log else 0)
             | (abi.BST_RULE_IMPLICIT if info.implicit else 0)
-            | BINDING_FLAGS.get(info.binding, 0)
+            | (BINDING_FLAGS.get(info.binding, 0) if info.binding else 0)
         )
         return abi.BstRule(info.errno, flags, info.policy, info.op)
 

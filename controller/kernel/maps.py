@@ -83,7 +83,8 @@ class Retired:
     def forget(self, gens, save: bool = True) -> None:
         for g in gens:
             t = self.gens.pop(g, None)
-            Retired._exact.pop((g, t), None)
+            if t is not None:
+                Retired._exact.pop((g, t), None)
         if save:
             self.save()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .. import pipeline
 from ..errors import PolicyError, UsageError
 from ..model import check as check_mod
+from ..model.types import Policy
 from ..policy import parse_file
 from ..state.atomic import write_atomic
 from .generalise import generalise
@@ -29,9 +30,9 @@ class Written:
     denied_by_hand: list
 
 
-def existing_policies(outdir: str) -> dict[str, tuple[str, object]]:
+def existing_policies(outdir: str) -> dict[str, tuple[str, Policy]]:
     """binary -> (file, checked Policy) for the policy files already in outdir."""
-    out = {}
+    out: dict[str, tuple[str, Policy]] = {}
     if not os.path.isdir(outdir):
         return out
     for path in pipeline.policy_files([outdir]) if os.listdir(outdir) else []:

@@ -60,7 +60,8 @@ class Observer:
 
     def policies(self) -> tuple[dict[str, set], list[str]]:
         """{binary path: observations} for every executable that ran, and the unnamed ones."""
-        out, unnamed = {}, []
+        out: dict[str, set] = {}
+        unnamed: list[str] = []
         for ident, seen in self.by_exe.items():
             name = self.names.get(ident)
             if name is None:

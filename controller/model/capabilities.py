@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .. import abi
 from .kernel_names import CAPABILITIES
-from .types import Atom, Const, Or, Rule
+from .types import Atom, Const, Expr, Or, Rule
 
 _CHOWN = ("chown", "fchown", "lchown", "fchownat")
 _CHMOD = ("chmod", "fchmod", "fchmodat")
@@ -83,7 +83,7 @@ def rule(rules, coord) -> Rule | None:
     caps = needed(rules)
     if not caps:
         return None
-    expr = Const(False)
+    expr: Expr = Const(False)
     for c in caps:
         atom = Atom("capability", 0, "eq", c)
         expr = atom if isinstance(expr, Const) else Or(expr, atom)

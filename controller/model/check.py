@@ -91,7 +91,7 @@ class _Checker:
             err, err_name = _errno.EPERM, "eperm"
         op = ops[0] if ops else None  # every op of one name renders the same arguments
         why_not = approx = None
-        resolved = []
+        resolved: list[str] = []
         if op is not None and op.arg == "uid":
             expr = _resolve_unames(expr, resolved)
         if op is None:
@@ -99,7 +99,7 @@ class _Checker:
         else:
             approx = self._approximations(node, expr, op)
             if resolved:
-                approx = "; ".join(filter(None, [approx] + resolved))
+                approx = "; ".join(filter(None, [approx, *resolved]))
             if esrch:
                 approx = "; ".join(
                     filter(

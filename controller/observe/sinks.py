@@ -21,6 +21,7 @@ import os
 import socket
 import sys
 import time
+from typing import TextIO
 
 from .. import abi
 from . import events
@@ -122,8 +123,8 @@ class LogFile:
         if fmt not in ("text", "json"):
             raise ValueError(fmt)
         self.path, self.fmt = path, fmt
-        self.f = None
-        self._ino = None
+        self.f: TextIO | None = None
+        self._ino: int | None = None
         self.written = 0
         self.dropped = 0
 

@@ -121,7 +121,7 @@ class NodeVisitor:
 def dump(node: Node, indent: str = "") -> str:
     """Readable tree (attributes inline, children indented), no coords."""
     attrs = []
-    for f in fields(node):
+    for f in fields(node):  # type: ignore[arg-type]
         v = getattr(node, f.name)
         if (
             f.name in ("coord", "source")
@@ -148,6 +148,6 @@ def ast_equal(a, b) -> bool:
         return a == b
     return all(
         ast_equal(getattr(a, f.name), getattr(b, f.name))
-        for f in fields(a)
+        for f in fields(a)  # type: ignore[arg-type]
         if f.name not in ("coord", "source")
     )

@@ -396,7 +396,7 @@ def _diagnose(tok, history, line) -> _LineError:
         return _LineError(
             ERR_UNQUOTED, col, length, ('put the value in double quotes, e.g. filename eq "/etc/passwd"',)
         )
-    if lt in ("AND", "OR", "NOT"):
+    if lt in ("AND", "OR", "NOT") and last is not None:
         return _LineError(ERR_OPERAND.format(op=last.value, side="right"), last.lexpos + 1, len(last.value))
     if ty in ("AND", "OR") and lt in ("COLON", "LPAREN", "NOT"):
         return _LineError(ERR_OPERAND.format(op=tok.value, side="left"), col, length)

@@ -155,7 +155,7 @@ def generation(gen: int) -> Attachment | None:
 
 def all_attachments() -> list[Attachment]:
     """Every attachment recorded in RUN_DIR (live or not)."""
-    out = []
+    out: list[Attachment] = []
     try:
         names = os.listdir(RUN_DIR)
     except FileNotFoundError:

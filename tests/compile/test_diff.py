@@ -151,17 +151,20 @@ def test_exec_binding_changes_are_decided_differently(a, b):
 
 
 def test_shortest_example_and_both_rules():
-    r = lambda line, ex, err=0: Rule(
-        "fsread",
-        (FS,),
-        ex,
-        "deny" if err else "permit",
-        err,  # noqa
-        "enoent" if err else "",
-        False,
-        Coord("p", line, 1),
-        f"rule {line}",
-    )
+    def r(line, ex, err=0):
+        action = "deny" if err else "permit"
+        return Rule(
+            "fsread",
+            (FS,),
+            ex,
+            action,
+            err,
+            "enoent" if err else "",
+            False,
+            Coord("p", line, 1),
+            f"rule {line}",
+        )
+
     old = policy([r(1, Atom("filename", 0, "match", "/etc/*"))])
     new = policy(
         [
