@@ -21,22 +21,22 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EPERM 1
-#define ESRCH 3
-#define ENOMEM 12
-#define ENAMETOOLONG 36
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
-#define S_IFREG 0100000
+#define EPERM		1
+#define ESRCH		3
+#define ENOMEM		12
+#define ENAMETOOLONG	36
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+#define S_IFREG		0100000
 #define RENAME_EXCHANGE 2
-#define AT_EMPTY_PATH 0x1000
-#define AT_FDCWD -100
-#define PF_IO_WORKER 0x10
-#define FMODE_READ 0x1
-#define FMODE_WRITE 0x2
-#define FMODE_EXEC 0x20
-#define FMODE_BACKING 0x2000000       /* 6.8+: overlayfs' file on the real layer */
-#define FMODE_NOACCOUNT 0x20000000    /* internal opens, e.g. overlayfs' real file (6.1) */
+#define AT_EMPTY_PATH	0x1000
+#define AT_FDCWD	-100
+#define PF_IO_WORKER	0x10
+#define FMODE_READ	0x1
+#define FMODE_WRITE	0x2
+#define FMODE_EXEC	0x20
+#define FMODE_BACKING	0x2000000  /* 6.8+: overlayfs' file on the real layer */
+#define FMODE_NOACCOUNT 0x20000000 /* internal opens, e.g. overlayfs' real file (6.1) */
 
 const volatile __u32 bst_abi_version = BST_ABI_VERSION;
 
@@ -113,27 +113,27 @@ struct {
 /* Per-task scratch (kernel-only): the object string and exec bookkeeping.
  * Task storage rather than a per-CPU buffer because sleepable programs can be
  * preempted, and a shared buffer could then mix two tasks' paths. */
-#define EXEC_IDLE 0
-#define EXEC_ARMED 1          /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
-#define UNIX_PEND_NONE 0      /* bst_task.unix_op (unix.bpf.h) */
+#define EXEC_IDLE	  0
+#define EXEC_ARMED	  1 /* bprm_check ran: FMODE_EXEC opens are the interpreter's */
+#define UNIX_PEND_NONE	  0 /* bst_task.unix_op (unix.bpf.h) */
 #define UNIX_PEND_CONNECT 1
-#define UNIX_PEND_SENDTO 2
-#define UNIX_PEND_BIND 3
+#define UNIX_PEND_SENDTO  2
+#define UNIX_PEND_BIND	  3
 
 struct bst_task {
 	__u32 exec_phase;
-	__u32 exec_policy;    /* policy of the binary being executed, or BST_RULE_NONE */
+	__u32 exec_policy; /* policy of the binary being executed, or BST_RULE_NONE */
 	__u32 exec_gen;
-	__u32 exec_dev;       /* identity of the binary being executed (learn mode) */
+	__u32 exec_dev; /* identity of the binary being executed (learn mode) */
 	__u64 exec_ino;
-	__u32 pos;            /* render.bpf.h's write position */
-	__u32 tmp[4];         /* render.bpf.h's launder() slots */
-	__s32 v6[4];          /* render.bpf.h's IPv6 state: cur, cur_len, best, best_len */
-	__u8 sa[112];         /* render.bpf.h's copy of the socket address */
+	__u32 pos;		      /* render.bpf.h's write position */
+	__u32 tmp[4];		      /* render.bpf.h's launder() slots */
+	__s32 v6[4];		      /* render.bpf.h's IPv6 state: cur, cur_len, best, best_len */
+	__u8 sa[112];		      /* render.bpf.h's copy of the socket address */
 	char buf[2 * BST_PATH_MAX];   /* the object string (the upper half only bounds offsets) */
 	char rev[BST_PATH_MAX + 256]; /* path.bpf.h builds paths backwards here */
-	__u64 paths[4];       /* (dentry, vfsmount) pairs for path.bpf.h, as scalars */
-	__u32 unix_op;        /* unix.bpf.h: the AF_UNIX operation socket_* saw (UNIX_PEND_*) */
+	__u64 paths[4];		      /* (dentry, vfsmount) pairs for path.bpf.h, as scalars */
+	__u32 unix_op; /* unix.bpf.h: the AF_UNIX operation socket_* saw (UNIX_PEND_*) */
 	__u32 unix_pad;
 };
 
@@ -151,34 +151,34 @@ struct {
  * moved to, until the attachment it names is detached. The policy is that of
  * the executable recorded at exec commit, never re-read from mm->exe_file. */
 #define SUBJ_CONFINED 1
-#define SUBJ_DETACHED 2       /* permit[detach]: not confined (for this attachment) */
+#define SUBJ_DETACHED 2 /* permit[detach]: not confined (for this attachment) */
 
-#define SUBJ_LAUNCHER 0x1     /* entered from outside and has not exec'd since, running a
-			       * binary without a policy: its exec of a binary that has its
-			       * own policy is how that program enters (a shell, a test
-			       * harness, a service manager's child) */
-#define SUBJ_MANAGER  0x2     /* runs the service manager's binary, not exec'd since: exempt */
-#define SUBJ_EXECD    0x4     /* has exec'd while confined (survives re-attach: no launcher) */
-#define SUBJ_INHERIT  0x8     /* runs under its caller's policy (permit[inherit]) */
+/* SUBJ_LAUNCHER: entered from outside and has not exec'd since, running a
+ * binary without a policy: its exec of a binary that has its own policy is how
+ * that program enters (a shell, a test harness, a service manager's child) */
+#define SUBJ_LAUNCHER 0x1
+#define SUBJ_MANAGER  0x2 /* runs the service manager's binary, not exec'd since: exempt */
+#define SUBJ_EXECD    0x4 /* has exec'd while confined (survives re-attach: no launcher) */
+#define SUBJ_INHERIT  0x8 /* runs under its caller's policy (permit[inherit]) */
 
-#define BIND_NONE 0
-#define BIND_INHERIT 1        /* the new program keeps the caller's policy */
-#define BIND_DETACH 2         /* the new program is not confined */
+#define BIND_NONE    0
+#define BIND_INHERIT 1 /* the new program keeps the caller's policy */
+#define BIND_DETACH  2 /* the new program is not confined */
 
 struct bst_subj {
-	__u64 target_id;      /* the attached cgroup that confines the task */
-	__u64 attach_id;      /* bst_target.attach_id it was confined under (else: stale) */
-	__u64 pol_ino;        /* the executable whose policy applies */
-	__u64 exe_ino;        /* the executable the task runs (events, learn mode) */
-	__u64 pend_ino;       /* permit[inherit] in progress: the caller's policy */
-	__u64 out_cgroup;     /* seen outside every target in this cgroup ... */
-	__u64 out_epoch;      /* ... while epoch[0] had this value (0: not seen outside) */
+	__u64 target_id;  /* the attached cgroup that confines the task */
+	__u64 attach_id;  /* bst_target.attach_id it was confined under (else: stale) */
+	__u64 pol_ino;	  /* the executable whose policy applies */
+	__u64 exe_ino;	  /* the executable the task runs (events, learn mode) */
+	__u64 pend_ino;	  /* permit[inherit] in progress: the caller's policy */
+	__u64 out_cgroup; /* seen outside every target in this cgroup ... */
+	__u64 out_epoch;  /* ... while epoch[0] had this value (0: not seen outside) */
 	__u32 pol_dev;
 	__u32 exe_dev;
 	__u32 pend_dev;
-	__u32 mode;           /* SUBJ_CONFINED, SUBJ_DETACHED */
-	__u32 flags;          /* SUBJ_* */
-	__u32 pend_mode;      /* BIND_*: what the execve in progress binds at commit */
+	__u32 mode;	 /* SUBJ_CONFINED, SUBJ_DETACHED */
+	__u32 flags;	 /* SUBJ_* */
+	__u32 pend_mode; /* BIND_*: what the execve in progress binds at commit */
 };
 
 struct {
@@ -209,16 +209,16 @@ struct subject {
 	__u64 target_id;
 	__u64 attach_id;
 	__u64 manager_ino;
-	__u64 pol_ino;        /* the executable whose policy applies (an inherit binding's) */
+	__u64 pol_ino; /* the executable whose policy applies (an inherit binding's) */
 	__u32 pol_dev;
 	__u32 gen;
-	__u32 policy;         /* the policy of the task's executable, or the default */
+	__u32 policy; /* the policy of the task's executable, or the default */
 	__u32 default_policy;
-	__u32 flags;          /* bst_target.flags */
+	__u32 flags; /* bst_target.flags */
 	__u32 manager_dev;
-	__u32 manager;        /* the exempt service manager's child (SUBJ_MANAGER) */
-	__u32 launcher;       /* SUBJ_LAUNCHER (or the manager): its exec may enter a policy */
-	__u32 exe_dev;        /* the task's executable (events, learn mode) */
+	__u32 manager;	/* the exempt service manager's child (SUBJ_MANAGER) */
+	__u32 launcher; /* SUBJ_LAUNCHER (or the manager): its exec may enter a policy */
+	__u32 exe_dev;	/* the task's executable (events, learn mode) */
 	__u32 pad;
 	__u64 exe_ino;
 };
@@ -443,8 +443,8 @@ struct decision {
 	__u32 policy;
 	__u32 op;
 	__u32 rule;
-	__s32 err;            /* positive errno, 0 when permitted */
-	__u32 evflags;        /* BST_EV_AUDIT, BST_EV_LEARN, BST_EV_INTERP */
+	__s32 err;     /* positive errno, 0 when permitted */
+	__u32 evflags; /* BST_EV_AUDIT, BST_EV_LEARN, BST_EV_INTERP */
 };
 
 /* Emit an event for a decision (global: verified once per program). */
@@ -489,7 +489,7 @@ __noinline int bst_emit(struct subject *s, struct bst_task *ts, struct decision 
 }
 
 struct hash_ctx {
-	struct bst_task *ts;  /* bpf_loop's context must be on the stack (6.1) */
+	struct bst_task *ts; /* bpf_loop's context must be on the stack (6.1) */
 	__u64 hash;
 };
 
@@ -518,7 +518,7 @@ __noinline int bst_learn(struct subject *s, struct bst_task *ts, struct decision
 	if (len > BST_PATH_MAX)
 		len = BST_PATH_MAX;
 	h.ts = ts;
-	h.hash = 0xcbf29ce484222325ULL;       /* FNV-1a 64 */
+	h.hash = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
 	bpf_loop(len, hash_byte, &h, 0);
 	k.gen = s->gen;
 	k.op = d->op;
@@ -613,8 +613,7 @@ __noinline int bst_verdict(struct subject *s, struct bst_task *ts, struct decisi
 
 /* Decide `op` for the string ts->buf[0..len) under (s->gen, policy): find the
  * rule and give its verdict. Returns 0 to permit or -errno. Global. */
-__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
-			  __u32 op)
+__noinline int bst_decide(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy, __u32 op)
 {
 	struct decision d = { len, policy, op, BST_RULE_NONE, 0, 0 };
 
@@ -653,15 +652,15 @@ static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
 /* The object string could not be rendered (err < 0 from bpf_d_path or
  * path.bpf.h; -ENOTNAME: not a name, path.bpf.h): deny, fail closed, count
  * and log it. */
-static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op,
-					   long n)
+static __always_inline int deny_unrendered(struct subject *s, struct bst_task *ts, __u32 op, long n)
 {
 	int err = n == -ENAMETOOLONG ? ENAMETOOLONG : EPERM;
-	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err,
-			      n == -ENOTNAME ? BST_EV_NOT_A_NAME : 0 };
+	__u32 evflags = n == -ENOTNAME ? BST_EV_NOT_A_NAME : 0;
+	struct decision d = { 0, s->policy, op, BST_RULE_NONE, err, evflags };
 
-	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG :
-	      n == -ENOTNAME ? BST_CNT_DISCONNECTED : BST_CNT_PATH_ERROR);
+	count(err == ENAMETOOLONG ? BST_CNT_TOO_LONG
+	      : n == -ENOTNAME	  ? BST_CNT_DISCONNECTED
+				  : BST_CNT_PATH_ERROR);
 	ts->buf[0] = 0;
 	bst_emit(s, ts, &d);
 	return -err;
@@ -689,7 +688,7 @@ static __always_inline int exec_bind(struct subject *s, __u32 mode)
 	struct bst_subj *r = bpf_task_storage_get(&subjects, bpf_get_current_task_btf(), 0, 0);
 
 	if (!r) {
-		count(BST_CNT_MAP_MISSING);      /* cannot happen; fail closed */
+		count(BST_CNT_MAP_MISSING); /* cannot happen; fail closed */
 		return -EPERM;
 	}
 	r->pend_mode = mode;
@@ -725,7 +724,9 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		 * (as enforcement decides it once that binary has a policy); the
 		 * caller's execve of it is recorded below as well. */
 		struct subject n = *s;
-		struct decision d = { len, s->policy, BST_OP_FSREAD, BST_RULE_NONE, 0, BST_EV_INTERP };
+		struct decision d = {
+			len, s->policy, BST_OP_FSREAD, BST_RULE_NONE, 0, BST_EV_INTERP
+		};
 
 		n.exe_dev = ts->exec_dev;
 		n.exe_ino = ts->exec_ino;
@@ -831,7 +832,7 @@ static __always_inline int sock_hook(struct socket *sock, struct sockaddr *addre
 	len = unix_or_unspec(ts, BPF_CORE_READ(sock, sk, __sk_common.skc_family),
 			     BPF_CORE_READ(sock, type), addrlen, op);
 	if (len <= 0)
-		return len;          /* decided where the kernel resolves the name (unix.bpf.h) */
+		return len; /* decided where the kernel resolves the name (unix.bpf.h) */
 	len = bst_render(ts, addrlen);
 	if (len < 0)
 		return -EPERM;
@@ -1116,8 +1117,8 @@ int BPF_PROG(bst_path_truncate, const struct path *path, int ret)
 
 /* the new link's path (the link's target text is not an object) */
 SEC("lsm/path_symlink")
-int BPF_PROG(bst_path_symlink, const struct path *dir, struct dentry *dentry,
-	     const char *old_name, int ret)
+int BPF_PROG(bst_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
 {
 	if (ret)
 		return ret;
@@ -1133,8 +1134,7 @@ int BPF_PROG(bst_path_chmod, const struct path *path, umode_t mode, int ret)
 }
 
 SEC("lsm/path_chown")
-int BPF_PROG(bst_path_chown, const struct path *path, unsigned int uid, unsigned int gid,
-	     int ret)
+int BPF_PROG(bst_path_chown, const struct path *path, unsigned int uid, unsigned int gid, int ret)
 {
 	if (ret)
 		return ret;
@@ -1214,15 +1214,15 @@ static __always_inline int stat_of_a_name(struct task_struct *task)
 		return 1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr == 4 || nr == 6 || nr == 426)      /* stat, lstat, io_uring_enter */
+	if (nr == 4 || nr == 6 || nr == 426) /* stat, lstat, io_uring_enter */
 		return 1;
 	dfd = BPF_CORE_READ(regs, di);
-	if (nr == 5)                              /* fstat(fd, buf) */
+	if (nr == 5) /* fstat(fd, buf) */
 		return fd_is_opath(task, dfd);
-	if (nr == 262) {                          /* newfstatat(dfd, name, buf, flags) */
+	if (nr == 262) { /* newfstatat(dfd, name, buf, flags) */
 		flags = BPF_CORE_READ(regs, r10);
 		name = BPF_CORE_READ(regs, si);
-	} else if (nr == 332) {                   /* statx(dfd, name, flags, mask, buf) */
+	} else if (nr == 332) { /* statx(dfd, name, flags, mask, buf) */
 		flags = BPF_CORE_READ(regs, dx);
 		name = BPF_CORE_READ(regs, si);
 	} else {
@@ -1235,7 +1235,7 @@ static __always_inline int stat_of_a_name(struct task_struct *task)
 		return 1;
 	if (c)
 		return 1;
-	return dfd == AT_FDCWD || fd_is_opath(task, dfd);   /* the cwd is a name */
+	return dfd == AT_FDCWD || fd_is_opath(task, dfd); /* the cwd is a name */
 #else
 	return 0;
 #endif
@@ -1381,7 +1381,7 @@ __noinline int bst_sock_local(struct bst_task *ts)
 	ts->sa[0] = family & 0xff;
 	ts->sa[1] = family >> 8;
 	if (family == AF_INET || family == AF_INET6) {
-		port = BPF_CORE_READ(sk, __sk_common.skc_num);    /* host order */
+		port = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order */
 		ts->sa[2] = port >> 8;
 		ts->sa[3] = port & 0xff;
 	}
@@ -1402,8 +1402,9 @@ __noinline int bst_sock_local(struct bst_task *ts)
 			len = BPF_CORE_READ(ua, len);
 			if (len < 2 || len > 110)
 				return -1;
-			bpf_probe_read_kernel(ts->sa, len & 0x7f,
-					      (void *)ua + bpf_core_field_offset(struct unix_address, name));
+			bpf_probe_read_kernel(
+				ts->sa, len & 0x7f,
+				(void *)ua + bpf_core_field_offset(struct unix_address, name));
 		}
 	}
 	return bst_render(ts, len);
@@ -1446,7 +1447,7 @@ int BPF_PROG(bst_socket_accept, struct socket *sock, struct socket *newsock, int
 struct groups_ctx {
 	struct subject s;
 	struct bst_task *ts;
-	__u64 gi;             /* struct group_info * */
+	__u64 gi; /* struct group_info * */
 	int err;
 };
 
@@ -1457,7 +1458,7 @@ static long group_one(__u32 i, void *data)
 	__u32 gid = 0;
 
 	if (bpf_probe_read_kernel(&gid, sizeof(gid), &gi->gid[i])) {
-		c->err = -EPERM;              /* unreadable: fail closed */
+		c->err = -EPERM; /* unreadable: fail closed */
 		return 1;
 	}
 	c->err = id_decide(&c->s, c->ts, gid, BST_OP_SETGROUPS);

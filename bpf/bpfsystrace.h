@@ -14,127 +14,131 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-#define BST_ABI_VERSION 5         /* 5: confinement carried by the task; exec decided by the caller;
-				   * BST_CNT_DISCONNECTED, unix names resolved;
-				   * mounts, bpf, ptrace, kernel operations, capabilities; own objects */
+/* 5: confinement carried by the task; exec decided by the caller;
+ * BST_CNT_DISCONNECTED, unix names resolved; mounts, bpf, ptrace, kernel
+ * operations, capabilities; own objects */
+#define BST_ABI_VERSION 5
 
-#define BST_MAX_TARGETS   64      /* attached cgroups */
-#define BST_MAX_DEPTH     16      /* cgroup ancestor levels searched */
-#define BST_MAX_EXES      4096    /* (gen, executable) -> policy */
-#define BST_MAX_POLICY_OPS 16384  /* (gen, policy, op) -> start state */
-#define BST_MAX_STATES    262144  /* DFA states, all generations */
-#define BST_MAX_TRANS     1048576 /* explicit DFA transitions, all generations */
-#define BST_MAX_RULES     65536   /* rules, all generations */
-#define BST_PATH_MAX      4096    /* object string buffer (PATH_MAX) */
-#define BST_EVENT_STR     256     /* object string bytes kept in an event */
-#define BST_RINGBUF_SIZE  (1 << 20)
-#define BST_MAX_SEEN      65536   /* learn mode: (exe, op, object) already reported (LRU) */
+#define BST_MAX_TARGETS	   64	   /* attached cgroups */
+#define BST_MAX_DEPTH	   16	   /* cgroup ancestor levels searched */
+#define BST_MAX_EXES	   4096	   /* (gen, executable) -> policy */
+#define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op) -> start state */
+#define BST_MAX_STATES	   262144  /* DFA states, all generations */
+#define BST_MAX_TRANS	   1048576 /* explicit DFA transitions, all generations */
+#define BST_MAX_RULES	   65536   /* rules, all generations */
+#define BST_PATH_MAX	   4096	   /* object string buffer (PATH_MAX) */
+#define BST_EVENT_STR	   256	   /* object string bytes kept in an event */
+#define BST_RINGBUF_SIZE   (1 << 20)
+#define BST_MAX_SEEN	   65536 /* learn mode: (exe, op, object) already reported (LRU) */
 
 /* Operations the LSM hooks decide (systrace names in controller/model). */
-#define BST_OP_FSREAD   0         /* open for reading (file_open) */
-#define BST_OP_FSWRITE  1         /* open for writing; creating a regular file (path_mknod) */
-#define BST_OP_BIND     2
-#define BST_OP_CONNECT  3
-#define BST_OP_EXECVE   4
-#define BST_OP_UNLINK   5         /* path_unlink: the victim's path */
-#define BST_OP_MKDIR    6         /* path_mkdir: the new directory's path */
-#define BST_OP_RMDIR    7         /* path_rmdir */
-#define BST_OP_MKNOD    8         /* path_mknod of a fifo, device or socket inode (not by bind) */
-#define BST_OP_TRUNCATE 9         /* path_truncate: truncate, ftruncate, O_TRUNC */
-#define BST_OP_SYMLINK  10        /* path_symlink: the new link's path */
-#define BST_OP_CHMOD    11        /* path_chmod */
-#define BST_OP_CHOWN    12        /* path_chown */
-#define BST_OP_CHROOT   13        /* path_chroot */
-#define BST_OP_RENAME   14        /* path_rename: "from\0to" */
-#define BST_OP_LINK     15        /* path_link: "existing\0new" */
-#define BST_OP_STAT     16        /* inode_getattr for stat/lstat/fstatat/statx of a name */
-#define BST_OP_SENDTO   17        /* socket_sendmsg with a destination address */
-#define BST_OP_SETUID   18        /* task_fix_setuid: each id that changes, in decimal */
-#define BST_OP_SETGID   19        /* task_fix_setgid */
-#define BST_OP_SOCKET   20        /* socket_create: "sockdom\0socktype" (AF_INET\0SOCK_DGRAM) */
-#define BST_OP_LISTEN   21        /* socket_listen: the socket's bound address, as bind renders it */
-#define BST_OP_ACCEPT   22        /* socket_accept: the listening socket's bound address */
-#define BST_OP_SETGROUPS 23       /* task_fix_setgroups (6.0+): each group id of the new list */
-#define BST_OP_KILL     24        /* task_kill: "pidname\0signame" (target's executable, SIGTERM) */
+#define BST_OP_FSREAD	 0 /* open for reading (file_open) */
+#define BST_OP_FSWRITE	 1 /* open for writing; creating a regular file (path_mknod) */
+#define BST_OP_BIND	 2
+#define BST_OP_CONNECT	 3
+#define BST_OP_EXECVE	 4
+#define BST_OP_UNLINK	 5  /* path_unlink: the victim's path */
+#define BST_OP_MKDIR	 6  /* path_mkdir: the new directory's path */
+#define BST_OP_RMDIR	 7  /* path_rmdir */
+#define BST_OP_MKNOD	 8  /* path_mknod of a fifo, device or socket inode (not by bind) */
+#define BST_OP_TRUNCATE	 9  /* path_truncate: truncate, ftruncate, O_TRUNC */
+#define BST_OP_SYMLINK	 10 /* path_symlink: the new link's path */
+#define BST_OP_CHMOD	 11 /* path_chmod */
+#define BST_OP_CHOWN	 12 /* path_chown */
+#define BST_OP_CHROOT	 13 /* path_chroot */
+#define BST_OP_RENAME	 14 /* path_rename: "from\0to" */
+#define BST_OP_LINK	 15 /* path_link: "existing\0new" */
+#define BST_OP_STAT	 16 /* inode_getattr for stat/lstat/fstatat/statx of a name */
+#define BST_OP_SENDTO	 17 /* socket_sendmsg with a destination address */
+#define BST_OP_SETUID	 18 /* task_fix_setuid: each id that changes, in decimal */
+#define BST_OP_SETGID	 19 /* task_fix_setgid */
+#define BST_OP_SOCKET	 20 /* socket_create: "sockdom\0socktype" (AF_INET\0SOCK_DGRAM) */
+#define BST_OP_LISTEN	 21 /* socket_listen: the socket's bound address, as bind renders it */
+#define BST_OP_ACCEPT	 22 /* socket_accept: the listening socket's bound address */
+#define BST_OP_SETGROUPS 23 /* task_fix_setgroups (6.0+): each group id of the new list */
+#define BST_OP_KILL	 24 /* task_kill: "pidname\0signame" (target's executable, SIGTERM) */
 /* Operations no file or socket hook used to see (docs/enforcement.md). "" is
  * the object of those without an argument: `native-reboot: permit`. */
-#define BST_OP_MOUNT    25        /* sb_mount, move_mount: "filename\0fstype" (mount point) */
-#define BST_OP_UMOUNT   26        /* sb_umount: the mount point */
-#define BST_OP_PIVOT_ROOT 27      /* sb_pivotroot: the new root */
-#define BST_OP_BPF      28        /* bpf: the command, BPF_MAP_CREATE */
-#define BST_OP_PTRACE   29        /* ptrace_access_check, ptrace_traceme: the other's executable */
-#define BST_OP_INIT_MODULE 30     /* kernel_load_data(LOADING_MODULE): "" */
-#define BST_OP_FINIT_MODULE 31    /* kernel_read_file(READING_MODULE): the module file */
-#define BST_OP_KEXEC_LOAD 32      /* kernel_load_data/kernel_read_file of a kexec image: "" */
-#define BST_OP_PRCTL    33        /* task_prctl: the option, PR_SET_DUMPABLE */
-#define BST_OP_UNSHARE  34        /* userns_create (6.1+), capable in unshare(2): "" */
-#define BST_OP_SETNS    35        /* capable in setns(2): "" */
-#define BST_OP_SETHOSTNAME 36     /* capable in sethostname/setdomainname: "" */
-#define BST_OP_REBOOT   37        /* capable in reboot(2): "" */
-#define BST_OP_SWAPON   38        /* capable in swapon/swapoff: "" */
-#define BST_OP_SETTIMEOFDAY 39    /* capable in settimeofday, clock_settime, adjtimex: "" */
-#define BST_OP_IOPL     40        /* capable in iopl/ioperm: "" */
+#define BST_OP_MOUNT	       25 /* sb_mount, move_mount: "filename\0fstype" (mount point) */
+#define BST_OP_UMOUNT	       26 /* sb_umount: the mount point */
+#define BST_OP_PIVOT_ROOT      27 /* sb_pivotroot: the new root */
+#define BST_OP_BPF	       28 /* bpf: the command, BPF_MAP_CREATE */
+#define BST_OP_PTRACE	       29 /* ptrace_access_check, ptrace_traceme: the other's executable */
+#define BST_OP_INIT_MODULE     30 /* kernel_load_data(LOADING_MODULE): "" */
+#define BST_OP_FINIT_MODULE    31 /* kernel_read_file(READING_MODULE): the module file */
+#define BST_OP_KEXEC_LOAD      32 /* kernel_load_data/kernel_read_file of a kexec image: "" */
+#define BST_OP_PRCTL	       33 /* task_prctl: the option, PR_SET_DUMPABLE */
+#define BST_OP_UNSHARE	       34 /* userns_create (6.1+), capable in unshare(2): "" */
+#define BST_OP_SETNS	       35 /* capable in setns(2): "" */
+#define BST_OP_SETHOSTNAME     36 /* capable in sethostname/setdomainname: "" */
+#define BST_OP_REBOOT	       37 /* capable in reboot(2): "" */
+#define BST_OP_SWAPON	       38 /* capable in swapon/swapoff: "" */
+#define BST_OP_SETTIMEOFDAY    39 /* capable in settimeofday, clock_settime, adjtimex: "" */
+#define BST_OP_IOPL	       40 /* capable in iopl/ioperm: "" */
 #define BST_OP_PERF_EVENT_OPEN 41 /* perf_event_open: "" */
-#define BST_OP_CAPABLE  42        /* capable: the capability, CAP_NET_ADMIN */
-#define BST_NR_OPS      43
+#define BST_OP_CAPABLE	       42 /* capable: the capability, CAP_NET_ADMIN */
+#define BST_NR_OPS	       43
 
 /* bst_target.flags */
-#define BST_TARGET_MANAGER 0x1    /* manager_dev/ino name the service manager */
-#define BST_TARGET_AUDIT   0x2    /* complain mode: a denial is counted and reported, then permitted */
-#define BST_TARGET_LEARN   0x4    /* learn mode: everything permitted, each new (exe, op, object) reported once */
+#define BST_TARGET_MANAGER 0x1 /* manager_dev/ino name the service manager */
+#define BST_TARGET_AUDIT   0x2 /* complain mode: a denial is counted and reported, then permitted */
+/* learn mode: everything permitted, each new (exe, op, object) reported once */
+#define BST_TARGET_LEARN 0x4
 
 /* bst_state.flags */
-#define BST_STATE_FINAL 0x1       /* every continuation stays in this state */
+#define BST_STATE_FINAL 0x1 /* every continuation stays in this state */
 
 /* bst_rule.flags */
-#define BST_RULE_LOG     0x1      /* `log`: emit an event even when permitted */
-#define BST_RULE_IMPLICIT 0x2     /* no rule matched (systrace's default deny) */
-#define BST_RULE_INHERIT 0x4      /* execve permit[inherit]: the new program keeps the caller's policy */
-#define BST_RULE_DETACH  0x8      /* execve permit[detach]: the new program is no longer confined */
+#define BST_RULE_LOG	  0x1 /* `log`: emit an event even when permitted */
+#define BST_RULE_IMPLICIT 0x2 /* no rule matched (systrace's default deny) */
+#define BST_RULE_INHERIT  0x4 /* execve permit[inherit]: the new program keeps the caller's policy */
+#define BST_RULE_DETACH	  0x8 /* execve permit[detach]: the new program is no longer confined */
 
 /* bst_event.flags */
-#define BST_EV_DENIED    0x1
-#define BST_EV_TRUNCATED 0x2      /* object string longer than BST_EVENT_STR */
-#define BST_EV_AUDIT     0x4      /* audit mode: errno_ would have been returned; permitted */
-#define BST_EV_LEARN     0x8      /* learn mode: first sighting of (exe, op, object) */
-#define BST_EV_INTERP    0x10     /* learn mode: the ELF interpreter opened for exe_dev/exe_ino's execve */
-#define BST_EV_NOT_A_NAME 0x20    /* denied: a disconnected dentry or a mount outside the namespace */
+#define BST_EV_DENIED	  0x1
+#define BST_EV_TRUNCATED  0x2 /* object string longer than BST_EVENT_STR */
+#define BST_EV_AUDIT	  0x4 /* audit mode: errno_ would have been returned; permitted */
+#define BST_EV_LEARN	  0x8 /* learn mode: first sighting of (exe, op, object) */
+#define BST_EV_INTERP	  0x10 /* learn mode: the ELF interpreter opened for exe_dev/exe_ino's execve */
+#define BST_EV_NOT_A_NAME 0x20 /* denied: a disconnected dentry or a mount outside the namespace */
 
 /* Rule ids with a fixed meaning in every generation (not in the rules map). */
-#define BST_RULE_NONE   0xffffffffu
+#define BST_RULE_NONE 0xffffffffu
 
 /* counters[] indices: kernel-side events that are not rule decisions. */
-#define BST_CNT_LOST_EVENTS   0   /* ring buffer full: event dropped */
-#define BST_CNT_PATH_ERROR    1   /* bpf_d_path failed: denied */
-#define BST_CNT_TOO_LONG      2   /* object string too long: denied ENAMETOOLONG */
-#define BST_CNT_MAP_MISSING   3   /* inconsistent maps: denied (fail closed) */
-#define BST_CNT_NO_MEMORY     4   /* task storage unavailable: denied */
-#define BST_CNT_MANAGER       5   /* decisions skipped for the service manager */
+#define BST_CNT_LOST_EVENTS	0 /* ring buffer full: event dropped */
+#define BST_CNT_PATH_ERROR	1 /* bpf_d_path failed: denied */
+#define BST_CNT_TOO_LONG	2 /* object string too long: denied ENAMETOOLONG */
+#define BST_CNT_MAP_MISSING	3 /* inconsistent maps: denied (fail closed) */
+#define BST_CNT_NO_MEMORY	4 /* task storage unavailable: denied */
+#define BST_CNT_MANAGER		5 /* decisions skipped for the service manager */
 #define BST_CNT_EXEC_TRANSITION 6 /* execs into a binary with its own policy */
-#define BST_CNT_LEARN_SEEN    7   /* learn mode: decisions already reported (not emitted again) */
-#define BST_CNT_EXEC_INHERIT  8   /* execs by permit[inherit]: the program keeps the caller's policy */
-#define BST_CNT_EXEC_DETACH   9   /* execs by permit[detach]: the program left confinement */
-#define BST_CNT_DISCONNECTED  10  /* not a name: a disconnected dentry, a mount outside
-				   * the task's namespace (detached tree): denied */
-#define BST_CNT_OWN_OBJECT    11  /* a confined task reached for bpfsystrace's own objects: denied */
-#define BST_CNT_EXEC_ENTRY    12  /* execs by which a program entered its policy from outside */
-#define BST_NR_COUNTERS       13
+#define BST_CNT_LEARN_SEEN	7 /* learn mode: decisions already reported (not emitted again) */
+#define BST_CNT_EXEC_INHERIT	8 /* execs by permit[inherit]: the program keeps the caller's policy */
+#define BST_CNT_EXEC_DETACH	9 /* execs by permit[detach]: the program left confinement */
+/* not a name: a disconnected dentry, a mount outside the task's namespace
+ * (detached tree): denied */
+#define BST_CNT_DISCONNECTED 10
+#define BST_CNT_OWN_OBJECT   11 /* a confined task reached for bpfsystrace's own objects: denied */
+#define BST_CNT_EXEC_ENTRY   12 /* execs by which a program entered its policy from outside */
+#define BST_NR_COUNTERS	     13
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {
-	__u32 gen;            /* policy generation in force */
+	__u32 gen;	      /* policy generation in force */
 	__u32 default_policy; /* policy for executables without one */
-	__u32 flags;          /* BST_TARGET_* */
+	__u32 flags;	      /* BST_TARGET_* */
 	__u32 manager_dev;    /* kernel dev_t of the service manager binary */
 	__u64 manager_ino;
-	__u64 attach_id;      /* random, kept by reloads: a binding (inherit/detach) made under
-			       * one attachment means nothing to a later one */
+	/* random, kept by reloads: a binding (inherit/detach) made under one
+	 * attachment means nothing to a later one */
+	__u64 attach_id;
 };
 
 /* exes: which policy an executable runs under in one generation */
 struct bst_exe_key {
 	__u32 gen;
-	__u32 dev;            /* kernel dev_t (MAJOR << 20 | MINOR) of the superblock */
+	__u32 dev; /* kernel dev_t (MAJOR << 20 | MINOR) of the superblock */
 	__u64 ino;
 };
 
@@ -158,9 +162,9 @@ struct bst_state_key {
 };
 
 struct bst_state {
-	__u32 next;           /* next state for bytes without an explicit transition */
-	__u32 rule;           /* first rule that matches a string ending here */
-	__u32 flags;          /* BST_STATE_* */
+	__u32 next;  /* next state for bytes without an explicit transition */
+	__u32 rule;  /* first rule that matches a string ending here */
+	__u32 flags; /* BST_STATE_* */
 	__u32 pad;
 };
 
@@ -179,8 +183,8 @@ struct bst_rule_key {
 };
 
 struct bst_rule {
-	__s32 errno_;         /* 0: permit; > 0: deny with this errno */
-	__u32 flags;          /* BST_RULE_* */
+	__s32 errno_; /* 0: permit; > 0: deny with this errno */
+	__u32 flags;  /* BST_RULE_* */
 	__u32 policy;
 	__u32 op;
 };
@@ -192,30 +196,30 @@ struct bst_seen_key {
 	__u32 exe_dev;
 	__u32 pad;
 	__u64 exe_ino;
-	__u64 hash;           /* FNV-1a 64 of the object string */
+	__u64 hash; /* FNV-1a 64 of the object string */
 };
 
 /* own: bpfsystrace's own kernel objects, filled by the loader after load;
  * a confined task may not reach them whatever its policy (own.bpf.h). */
-#define BST_OWN_MAP   1           /* id: the map's id */
-#define BST_OWN_PROG  2           /* id: the program's id */
-#define BST_OWN_LINK  3           /* id: the link's id */
-#define BST_OWN_PIN   4           /* dev, id: a pin's inode (kernel dev_t, inode number) */
-#define BST_OWN_SB    5           /* dev: the bpffs superblock that holds the pins */
-#define BST_MAX_OWN   256
+#define BST_OWN_MAP  1 /* id: the map's id */
+#define BST_OWN_PROG 2 /* id: the program's id */
+#define BST_OWN_LINK 3 /* id: the link's id */
+#define BST_OWN_PIN  4 /* dev, id: a pin's inode (kernel dev_t, inode number) */
+#define BST_OWN_SB   5 /* dev: the bpffs superblock that holds the pins */
+#define BST_MAX_OWN  256
 
 struct bst_own_key {
-	__u32 kind;           /* BST_OWN_* */
+	__u32 kind; /* BST_OWN_* */
 	__u32 dev;
 	__u64 id;
 };
 
 /* events ring buffer record (fixed size) */
 struct bst_event {
-	__u64 ts_ns;          /* bpf_ktime_get_boot_ns() */
-	__u64 cgroup_id;      /* the process's own cgroup */
-	__u64 target_id;      /* the attached cgroup it falls under */
-	__u32 pid;            /* thread group id */
+	__u64 ts_ns;	 /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id; /* the process's own cgroup */
+	__u64 target_id; /* the attached cgroup it falls under */
+	__u32 pid;	 /* thread group id */
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
@@ -223,10 +227,10 @@ struct bst_event {
 	__u32 policy;
 	__u32 rule;
 	__u32 op;
-	__s32 errno_;         /* errno returned, 0 when permitted */
-	__u32 flags;          /* BST_EV_* */
-	__u32 str_len;        /* length of the full object string */
-	__u32 exe_dev;        /* executable of the task (kernel dev_t), 0 if none */
+	__s32 errno_;  /* errno returned, 0 when permitted */
+	__u32 flags;   /* BST_EV_* */
+	__u32 str_len; /* length of the full object string */
+	__u32 exe_dev; /* executable of the task (kernel dev_t), 0 if none */
 	__u64 exe_ino;
 	char comm[16];
 	char str[BST_EVENT_STR];

@@ -16,14 +16,14 @@
 #ifndef __BST_MOUNT_BPF_H
 #define __BST_MOUNT_BPF_H
 
-#define MS_REMOUNT 32
-#define MS_BIND 4096
-#define MS_MOVE 8192
+#define MS_REMOUNT    32
+#define MS_BIND	      4096
+#define MS_MOVE	      8192
 #define MS_UNBINDABLE (1 << 17)
-#define MS_PRIVATE (1 << 18)
-#define MS_SLAVE (1 << 19)
-#define MS_SHARED (1 << 20)
-#define FSTYPE_MAX 64
+#define MS_PRIVATE    (1 << 18)
+#define MS_SLAVE      (1 << 19)
+#define MS_SHARED     (1 << 20)
+#define FSTYPE_MAX    64
 
 /* The path (dentry, mnt) at ts->buf[0] (path.bpf.h); its length or < 0. */
 static __always_inline int put_path(struct bst_task *ts, struct dentry *d, struct vfsmount *m)

@@ -22,7 +22,7 @@ static __always_inline int put_lit_at(struct bst_task *ts, __u32 off, const char
 
 	for (int i = 0; i <= n; i++) {
 		p = off + i;
-		BOUND_PATH(p);                /* path.bpf.h: & (BST_PATH_MAX - 1), kept by clang */
+		BOUND_PATH(p); /* path.bpf.h: & (BST_PATH_MAX - 1), kept by clang */
 		ts->buf[p] = i < n ? s[i] : 0;
 	}
 	return n;
@@ -64,12 +64,23 @@ __noinline int bst_put_socket(struct bst_task *ts, int family, int type)
 	if (n < 0 || n > 64)
 		return -1;
 	switch (type) {
-	case 1: m = PUT_NAME(ts, n + 1, "SOCK_STREAM"); break;
-	case 2: m = PUT_NAME(ts, n + 1, "SOCK_DGRAM"); break;
-	case 3: m = PUT_NAME(ts, n + 1, "SOCK_RAW"); break;
-	case 4: m = PUT_NAME(ts, n + 1, "SOCK_RDM"); break;
-	case 5: m = PUT_NAME(ts, n + 1, "SOCK_SEQPACKET"); break;
-	default: m = put_unknown(ts, n + 1, fmt_sock, type);
+	case 1:
+		m = PUT_NAME(ts, n + 1, "SOCK_STREAM");
+		break;
+	case 2:
+		m = PUT_NAME(ts, n + 1, "SOCK_DGRAM");
+		break;
+	case 3:
+		m = PUT_NAME(ts, n + 1, "SOCK_RAW");
+		break;
+	case 4:
+		m = PUT_NAME(ts, n + 1, "SOCK_RDM");
+		break;
+	case 5:
+		m = PUT_NAME(ts, n + 1, "SOCK_SEQPACKET");
+		break;
+	default:
+		m = put_unknown(ts, n + 1, fmt_sock, type);
 	}
 	if (m < 0)
 		return -1;
@@ -82,37 +93,68 @@ __noinline int bst_put_signame(struct bst_task *ts, __u32 off, int sig)
 	if (!ts || off >= BST_PATH_MAX)
 		return -1;
 	switch (sig) {
-	case 1: return PUT_NAME(ts, off, "SIGHUP");
-	case 2: return PUT_NAME(ts, off, "SIGINT");
-	case 3: return PUT_NAME(ts, off, "SIGQUIT");
-	case 4: return PUT_NAME(ts, off, "SIGILL");
-	case 5: return PUT_NAME(ts, off, "SIGTRAP");
-	case 6: return PUT_NAME(ts, off, "SIGABRT");
-	case 7: return PUT_NAME(ts, off, "SIGBUS");
-	case 8: return PUT_NAME(ts, off, "SIGFPE");
-	case 9: return PUT_NAME(ts, off, "SIGKILL");
-	case 10: return PUT_NAME(ts, off, "SIGUSR1");
-	case 11: return PUT_NAME(ts, off, "SIGSEGV");
-	case 12: return PUT_NAME(ts, off, "SIGUSR2");
-	case 13: return PUT_NAME(ts, off, "SIGPIPE");
-	case 14: return PUT_NAME(ts, off, "SIGALRM");
-	case 15: return PUT_NAME(ts, off, "SIGTERM");
-	case 16: return PUT_NAME(ts, off, "SIGSTKFLT");
-	case 17: return PUT_NAME(ts, off, "SIGCHLD");
-	case 18: return PUT_NAME(ts, off, "SIGCONT");
-	case 19: return PUT_NAME(ts, off, "SIGSTOP");
-	case 20: return PUT_NAME(ts, off, "SIGTSTP");
-	case 21: return PUT_NAME(ts, off, "SIGTTIN");
-	case 22: return PUT_NAME(ts, off, "SIGTTOU");
-	case 23: return PUT_NAME(ts, off, "SIGURG");
-	case 24: return PUT_NAME(ts, off, "SIGXCPU");
-	case 25: return PUT_NAME(ts, off, "SIGXFSZ");
-	case 26: return PUT_NAME(ts, off, "SIGVTALRM");
-	case 27: return PUT_NAME(ts, off, "SIGPROF");
-	case 28: return PUT_NAME(ts, off, "SIGWINCH");
-	case 29: return PUT_NAME(ts, off, "SIGIO");
-	case 30: return PUT_NAME(ts, off, "SIGPWR");
-	case 31: return PUT_NAME(ts, off, "SIGSYS");
+	case 1:
+		return PUT_NAME(ts, off, "SIGHUP");
+	case 2:
+		return PUT_NAME(ts, off, "SIGINT");
+	case 3:
+		return PUT_NAME(ts, off, "SIGQUIT");
+	case 4:
+		return PUT_NAME(ts, off, "SIGILL");
+	case 5:
+		return PUT_NAME(ts, off, "SIGTRAP");
+	case 6:
+		return PUT_NAME(ts, off, "SIGABRT");
+	case 7:
+		return PUT_NAME(ts, off, "SIGBUS");
+	case 8:
+		return PUT_NAME(ts, off, "SIGFPE");
+	case 9:
+		return PUT_NAME(ts, off, "SIGKILL");
+	case 10:
+		return PUT_NAME(ts, off, "SIGUSR1");
+	case 11:
+		return PUT_NAME(ts, off, "SIGSEGV");
+	case 12:
+		return PUT_NAME(ts, off, "SIGUSR2");
+	case 13:
+		return PUT_NAME(ts, off, "SIGPIPE");
+	case 14:
+		return PUT_NAME(ts, off, "SIGALRM");
+	case 15:
+		return PUT_NAME(ts, off, "SIGTERM");
+	case 16:
+		return PUT_NAME(ts, off, "SIGSTKFLT");
+	case 17:
+		return PUT_NAME(ts, off, "SIGCHLD");
+	case 18:
+		return PUT_NAME(ts, off, "SIGCONT");
+	case 19:
+		return PUT_NAME(ts, off, "SIGSTOP");
+	case 20:
+		return PUT_NAME(ts, off, "SIGTSTP");
+	case 21:
+		return PUT_NAME(ts, off, "SIGTTIN");
+	case 22:
+		return PUT_NAME(ts, off, "SIGTTOU");
+	case 23:
+		return PUT_NAME(ts, off, "SIGURG");
+	case 24:
+		return PUT_NAME(ts, off, "SIGXCPU");
+	case 25:
+		return PUT_NAME(ts, off, "SIGXFSZ");
+	case 26:
+		return PUT_NAME(ts, off, "SIGVTALRM");
+	case 27:
+		return PUT_NAME(ts, off, "SIGPROF");
+	case 28:
+		return PUT_NAME(ts, off, "SIGWINCH");
+	case 29:
+		return PUT_NAME(ts, off, "SIGIO");
+	case 30:
+		return PUT_NAME(ts, off, "SIGPWR");
+	case 31:
+		return PUT_NAME(ts, off, "SIGSYS");
 	}
 	return put_unknown(ts, off, fmt_sig, sig);
 }

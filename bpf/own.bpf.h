@@ -27,8 +27,12 @@
 /* Row `idx` of a 64-row name table (tables.bpf.h) at ts->buf[0]; its length
  * (0: the row is empty). The mask keeps the verifier's bound on the index
  * (clang checks a copy otherwise). */
-#define put_table(ts, table, idx) ({ __u64 __i = (idx); \
-	asm volatile("%[x] &= 63" : [x] "+r"(__i)); put_row(ts, table[__i]); })
+#define put_table(ts, table, idx)                           \
+	({                                                  \
+		__u64 __i = (idx);                          \
+		asm volatile("%[x] &= 63" : [x] "+r"(__i)); \
+		put_row(ts, table[__i]);                    \
+	})
 
 static __always_inline int put_row(struct bst_task *ts, const char *row)
 {
@@ -149,9 +153,11 @@ static __always_inline int own_bpf_cmd(int cmd, union bpf_attr *attr)
 	if (cmd == BPF_PROG_GET_FD_BY_ID)
 		return is_own(BST_OWN_PROG, 0, BPF_CORE_READ(attr, prog_id));
 	if (cmd == BPF_LINK_DETACH)
-		return is_own(BST_OWN_LINK, 0, fd_link_id(BPF_CORE_READ(attr, link_detach.link_fd)));
+		return is_own(BST_OWN_LINK, 0,
+			      fd_link_id(BPF_CORE_READ(attr, link_detach.link_fd)));
 	if (cmd == BPF_LINK_UPDATE)
-		return is_own(BST_OWN_LINK, 0, fd_link_id(BPF_CORE_READ(attr, link_update.link_fd)));
+		return is_own(BST_OWN_LINK, 0,
+			      fd_link_id(BPF_CORE_READ(attr, link_update.link_fd)));
 	return 0;
 }
 

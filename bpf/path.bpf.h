@@ -23,7 +23,7 @@
 #define __BST_PATH_BPF_H
 
 #define PATH_MASK (BST_PATH_MAX - 1)
-#define NAME_MASK 255         /* NAME_MAX */
+#define NAME_MASK 255 /* NAME_MAX */
 
 /* Bound an offset in the register that is used (see BOUND_BYTE in render.bpf.h) */
 #define BOUND_PATH(v) asm volatile("%[x] &= 0xfff" : [x] "+r"(v))
@@ -31,22 +31,22 @@
 
 struct pwalk {
 	struct bst_task *ts;
-	__u64 dentry;         /* struct dentry * being added */
-	__u64 vfsmnt;         /* struct vfsmount * it is seen through */
-	__u64 root_dentry;    /* the task's root */
+	__u64 dentry;	   /* struct dentry * being added */
+	__u64 vfsmnt;	   /* struct vfsmount * it is seen through */
+	__u64 root_dentry; /* the task's root */
 	__u64 root_mnt;
-	__u32 pos;            /* the text is ts->rev[pos .. BST_PATH_MAX) */
-	__u32 done;           /* PW_* */
+	__u32 pos;  /* the text is ts->rev[pos .. BST_PATH_MAX) */
+	__u32 done; /* PW_* */
 };
 
-#define PW_WALKING 0
-#define PW_ROOT 1             /* reached the task's root or the top of the mount tree */
-#define PW_TOO_LONG 2
-#define PW_NOT_A_NAME 3       /* disconnected dentry, or a detached mount tree */
+#define PW_WALKING    0
+#define PW_ROOT	      1 /* reached the task's root or the top of the mount tree */
+#define PW_TOO_LONG   2
+#define PW_NOT_A_NAME 3 /* disconnected dentry, or a detached mount tree */
 
-#define EXDEV 18
-#define ENOTNAME EXDEV        /* bst_dentry_path, not_a_name: what is not a name (errno EPERM) */
-#define O_PATH 010000000
+#define EXDEV	  18
+#define ENOTNAME  EXDEV /* bst_dentry_path, not_a_name: what is not a name (errno EPERM) */
+#define O_PATH	  010000000
 #define MAX_ERRNO 4095
 
 /* A mount namespace pointer that names none: NULL (unmounted), an error
@@ -80,7 +80,7 @@ static long path_level(__u32 i, void *data)
 	parent = BPF_CORE_READ(d, d_parent);
 	if (d == BPF_CORE_READ(vm, mnt_root)) {
 		mp = BPF_CORE_READ(m, mnt_parent);
-		if (!mp || mp == m) {             /* the top of the mount tree */
+		if (!mp || mp == m) { /* the top of the mount tree */
 			p->done = ns_detached(BPF_CORE_READ(m, mnt_ns)) ? PW_NOT_A_NAME : PW_ROOT;
 			return 1;
 		}
@@ -88,7 +88,7 @@ static long path_level(__u32 i, void *data)
 		p->vfsmnt = (__u64)mp + bpf_core_field_offset(struct mount, mnt);
 		return 0;
 	}
-	if (d == parent) {                        /* disconnected: d_path would print a tail */
+	if (d == parent) { /* disconnected: d_path would print a tail */
 		p->done = PW_NOT_A_NAME;
 		return 1;
 	}
@@ -142,7 +142,7 @@ __noinline int bst_dentry_path(struct bst_task *ts, __u32 which, __u32 off)
 		return -ENOTNAME;
 	if (p.done != PW_ROOT)
 		return -ENAMETOOLONG;
-	if (p.pos == BST_PATH_MAX) {              /* the root itself */
+	if (p.pos == BST_PATH_MAX) { /* the root itself */
 		p.pos = BST_PATH_MAX - 1;
 		ts->rev[BST_PATH_MAX - 1] = '/';
 	}
@@ -176,7 +176,8 @@ static __always_inline int not_a_name(struct task_struct *task, struct vfsmount 
 		return 0;
 	if (ns != BPF_CORE_READ(task, nsproxy, mnt_ns))
 		return 1;
-	return dentry == BPF_CORE_READ(dentry, d_parent) && dentry != BPF_CORE_READ(vfsmnt, mnt_root);
+	return dentry == BPF_CORE_READ(dentry, d_parent) &&
+	       dentry != BPF_CORE_READ(vfsmnt, mnt_root);
 }
 
 /* Is the mount ns of a path hook's directory the task's (or internal)? */

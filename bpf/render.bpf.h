@@ -19,10 +19,10 @@
 #ifndef __BST_RENDER_BPF_H
 #define __BST_RENDER_BPF_H
 
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
-#define RENDER_MAX 160        /* longest rendered address, NUL included */
+#define AF_UNIX	   1
+#define AF_INET	   2
+#define AF_INET6   10
+#define RENDER_MAX 160 /* longest rendered address, NUL included */
 
 /* v, as a value the verifier knows nothing about (see above) */
 static __always_inline __u32 launder(struct bst_task *ts, int slot, __u32 v)
@@ -107,7 +107,7 @@ static __always_inline void put_lit(struct bst_task *ts, const char *s, int n)
 
 struct render_ctx {
 	struct bst_task *ts;
-	int n;                /* unix: path bytes in the address */
+	int n; /* unix: path bytes in the address */
 };
 
 /* sockaddr_in6: port at sa[2..3], address at sa[8..23] */
@@ -178,7 +178,7 @@ static long unix_byte(__u32 i, void *data)
 	if (!ts || (int)i >= r->n)
 		return 1;
 	c = ts->sa[(2 + i) & 0x7f];
-	if (ts->sa[2] == 0) {               /* abstract: @name, bytes as they are */
+	if (ts->sa[2] == 0) { /* abstract: @name, bytes as they are */
 		put(ts, i == 0 ? '@' : c);
 		return 0;
 	}

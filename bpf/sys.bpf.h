@@ -22,9 +22,9 @@
 #ifndef __BST_SYS_BPF_H
 #define __BST_SYS_BPF_H
 
-#define CAP_DAC_OVERRIDE 1
+#define CAP_DAC_OVERRIDE    1
 #define CAP_DAC_READ_SEARCH 2
-#define CAP_OPT_NOAUDIT 0x2
+#define CAP_OPT_NOAUDIT	    0x2
 #define PTRACE_MODE_NOAUDIT 0x04
 
 /* Decide without reporting (the kernel's "noaudit" probes, which ask whether
@@ -43,7 +43,7 @@ __noinline int bst_decide_quiet(struct subject *s, struct bst_task *ts, __u32 le
 	if (s->flags & (BST_TARGET_AUDIT | BST_TARGET_LEARN))
 		return 0;
 	if (!r)
-		return -EPERM;        /* fail closed: the maps do not describe it */
+		return -EPERM; /* fail closed: the maps do not describe it */
 	return r->errno_ > 0 ? -r->errno_ : 0;
 }
 
@@ -112,8 +112,8 @@ int BPF_PROG(bst_ptrace_traceme, struct task_struct *parent)
 static const char fmt_prctl[] = "PR_UNKNOWN(%d)";
 
 SEC("lsm/task_prctl")
-int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3,
-	     unsigned long arg4, unsigned long arg5)
+int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+	     unsigned long arg5)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -151,8 +151,7 @@ int BPF_PROG(bst_kernel_load_data, enum kernel_load_data_id id, bool contents)
 
 /* finit_module(2): the module file's path; kexec_file_load(2). */
 SEC("lsm/kernel_read_file")
-int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id id,
-	     bool contents)
+int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -205,17 +204,36 @@ static __always_inline __u32 cap_syscall(struct task_struct *task, long *nr)
 
 	*nr = BPF_CORE_READ(regs, orig_ax);
 	switch (*nr) {
-	case 272: return BST_OP_UNSHARE;
-	case 308: return BST_OP_SETNS;
-	case 170: case 171: return BST_OP_SETHOSTNAME;     /* sethostname, setdomainname */
-	case 169: return BST_OP_REBOOT;
-	case 167: case 168: return BST_OP_SWAPON;          /* swapon, swapoff */
-	case 164: case 227: case 159: case 305:            /* settimeofday, clock_settime, */
-		return BST_OP_SETTIMEOFDAY;                /* adjtimex, clock_adjtime */
-	case 172: case 173: return BST_OP_IOPL;            /* iopl, ioperm */
-	case 246: case 320: return BST_OP_KEXEC_LOAD;      /* kexec_load, kexec_file_load */
-	case 428: case 430: case 431: case 432: case 433: case 442:
-		return BST_OP_MOUNT;                       /* the new mount API: put_new_mount() */
+	case 272:
+		return BST_OP_UNSHARE;
+	case 308:
+		return BST_OP_SETNS;
+	case 170:
+	case 171:
+		return BST_OP_SETHOSTNAME; /* sethostname, setdomainname */
+	case 169:
+		return BST_OP_REBOOT;
+	case 167:
+	case 168:
+		return BST_OP_SWAPON; /* swapon, swapoff */
+	case 164:
+	case 227:
+	case 159:
+	case 305:			    /* settimeofday, clock_settime, */
+		return BST_OP_SETTIMEOFDAY; /* adjtimex, clock_adjtime */
+	case 172:
+	case 173:
+		return BST_OP_IOPL; /* iopl, ioperm */
+	case 246:
+	case 320:
+		return BST_OP_KEXEC_LOAD; /* kexec_load, kexec_file_load */
+	case 428:
+	case 430:
+	case 431:
+	case 432:
+	case 433:
+	case 442:
+		return BST_OP_MOUNT; /* the new mount API: put_new_mount() */
 	}
 #else
 	*nr = -1;
@@ -230,11 +248,16 @@ static __always_inline int put_new_mount(struct bst_task *ts, long nr)
 {
 	ts->buf[0] = 0;
 	switch (nr) {
-	case 428: return 1 + PUT_NAME(ts, 1, "open_tree");
-	case 430: return 1 + PUT_NAME(ts, 1, "fsopen");
-	case 431: return 1 + PUT_NAME(ts, 1, "fsconfig");
-	case 432: return 1 + PUT_NAME(ts, 1, "fsmount");
-	case 433: return 1 + PUT_NAME(ts, 1, "fspick");
+	case 428:
+		return 1 + PUT_NAME(ts, 1, "open_tree");
+	case 430:
+		return 1 + PUT_NAME(ts, 1, "fsopen");
+	case 431:
+		return 1 + PUT_NAME(ts, 1, "fsconfig");
+	case 432:
+		return 1 + PUT_NAME(ts, 1, "fsmount");
+	case 433:
+		return 1 + PUT_NAME(ts, 1, "fspick");
 	}
 	return 1 + PUT_NAME(ts, 1, "mount_setattr");
 }
@@ -270,7 +293,8 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 		r = op == BST_OP_MOUNT ? put_new_mount(ts, nr) : 0;
 		if (!r)
 			ts->buf[0] = 0;
-		return quiet ? bst_decide_quiet(&s, ts, r, op) : bst_decide(&s, ts, r, s.policy, op);
+		return quiet ? bst_decide_quiet(&s, ts, r, op)
+			     : bst_decide(&s, ts, r, s.policy, op);
 	}
 	/* bpf(2) never overrides file permissions for a confined task: the
 	 * pins are mode 0000 (loader), so BPF_OBJ_GET cannot open them. */

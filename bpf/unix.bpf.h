@@ -28,7 +28,7 @@
 #define __BST_UNIX_BPF_H
 
 #define AF_UNSPEC 0
-#define SOCK_RAW 3
+#define SOCK_RAW  3
 
 /* Returns 1: render and decide the address here; 0: decided elsewhere (the
  * unix hooks below, or the INET code ignores the address); the address is
@@ -44,12 +44,12 @@ static __always_inline int unix_or_unspec(struct bst_task *ts, __u16 sk_family, 
 			return 0;
 		}
 		if (family == AF_UNIX && addrlen > 2 && ts->sa[2]) {
-			ts->unix_op = UNIX_PEND_BIND;         /* a path: path_mknod decides */
+			ts->unix_op = UNIX_PEND_BIND; /* a path: path_mknod decides */
 			return 0;
 		}
-		return 1;                                     /* @abstract, or autobind "" */
+		return 1; /* @abstract, or autobind "" */
 	}
-	if (family != AF_UNSPEC || op == BST_OP_CONNECT)  /* connect(AF_UNSPEC): a disconnect */
+	if (family != AF_UNSPEC || op == BST_OP_CONNECT) /* connect(AF_UNSPEC): a disconnect */
 		return 1;
 	/* inet_bind, udp_sendmsg, raw_sendmsg: AF_UNSPEC is AF_INET;
 	 * rawv6_sendmsg: AF_INET6; udpv6_sendmsg: no address (the connected peer) */
@@ -115,10 +115,10 @@ int BPF_PROG(bst_unix_may_send, struct socket *sock, struct socket *other, int r
 		return ret;
 	ts = bpf_task_storage_get(&task_store, bpf_get_current_task_btf(), 0, 0);
 	if (!ts)
-		return 0;     /* no socket hook of a confined task ran: not confined */
+		return 0; /* no socket hook of a confined task ran: not confined */
 	pend = ts->unix_op;
 	if (pend != UNIX_PEND_CONNECT && pend != UNIX_PEND_SENDTO)
-		return 0;     /* a send on a connected socket: its connect decided */
+		return 0; /* a send on a connected socket: its connect decided */
 	return unix_peer_decide(other, pend == UNIX_PEND_CONNECT ? BST_OP_CONNECT : BST_OP_SENDTO);
 }
 
