@@ -9,8 +9,7 @@ import time
 
 from .. import attachments, daemon
 from ..errors import EXIT_KERNEL, EXIT_OK, require_root
-from ..kernel import loader, probe
-from ..model import syscalls
+from ..kernel import loader, lsm
 from . import service
 
 
@@ -110,10 +109,10 @@ def run_attach(args) -> int:
         f"{verb} on {meta.cgroup} (generation {meta.gen}): {n} polic{'y' if n == 1 else 'ies'}"
         f", default {meta.default}"
     )
-    for op, hook in sorted(probe.missing_hooks().items()):
+    for op, hook in sorted(lsm.missing_hooks().items()):
         _say(
             f"warning: this kernel has no {hook} hook: {op} is NOT enforced here "
-            f"(Linux {syscalls.HOOK_SINCE[hook]} or later enforces it)"
+            f"(Linux {lsm.HOOK_SINCE[hook]} or later enforces it)"
         )
     return EXIT_OK
 

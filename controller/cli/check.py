@@ -8,7 +8,7 @@ import sys
 
 from .. import explain, pipeline
 from ..errors import EXIT_OK, UsageError
-from ..kernel import probe
+from ..kernel import lsm
 from ..model import syscalls
 from ..observe.escape import escape
 
@@ -70,12 +70,12 @@ def run_check(args) -> int:
 
                     ntrans = sum(len(s.trans) for s in d.states)
                     print(f"  {BY_OP[op].name:<8} {len(d.states):>6} states {ntrans:>7} transitions")
-    for op, hook in sorted(probe.missing_hooks().items()):
+    for op, hook in sorted(lsm.missing_hooks().items()):
         rules = sum(
             1 for p in policies for r in p.rules if r.enforced and syscalls.OPERATIONS[op].op in r.ops
         )
         print(
-            f"warning: the running kernel has no {hook} hook (Linux < {syscalls.HOOK_SINCE[hook]}): {op} is not "
+            f"warning: the running kernel has no {hook} hook (Linux < {lsm.HOOK_SINCE[hook]}): {op} is not "
             f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
             f"{op} call is permitted)",
             file=sys.stderr,

@@ -22,15 +22,15 @@ import struct
 
 from .. import abi
 from ..errors import KernelError, MissingObject, UnsupportedKernel
-from . import libbpf, own, system
+from . import libbpf, lsm, own, system
 
 log = logging.getLogger(__name__)
 
 PIN_ROOT = "/sys/fs/bpf/bpfsystrace"
 MAP_DIR = os.path.join(PIN_ROOT, "maps")
 LINK_DIR = os.path.join(PIN_ROOT, "links")
-# Programs of hooks a kernel may lack (syscalls.OPTIONAL_HOOKS): left out of
-# the load there; probe.missing_hooks() and check/doctor/attach say so.
+# Programs of hooks a kernel may lack (lsm.OPTIONAL_HOOKS): left out of
+# the load there; lsm.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
 # name -> (key type, value type, per-CPU)
 MAPS = {
@@ -161,9 +161,7 @@ def is_loaded() -> bool:
 
 def skipped_programs() -> dict[str, str]:
     """{program: operation} of the optional programs this kernel cannot run."""
-    from . import probe
-
-    missing = probe.missing_hooks()
+    missing = lsm.missing_hooks()
     return {p: op for p, op in OPTIONAL_PROGRAMS.items() if op in missing}
 
 
@@ -311,21 +309,17 @@ def _check_abi_object(b, obj, path: str) -> None:
 def _explain_load_failure(err: int, path: str, op: str = "load") -> None:
     tail = "\n".join(list(libbpf.recent_messages)[-15:])
     if err in (errno.EPERM, errno.EACCES) and os.geteuid() == 0:
-        from . import probe
-
         raise UnsupportedKernel(
             f"the kernel refused to {op} the BPF-LSM programs ({errno.errorcode[err]}). "
-            + probe.lsm_diagnosis(),
+            + lsm.lsm_diagnosis(),
             UNSUPPORTED_HINT,
         )
     if err in (errno.EPERM, errno.EACCES):
         raise KernelError(op, path, err, "run bpfsystrace as root")
     if err in (errno.EINVAL, 524):  # 524: ENOTSUPP, the kernel's "not supported here"
-        from . import probe
-
         raise UnsupportedKernel(
             f"the kernel cannot {op} the programs ({errno.errorcode.get(err, err)}). "
-            + probe.lsm_diagnosis()
+            + lsm.lsm_diagnosis()
             + ("\nlibbpf said:\n" + tail if tail else ""),
             UNSUPPORTED_HINT,
         )

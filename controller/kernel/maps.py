@@ -22,13 +22,28 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
+from typing import Protocol
 
 from .. import abi
-from ..compile.records import Records
 from ..errors import KernelError
 from ..state.atomic import write_atomic
 
 log = logging.getLogger(__name__)
+
+
+class Records(Protocol):
+    """One generation's map contents, as compile.records.Records holds them
+    (the kernel layer takes them as given and imports nothing above it)."""
+
+    default_policy: int
+    rules: Sequence
+    states: Sequence[abi.BstState]
+    trans: Sequence[tuple[int, int, int]]
+    policy_ops: dict[tuple[int, int], int]
+
+    def rule_record(self, rule_id: int) -> abi.BstRule: ...
+
 
 GEN_MAPS = ("exes", "policy_ops", "states", "trans", "rules", "rule_hits")
 

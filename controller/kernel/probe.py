@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 
 from ..errors import BpfsystraceError
-from ..model.syscalls import HOOK_SINCE, OPTIONAL_HOOKS
-from . import system
+from . import loader, system
+from .lsm import HOOK_SINCE, OPTIONAL_HOOKS, active_lsms, missing_hooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,24 +23,6 @@ class Check:
     detail: str
     fix: str = ""
     warn: bool = False  # ok, but something is not enforced here
-
-
-VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
-
-
-def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
-    """{operation: LSM hook} for the optional hooks (syscalls.OPTIONAL_HOOKS)
-    that the running kernel does not have. Every LSM hook has a BPF stub
-    function `bpf_lsm_<hook>`, named in the kernel's BTF string table. An
-    unreadable BTF says nothing ({}): loading needs it and fails on its own."""
-    try:
-        with open(btf_path or VMLINUX_BTF, "rb") as f:
-            data = f.read()
-    except OSError:
-        return {}
-    return {
-        op: hook for op, hook in OPTIONAL_HOOKS.items() if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data
-    }
 
 
 def hooks_check() -> Check:
@@ -58,31 +40,6 @@ def hooks_check() -> Check:
             f"use Linux {HOOK_SINCE[hook]} or later to enforce {op}" for op, hook in sorted(missing.items())
         ),
         warn=True,
-    )
-
-
-def active_lsms() -> list[str] | None:
-    path = os.path.join(system.SECURITYFS, "lsm")
-    try:
-        with open(path) as f:
-            return f.read().strip().split(",")
-    except OSError:
-        return None
-
-
-def lsm_diagnosis() -> str:
-    """One sentence on the LSM list, for error messages."""
-    lsms = active_lsms()
-    if lsms is None:
-        return "The active LSM list could not be read (is securityfs mounted?)."
-    if "bpf" not in lsms:
-        return (
-            f"'bpf' is not in the active LSM list ({','.join(lsms)}): boot with "
-            f"lsm={','.join(lsms + ['bpf'])} on the kernel command line."
-        )
-    return (
-        f"'bpf' is in the active LSM list ({','.join(lsms)}), but this kernel still refuses "
-        f"LSM programs (a sandboxed or locked-down kernel)."
     )
 
 
@@ -132,8 +89,6 @@ def checks(try_load: bool = True) -> list[Check]:
 
 def object_check() -> Check:
     """The compiled BPF object: an installation problem, told apart from the kernel's."""
-    from . import loader
-
     path, where = loader.find_object()
     if path:
         return Check("BPF object", True, path)
@@ -148,8 +103,6 @@ def object_check() -> Check:
 
 
 def _try_load() -> Check:
-    from . import loader
-
     was_loaded = loader.is_loaded()
     try:
         k = loader.open_kernel(load=True)

@@ -94,11 +94,6 @@ OPERATIONS = {
     "capable": Operation(_A.BST_OP_CAPABLE, "capable", "capability", ("capable",)),
 }
 
-# Operations whose hook a running kernel may lack (added after 5.15): the
-# loader leaves their program out there, and check/doctor/attach say so.
-OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups", "unshare": "userns_create"}
-HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}  # Linux version
-
 BY_OP = {o.op: o for o in OPERATIONS.values()}
 
 # systrace rule names -> the operations their rules decide. An alias decides

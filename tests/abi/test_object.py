@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from bpfsystrace.kernel import loader
+from bpfsystrace.kernel import loader, lsm
 from bpfsystrace.model import syscalls
 
 
@@ -45,6 +45,17 @@ def test_every_map_of_the_object_is_known(obj):
 def test_optional_programs_exist(obj):
     for prog in loader.OPTIONAL_PROGRAMS:
         assert prog in obj.programs
+
+
+def test_optional_hooks_are_operations_with_their_program(obj):
+    """kernel/lsm.py names operations as strings (the kernel layer imports no model):
+    each is an operation decided by that hook, in a program the loader may leave out."""
+    assert set(lsm.OPTIONAL_HOOKS) == set(loader.OPTIONAL_PROGRAMS.values())
+    assert set(lsm.HOOK_SINCE) == set(lsm.OPTIONAL_HOOKS.values())
+    for op, hook in lsm.OPTIONAL_HOOKS.items():
+        assert hook in syscalls.OPERATIONS[op].hooks, (op, hook)
+        progs = [p for p, sec in obj.programs.items() if sec.split("/", 1)[1] == hook]
+        assert progs and all(loader.OPTIONAL_PROGRAMS.get(p) == op for p in progs), (hook, progs)
 
 
 def test_every_hook_of_every_operation_has_its_program(obj):

@@ -1,7 +1,7 @@
 """A kernel without task_fix_setgroups (Linux < 6.0): setgroups is not
 enforced there, and check, doctor and the loader say so."""
 
-from bpfsystrace.kernel import loader, probe
+from bpfsystrace.kernel import loader, lsm, probe
 
 
 def _btf(tmp_path, names):
@@ -11,17 +11,17 @@ def _btf(tmp_path, names):
 
 
 def test_missing_hook_is_found_in_btf(tmp_path):
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups", "bpf_lsm_userns_create"])) == {}
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setuid", "bpf_lsm_userns_create"])) == {
+    assert lsm.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups", "bpf_lsm_userns_create"])) == {}
+    assert lsm.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setuid", "bpf_lsm_userns_create"])) == {
         "setgroups": "task_fix_setgroups"
     }
-    assert probe.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups"])) == {"unshare": "userns_create"}
-    assert probe.missing_hooks(str(tmp_path / "absent")) == {}
+    assert lsm.missing_hooks(_btf(tmp_path, ["bpf_lsm_task_fix_setgroups"])) == {"unshare": "userns_create"}
+    assert lsm.missing_hooks(str(tmp_path / "absent")) == {}
 
 
 def test_check_doctor_and_loader_say_setgroups_is_not_enforced(run_cli, tmp_path, monkeypatch):
     btf = _btf(tmp_path, ["bpf_lsm_file_open"])
-    monkeypatch.setattr(probe, "VMLINUX_BTF", btf)
+    monkeypatch.setattr(lsm, "VMLINUX_BTF", btf)
     c = probe.hooks_check()
     assert c.ok and c.warn and "setgroups is NOT enforced here" in c.detail
     assert loader.skipped_programs() == {

@@ -1,0 +1,60 @@
+"""What the running kernel offers BPF-LSM: its optional hooks and its LSM list.
+
+Facts read from the host (BTF, securityfs), for the loader and for probe's
+checks; nothing here loads anything.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import system
+
+# Operations whose hook a running kernel may lack (added after 5.15): the
+# loader leaves their program out there (loader.OPTIONAL_PROGRAMS), and
+# check/doctor/attach say so. Keys are operation names (model.syscalls.OPERATIONS;
+# tests/abi checks them).
+OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups", "unshare": "userns_create"}
+HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}  # Linux version
+
+VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
+
+
+def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
+    """{operation: LSM hook} for the optional hooks (OPTIONAL_HOOKS)
+    that the running kernel does not have. Every LSM hook has a BPF stub
+    function `bpf_lsm_<hook>`, named in the kernel's BTF string table. An
+    unreadable BTF says nothing ({}): loading needs it and fails on its own."""
+    try:
+        with open(btf_path or VMLINUX_BTF, "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    return {
+        op: hook for op, hook in OPTIONAL_HOOKS.items() if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data
+    }
+
+
+def active_lsms() -> list[str] | None:
+    path = os.path.join(system.SECURITYFS, "lsm")
+    try:
+        with open(path) as f:
+            return f.read().strip().split(",")
+    except OSError:
+        return None
+
+
+def lsm_diagnosis() -> str:
+    """One sentence on the LSM list, for error messages."""
+    lsms = active_lsms()
+    if lsms is None:
+        return "The active LSM list could not be read (is securityfs mounted?)."
+    if "bpf" not in lsms:
+        return (
+            f"'bpf' is not in the active LSM list ({','.join(lsms)}): boot with "
+            f"lsm={','.join(lsms + ['bpf'])} on the kernel command line."
+        )
+    return (
+        f"'bpf' is in the active LSM list ({','.join(lsms)}), but this kernel still refuses "
+        f"LSM programs (a sandboxed or locked-down kernel)."
+    )
