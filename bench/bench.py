@@ -19,8 +19,8 @@ import tempfile
 import threading
 import time
 
-from bpfsystrace import attachments, pipeline
-from bpfsystrace.compile import records
+from bpfsystrace import attachments
+from bpfsystrace.compile import pipeline, records
 from bpfsystrace.kernel import loader, system
 
 N = int(os.environ.get("BPFSYSTRACE_BENCH_N", "10000"))

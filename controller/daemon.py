@@ -30,10 +30,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import attachments, journal
+from . import attachments
 from .errors import BpfsystraceError, TargetError, UsageError
 from .kernel import libbpf, loader, maps, system
-from .observe import events, metrics, sinks
+from .observe import events, journal, metrics, sinks
 
 log = logging.getLogger(__name__)
 

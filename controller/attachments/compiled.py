@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 
-from .. import pipeline
+from ..compile import pipeline
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ import os
 import time
 import uuid
 
-from .. import abi, pipeline
+from .. import abi
+from ..compile import pipeline
 from ..compile.records import Records
 from ..errors import EXIT_POLICY, BpfsystraceError, TargetError, UsageError
 from ..kernel import loader, maps, system

@@ -6,10 +6,10 @@ import argparse
 import os
 import sys
 
-from .. import explain, pipeline
+from ..compile import pipeline
 from ..errors import EXIT_OK, UsageError
 from ..kernel import lsm
-from ..model import syscalls
+from ..model import reference, syscalls
 from ..observe.escape import escape
 
 
@@ -128,7 +128,7 @@ class Explain:
 
 
 def run_explain(args) -> int:
-    from .. import explain_args
+    from . import explain_args
 
     op_name, note = explain_args.operation(args.operation)
     value, seen = explain_args.object_for(op_name, args.argument)
@@ -141,7 +141,7 @@ def run_explain(args) -> int:
     for extra in (note, seen):
         if extra:
             print(f"note: {escape(extra)}")
-    for line in explain.explain(pol, op_name, value):
+    for line in reference.explain(pol, op_name, value):
         print(escape(line))
     return EXIT_OK
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import diff as diff_mod
-from .. import pipeline
+from ..compile import diff as diff_mod
+from ..compile import pipeline
 from ..errors import EXIT_OK, EXIT_USAGE, BpfsystraceError, PolicyError, UsageError
 from ..model import check as check_mod
 from ..policy import parse

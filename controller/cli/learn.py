@@ -11,10 +11,11 @@ import sys
 import tempfile
 import time
 
-from .. import abi, attachments, journal, learn
+from .. import abi, attachments, learn
 from ..errors import EXIT_OK, PolicyError, TargetError, UsageError, require_root
 from ..kernel import loader, maps, system
 from ..learn import denials
+from ..observe import journal
 from ..observe.escape import escape
 
 

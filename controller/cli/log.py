@@ -6,9 +6,9 @@ import argparse
 import json
 import time
 
-from .. import journal
 from ..errors import EXIT_OK
 from ..kernel import system
+from ..observe import journal
 
 
 class Log:

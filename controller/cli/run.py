@@ -9,9 +9,12 @@ import signal
 import sys
 import time
 
-from .. import abi, attachments, explain, learn, pipeline, runner
+from .. import abi, attachments, learn
+from ..attachments import runner
+from ..compile import pipeline
 from ..errors import UsageError
 from ..kernel import libbpf, loader, system
+from ..model import reference
 from ..observe import events
 from . import learn as learn_cli
 
@@ -131,7 +134,7 @@ def check_covered(args, path: str) -> None:
         except OSError:
             continue
     default = pipeline.load_default(args.default)
-    d = explain.decide(
+    d = reference.decide(
         default if not isinstance(default, str) else None,
         abi.BST_OP_EXECVE,
         os.path.realpath(path),

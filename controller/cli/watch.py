@@ -10,9 +10,9 @@ import sys
 import textwrap
 import time
 
-from .. import watch
 from ..errors import EXIT_OK
 from ..kernel import system
+from ..learn import watch
 from ..observe import source
 
 HELP = "up/down select  a rule  Enter write  d deny  i ignore  q quit"

@@ -5,7 +5,7 @@ the set of whole object strings it holds for, a regular language. The DFA
 builder unions every atom of one (policy, operation) into one NFA whose
 accepting states say which atom accepted.
 
-Semantics (the reference evaluator in explain.py implements the same, apart):
+Semantics (the reference evaluator in model/reference.py implements the same, apart):
   eq      the string equals the value
   sub     the value occurs in the string
   match   fnmatch(3) without FNM_PATHNAME/FNM_PERIOD: `*` and `?` cross `/`,

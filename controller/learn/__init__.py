@@ -6,7 +6,7 @@
     files       observations -> checked policy files in a directory
     denials     suggest's input: audit denials from event logs or the journal
 
-cli/learn.py holds the commands (learn, suggest); cli/run.py and watch.py use
+cli/learn.py holds the commands (learn, suggest); cli/run.py and learn/watch.py use
 the same pieces.
 """
 

@@ -6,8 +6,8 @@ import calendar
 import json
 import time
 
-from .. import journal
 from ..errors import UsageError
+from ..observe import journal
 
 
 def records(sources: list[str] | None):

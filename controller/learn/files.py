@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .. import pipeline
+from ..compile import pipeline
 from ..errors import PolicyError, UsageError
 from ..model import check as check_mod
 from ..model.types import Policy

@@ -22,8 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .. import explain
-from ..model import syscalls
+from ..model import reference, syscalls
 from ..policy.printer import quote
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
@@ -56,7 +55,7 @@ class LearnedRule:
             return obj == self.value
         if self.pred == "re":
             return re.search(self.value, obj) is not None
-        return explain.fnmatch(self.value, obj)
+        return reference.fnmatch(self.value, obj)
 
 
 def re_escape(s: str) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .. import explain
-from ..model import syscalls
+from ..model import reference, syscalls
 from ..observe.escape import escape
 from ..policy.printer import quote
 from .generalise import LearnedRule, generalise
@@ -52,7 +51,7 @@ def new_observations(policy, observed):
     """Split observations into (not decided by any rule, denied by a written rule)."""
     fresh, denied = set(), []
     for op, obj in observed:
-        d = explain.decide(policy, syscalls.OPERATIONS[op].op, obj)
+        d = reference.decide(policy, syscalls.OPERATIONS[op].op, obj)
         if d.rule is None:
             fresh.add((op, obj))
         elif not d.permitted:

@@ -12,15 +12,13 @@ from __future__ import annotations
 import time
 
 from ..kernel import libbpf, loader
-from . import events
+from . import events, journal
 
 
 class JournalSource:
     """The events written to the journal from now on."""
 
     def __init__(self):
-        from .. import journal  # journal sits above observe/
-
         self._journal = journal
         self._reader = journal.Reader(after=journal.last_seq())
 

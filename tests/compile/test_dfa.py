@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpfsystrace import abi, explain
+from bpfsystrace import abi
 from bpfsystrace.compile import records
 from bpfsystrace.errors import Coord, PolicyError
+from bpfsystrace.model import reference
 from bpfsystrace.model.types import And, Atom, Const, Not, Or, Policy, Rule
 
 FS = abi.BST_OP_FSREAD
@@ -40,7 +41,7 @@ def kernel_rule(pol, value):
 
 
 def reference_rule(pol, value):
-    return explain.decide(pol, FS, value).rule
+    return reference.decide(pol, FS, value).rule
 
 
 CASES = [

@@ -6,8 +6,10 @@ import errno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpfsystrace import abi, diff, explain
+from bpfsystrace import abi
+from bpfsystrace.compile import diff
 from bpfsystrace.errors import Coord
+from bpfsystrace.model import reference
 from bpfsystrace.model.types import And, Atom, Not, Or, Policy, Rule
 
 FS, KILL, EXEC = abi.BST_OP_FSREAD, abi.BST_OP_KILL, abi.BST_OP_EXECVE
@@ -60,7 +62,7 @@ def side(pol, label):
 
 
 def verdict(pol, op, value):
-    d = explain.decide(pol, op, value)
+    d = reference.decide(pol, op, value)
     binding = d.rule.binding if d.rule is not None and d.permitted else None
     return d.errno, d.log, binding
 

@@ -8,11 +8,11 @@ import signal
 
 import pytest
 
-from bpfsystrace import abi, explain
+from bpfsystrace import abi
 from bpfsystrace import policy as policy_mod
 from bpfsystrace.compile import records
 from bpfsystrace.model import check as check_mod
-from bpfsystrace.model import objects, syscalls
+from bpfsystrace.model import objects, reference, syscalls
 
 POLICY = """Policy: /usr/sbin/named, Emulation: native
 \tnative-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then permit
@@ -48,7 +48,7 @@ def test_two_string_dfa_equals_reference(compiled, op, values):
     pol, recs = compiled
     for value in values:
         rid = recs.decide(0, op, value.encode())
-        ref = explain.decide(pol, op, value)
+        ref = reference.decide(pol, op, value)
         info = recs.rules[rid]
         assert info.rule is ref.rule and info.errno == ref.errno, value
 
@@ -57,7 +57,7 @@ def test_socket_and_kill_decisions(compiled):
     pol, _ = compiled
 
     def verdict(op, value):
-        d = explain.decide(pol, op, value)
+        d = reference.decide(pol, op, value)
         return d.errno
 
     assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_DGRAM") == 0

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from bpfsystrace import abi, explain, pipeline
+from bpfsystrace import abi
 from bpfsystrace import policy as policy_mod
-from bpfsystrace.compile import records
-from bpfsystrace.model import capabilities, kernel_names, syscalls
+from bpfsystrace.compile import pipeline, records
+from bpfsystrace.model import capabilities, kernel_names, reference, syscalls
 from bpfsystrace.model import check as check_mod
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -66,7 +66,7 @@ def compiled():
 @pytest.mark.parametrize("op,value,err", CASES)
 def test_kernel_dfa_and_reference_agree(compiled, op, value, err):
     pol, recs = compiled
-    ref = explain.decide(pol, op, value)
+    ref = reference.decide(pol, op, value)
     rule = recs.rules[recs.decide(0, op, value.encode())]
     assert ref.errno == rule.errno == err, (value, ref.describe())
 
@@ -78,8 +78,8 @@ def test_a_policy_without_rules_denies_every_new_operation():
     )
     (pol,), _ = check_mod.check([pf], env={})
     for op in range(abi.BST_OP_MOUNT, abi.BST_NR_OPS):
-        assert explain.decide(pol, op, "").errno == 1, syscalls.BY_OP[op].name
-    assert explain.decide(pol, abi.BST_OP_CAPABLE, "CAP_DAC_READ_SEARCH").errno == 0
+        assert reference.decide(pol, op, "").errno == 1, syscalls.BY_OP[op].name
+    assert reference.decide(pol, abi.BST_OP_CAPABLE, "CAP_DAC_READ_SEARCH").errno == 0
 
 
 def test_named_keeps_what_it_needs_and_nothing_more():
@@ -98,7 +98,7 @@ def test_named_keeps_what_it_needs_and_nothing_more():
         "CAP_SYS_TIME",
     ):
         assert c not in caps
-        assert explain.decide(pol, abi.BST_OP_CAPABLE, c).errno == 1
+        assert reference.decide(pol, abi.BST_OP_CAPABLE, c).errno == 1
 
 
 def test_every_name_in_the_table_is_a_capability_and_the_docs_list_them():

@@ -5,10 +5,11 @@ import itertools
 
 import pytest
 
-from bpfsystrace import abi, explain
+from bpfsystrace import abi
 from bpfsystrace import policy as policy_mod
 from bpfsystrace.compile import records
 from bpfsystrace.model import check as check_mod
+from bpfsystrace.model import reference
 
 POLICY = """Policy: /bin/mv, Emulation: native
 \tnative-rename: filename match "/slave/*" and filename[1] match "/slave/*" then permit
@@ -34,7 +35,7 @@ def test_two_string_dfa_equals_reference(compiled, op):
     for a, b in itertools.product(PATHS, repeat=2):
         value = f"{a}\0{b}"
         rid = recs.decide(0, op, value.encode())
-        ref = explain.decide(pol, op, value)
+        ref = reference.decide(pol, op, value)
         info = recs.rules[rid]
         assert info.rule is ref.rule and info.errno == ref.errno, (a, b)
 
@@ -46,4 +47,4 @@ def test_filename1_is_fail_closed_for_one_string_operations(compiled):
     assert recs.rules[recs.decide(0, abi.BST_OP_FSWRITE, b"/y")].errno == 0
     # and fswrite's rules decide unlink too (the alias), not rename
     assert recs.rules[recs.decide(0, abi.BST_OP_UNLINK, b"/y")].errno == 0
-    assert explain.decide(pol, abi.BST_OP_RENAME, "/y\0/q").errno != 0
+    assert reference.decide(pol, abi.BST_OP_RENAME, "/y\0/q").errno != 0

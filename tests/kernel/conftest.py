@@ -156,18 +156,19 @@ def listener(family, addr):
 
 
 def assert_reference_agrees(policy_path: str, cases) -> None:
-    """The kernel's answers equal the reference evaluator's (explain.decide).
+    """The kernel's answers equal the reference evaluator's (reference.decide).
 
     cases: (action, operation name or None to skip, object string, answer seen)."""
     import errno
 
-    from bpfsystrace import explain, pipeline
+    from bpfsystrace.compile import pipeline
+    from bpfsystrace.model import reference
 
     (policy,), _ = pipeline.load_policies([policy_path])
     for action, op, obj, result in cases:
         if op is None:
             continue
-        dec = explain.decide(policy, explain.op_by_name(op), obj)
+        dec = reference.decide(policy, reference.op_by_name(op), obj)
         ref = "OK" if dec.permitted else errno.errorcode[dec.errno]
         assert ref == result, (action, dec.describe())
 

@@ -5,7 +5,7 @@ string operator (eq, neq, sub, nsub, match, inpath, re) combined with and/or/not
 permit / deny[eacces] / deny[enoent], several rules per operation so first-match
 order matters. Each policy is attached (replacing the previous one in place,
 which also exercises the atomic swap), a confined process opens every file and
-binds a set of ports, and every errno must equal what explain.decide() says.
+binds a set of ports, and every errno must equal what reference.decide() says.
 """
 
 import errno
@@ -14,8 +14,9 @@ import random
 
 import pytest
 
-from bpfsystrace import attachments, explain, pipeline
-from bpfsystrace.model import objects
+from bpfsystrace import attachments
+from bpfsystrace.compile import pipeline
+from bpfsystrace.model import objects, reference
 from tests.conftest import cli
 from tests.kernel.conftest import probe_results
 
@@ -184,13 +185,13 @@ def test_kernel_decisions_equal_reference_evaluator(setup, workdir):
         binds = [f"bind4:127.0.0.1:{port}" for port in PORTS]
         got = probe_results(cg.run([probe, *opens, *binds]))
         for p in paths:
-            want = explain.decide(policy, explain.op_by_name("fsread"), p)
+            want = reference.decide(policy, reference.op_by_name("fsread"), p)
             ref = "OK" if want.permitted else errno.errorcode[want.errno]
             cases += 1
             if got.get(f"open:{p}:r") != ref:
                 mismatches.append((n, p, got.get(f"open:{p}:r"), ref, want.describe()))
         for port in PORTS:
-            want = explain.decide(policy, explain.op_by_name("bind"), objects.inet("127.0.0.1", port))
+            want = reference.decide(policy, reference.op_by_name("bind"), objects.inet("127.0.0.1", port))
             ref = "OK" if want.permitted else errno.errorcode[want.errno]
             cases += 1
             if got.get(f"bind4:127.0.0.1:{port}") != ref:

@@ -13,8 +13,9 @@ import subprocess
 
 import pytest
 
-from bpfsystrace import explain, pipeline
+from bpfsystrace.compile import pipeline
 from bpfsystrace.kernel import loader
+from bpfsystrace.model import reference
 from tests.conftest import cli
 from tests.kernel.conftest import listener, new_log, probe_results
 
@@ -144,7 +145,7 @@ def test_kernel_agrees_with_the_reference_evaluator(env):
     for action, (op, obj, result) in actions(env).items():
         if op is None:
             continue
-        d = explain.decide(policy, explain.op_by_name(op), obj)
+        d = reference.decide(policy, reference.op_by_name(op), obj)
         ref = "OK" if d.permitted else errno.errorcode[d.errno]
         assert ref == result, (action, d.describe())
 

@@ -8,7 +8,9 @@ import os
 
 import pytest
 
-from bpfsystrace import abi, explain, pipeline
+from bpfsystrace import abi
+from bpfsystrace.compile import pipeline
+from bpfsystrace.model import reference
 from tests.conftest import cli
 from tests.kernel.conftest import new_log, probe_results
 
@@ -54,7 +56,7 @@ def test_setuid_and_setgid_get_the_policy_errno(env):
 def test_kernel_agrees_with_the_reference_evaluator(env):
     (policy,), _ = pipeline.load_policies([env["policy"]])
     for action, op, obj, result in CASES:
-        dec = explain.decide(policy, op, obj)
+        dec = reference.decide(policy, op, obj)
         assert ("OK" if dec.permitted else errno.errorcode[dec.errno]) == result, action
 
 

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from bpfsystrace import attachments, journal
+from bpfsystrace import attachments
 from bpfsystrace.kernel import system
-from bpfsystrace.observe import events
+from bpfsystrace.observe import events, journal
 from bpfsystrace.state import store
 
 

@@ -1,6 +1,6 @@
 """What `explain` accepts: an operation name and an object the kernel could render.
 
-The reference evaluator (explain.py) takes any string; a person typing a
+The reference evaluator (model/reference.py) takes any string; a person typing a
 command line needs to hear about a typo, an object of the wrong kind, and
 the path the kernel will actually see (symbolic links resolved, as d_path
 renders them: /lib/x on a merged-/usr host is /usr/lib/x).
@@ -13,8 +13,8 @@ import os
 import re
 import stat
 
-from .errors import UsageError
-from .model import syscalls
+from ..errors import UsageError
+from ..model import syscalls
 
 # operations whose object the kernel renders after following the last symbolic link
 _FOLLOWS_LAST = {"fsread", "fswrite", "execve", "truncate", "chmod", "chown", "chroot", "stat"}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from .compile import records as records_mod
-from .errors import Coord, Diagnostic, PolicyError, UsageError
-from .model import check as check_mod
-from .policy import parse_file
+from ..errors import Coord, Diagnostic, PolicyError, UsageError
+from ..model import check as check_mod
+from ..policy import parse_file
+from . import records as records_mod
 
 
 def policy_files(paths) -> list[str]:

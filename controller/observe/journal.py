@@ -21,10 +21,10 @@ import json
 import os
 import time
 
-from . import attachments
-from .errors import KernelError, NeedsRoot
-from .kernel import libbpf, loader
-from .observe import events, sinks
+from ..errors import KernelError, NeedsRoot
+from ..kernel import libbpf, loader
+from ..state import store
+from . import events, sinks
 
 DIR = os.environ.get("BPFSYSTRACE_JOURNAL_DIR", "/var/log/bpfsystrace")
 NAME = "events.jsonl"
@@ -58,7 +58,7 @@ class Writer:
     def __init__(self, fd: int):
         self.lockfd = fd
         self.seq = last_seq()
-        self.metas: dict[int, tuple[int | None, attachments.Attachment | None]] = {}
+        self.metas: dict[int, tuple[int | None, store.Attachment | None]] = {}
         self.file = open(path(), "a", encoding="utf-8")
         os.chmod(path(), 0o640)
 
@@ -80,12 +80,12 @@ class Writer:
     def meta(self, gen: int):
         """The meaning of generation `gen` (re-read when its file changes: numbers are reused)."""
         try:
-            stamp = os.stat(os.path.join(attachments.RUN_DIR, "gens", f"{gen}.json")).st_mtime_ns
+            stamp = os.stat(os.path.join(store.RUN_DIR, "gens", f"{gen}.json")).st_mtime_ns
         except OSError:
             stamp = None
         cached = self.metas.get(gen)
         if cached is None or cached[0] != stamp:
-            self.metas[gen] = cached = (stamp, attachments.generation(gen) if stamp else None)
+            self.metas[gen] = cached = (stamp, store.generation(gen) if stamp else None)
         return cached[1]
 
     def write(self, ev: events.Event) -> dict:

@@ -19,8 +19,8 @@ import errno as _errno
 from collections import deque
 from dataclasses import dataclass, field
 
-from .compile import records as records_mod
-from .model import syscalls
+from ..model import syscalls
+from . import records as records_mod
 
 MAX_PAIRS = 200_000  # product states one (executable, operation) may visit
 KINDS = (

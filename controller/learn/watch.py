@@ -13,10 +13,10 @@ import os
 import time
 from dataclasses import dataclass
 
-from . import attachments, learn
-from .errors import BpfsystraceError, PolicyError
-from .model import check as check_mod
-from .policy import parse
+from .. import attachments, learn
+from ..errors import BpfsystraceError, PolicyError
+from ..model import check as check_mod
+from ..policy import parse
 
 
 @dataclass

@@ -12,8 +12,8 @@ import errno as _errno
 import re
 from dataclasses import dataclass
 
-from .model import syscalls
-from .model.types import Atom, Policy, Rule, evaluate
+from . import syscalls
+from .types import Atom, Policy, Rule, evaluate
 
 
 @dataclass(frozen=True, slots=True)

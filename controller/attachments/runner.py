@@ -21,9 +21,9 @@ import signal
 import subprocess
 import time
 
-from . import attachments
-from .errors import TargetError, UsageError
-from .kernel import system
+from .. import attachments
+from ..errors import TargetError, UsageError
+from ..kernel import system
 
 log = logging.getLogger(__name__)
 
