@@ -58,8 +58,8 @@ def test_no_doc_cites_a_file_the_repo_lacks():
 def test_the_settings_list_names_every_setting():
     import inspect
 
-    from bpfsystrace import daemon
+    from bpfsystrace import service
 
-    src = inspect.getsource(daemon.read_config)
+    src = inspect.getsource(service.config.read_config)
     known = set(re.findall(r'"([a-z-]+)"', src.split("_no_unknown(sec, {")[1].split("}")[0]))
     assert f"(known: {', '.join(sorted(known))})" in doc("docs/operations.md")

@@ -13,24 +13,24 @@ import signal
 import sys
 
 from .. import errors
-from . import attach, check, diff, doctor, learn, log, run, service, watch
+from . import attach, check, daemon, diff, doctor, learn, log, run, watch
 
 COMMANDS = (
-    run.Run,
-    attach.Attach,
-    attach.Detach,
-    attach.Status,
-    service.Reload,
-    service.Daemon,
-    log.Log,
-    learn.Learn,
-    learn.Suggest,
-    watch.Watch,
-    check.Check,
-    check.Explain,
-    check.Fmt,
-    diff.Diff,
-    doctor.Doctor,
+    run.RunCommand,
+    attach.AttachCommand,
+    attach.DetachCommand,
+    attach.StatusCommand,
+    daemon.ReloadCommand,
+    daemon.DaemonCommand,
+    log.LogCommand,
+    learn.LearnCommand,
+    learn.SuggestCommand,
+    watch.WatchCommand,
+    check.CheckCommand,
+    check.ExplainCommand,
+    check.FmtCommand,
+    diff.DiffCommand,
+    doctor.DoctorCommand,
 )
 
 EPILOG = """\

@@ -7,17 +7,17 @@ import os
 import sys
 import time
 
-from .. import attachments, daemon
+from .. import attachments, service
 from ..errors import EXIT_KERNEL, EXIT_OK, require_root
 from ..kernel import loader, lsm
-from . import service
+from . import daemon
 
 
 def _say(msg: str) -> None:
     print(f"bpfsystrace: {msg}", file=sys.stderr)
 
 
-class Attach:
+class AttachCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -87,14 +87,14 @@ examples:
             "(like 'bpfsystrace daemon': follow the cgroup, reload on changes and "
             "SIGHUP, log events to syslog and standard output, serve metrics)",
         )
-        service.add_service_options(p)
+        daemon.add_service_options(p)
         p.set_defaults(run=run_attach)
 
 
 def run_attach(args) -> int:
     require_root("attach")
     if args.foreground:
-        return service.run_foreground(args)
+        return daemon.run_foreground(args)
     meta = attachments.attach(
         args.cgroup,
         args.policy,
@@ -117,7 +117,7 @@ def run_attach(args) -> int:
     return EXIT_OK
 
 
-class Detach:
+class DetachCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -146,7 +146,7 @@ def run_detach(args) -> int:
     return EXIT_OK
 
 
-class Status:
+class StatusCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -189,7 +189,7 @@ def run_status(args) -> int:
         _print_target(t, args.rules, args.all)
     if lost:
         _print_lost(lost)
-    pid = daemon.running_pid()
+    pid = service.running_pid()
     print(
         f"controller: bpfsystrace daemon running (pid {pid})"
         if pid

@@ -13,7 +13,7 @@ from ..model import reference, syscalls
 from ..observe.escape import escape
 
 
-class Check:
+class CheckCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -88,7 +88,7 @@ def run_check(args) -> int:
     return EXIT_OK
 
 
-class Explain:
+class ExplainCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -146,7 +146,7 @@ def run_explain(args) -> int:
     return EXIT_OK
 
 
-class Fmt:
+class FmtCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

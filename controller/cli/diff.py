@@ -14,7 +14,7 @@ from ..policy import parse
 EXIT_DIFFERENT = 1
 
 
-class Diff:
+class DiffCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

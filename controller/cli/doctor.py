@@ -10,7 +10,7 @@ from ..errors import EXIT_KERNEL, EXIT_OK, EXIT_UNSUPPORTED
 from ..kernel import loader, probe
 
 
-class Doctor:
+class DoctorCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

@@ -48,7 +48,7 @@ def _writer_options(p) -> None:
     g.add_argument("--force", action="store_true", help="replace existing files in DIR")
 
 
-class Learn:
+class LearnCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -209,7 +209,7 @@ def _write(args, obs, comment) -> None:
             _say(f"  kept denied by the rule at {where}: {op} {obj}")
 
 
-class Suggest:
+class SuggestCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

@@ -11,7 +11,7 @@ from ..kernel import system
 from ..observe import journal
 
 
-class Log:
+class LogCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

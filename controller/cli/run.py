@@ -23,7 +23,7 @@ def _say(msg: str) -> None:
     print(f"bpfsystrace: {msg}", file=sys.stderr, flush=True)
 
 
-class Run:
+class RunCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

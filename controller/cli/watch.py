@@ -18,7 +18,7 @@ from ..observe import source
 HELP = "up/down select  a rule  Enter write  d deny  i ignore  q quit"
 
 
-class Watch:
+class WatchCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(

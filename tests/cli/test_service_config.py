@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bpfsystrace import daemon
+from bpfsystrace import service
 from bpfsystrace.errors import UsageError
 from tests.cli.test_host import host_can_enforce
 
@@ -23,7 +23,7 @@ def test_config_is_read_with_paths_relative_to_it(tmp_path):
         "[attach named]\ncgroup = named.slice\npolicy = policies/a\n  /etc/b\n"
         "default = permit\ncreate = no\n",
     )
-    opts = daemon.read_config(conf)
+    opts = service.read_config(conf)
     assert (opts.metrics_address, opts.log_format, opts.log_file, opts.syslog) == (
         "127.0.0.1:9479",
         "json",
@@ -31,7 +31,7 @@ def test_config_is_read_with_paths_relative_to_it(tmp_path):
         True,
     )
     (spec,) = opts.specs
-    assert spec == daemon.Spec(
+    assert spec == service.Spec(
         "named", "named.slice", [str(tmp_path / "policies/a"), "/etc/b"], "permit", "auto", False
     )
 
@@ -50,7 +50,7 @@ def test_config_is_read_with_paths_relative_to_it(tmp_path):
 def test_config_errors_name_the_file_and_the_setting(tmp_path, text, message):
     conf = write(tmp_path, text)
     with pytest.raises(UsageError) as e:
-        daemon.read_config(conf)
+        service.read_config(conf)
     assert message in str(e.value) and conf in str(e.value)
 
 
@@ -99,5 +99,5 @@ def test_systemd_unit_verifies_and_example_config_reads(tmp_path):
         [analyze, "verify", "--man=no", "bpfsystrace.service"], cwd=tmp_path, capture_output=True, text=True
     )
     assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
-    opts = daemon.read_config(os.path.join(ROOT, "systemd", "bpfsystrace.conf"))
+    opts = service.read_config(os.path.join(ROOT, "systemd", "bpfsystrace.conf"))
     assert [s.cgroup for s in opts.specs] == ["named.slice"] and opts.specs[0].create

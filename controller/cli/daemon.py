@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import attachments, daemon
+from .. import attachments, service
 from ..errors import EXIT_OK, EXIT_POLICY, BpfsystraceError, PolicyError, TargetError, require_root
 from ..kernel import system
 
@@ -36,8 +36,8 @@ def add_service_options(p) -> None:
     )
 
 
-def options_from(args, base: daemon.Options | None = None) -> daemon.Options:
-    opts = base or daemon.Options()
+def options_from(args, base: service.Options | None = None) -> service.Options:
+    opts = base or service.Options()
     if args.metrics_address:
         opts.metrics_address = args.metrics_address
     if args.syslog is not None:
@@ -51,7 +51,7 @@ def options_from(args, base: daemon.Options | None = None) -> daemon.Options:
     return opts
 
 
-class Daemon:
+class DaemonCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
@@ -99,13 +99,13 @@ examples:
 
 def run_daemon(args) -> int:
     require_root("daemon")
-    base = daemon.read_config(args.config) if args.config else None
-    return daemon.Daemon(options_from(args, base)).run()
+    base = service.read_config(args.config) if args.config else None
+    return service.Daemon(options_from(args, base)).run()
 
 
 def run_foreground(args) -> int:
     """attach --foreground: the daemon, for this one attachment."""
-    spec = daemon.Spec(
+    spec = service.Spec(
         args.cgroup,
         args.cgroup,
         args.policy,
@@ -113,13 +113,13 @@ def run_foreground(args) -> int:
         args.manager,
         mode=getattr(args, "mode", "enforce"),
     )
-    opts = options_from(args, daemon.Options(specs=[spec]))
+    opts = options_from(args, service.Options(specs=[spec]))
     if opts.log_file is None:
         opts.log_file = "-"
-    return daemon.Daemon(opts).run()
+    return service.Daemon(opts).run()
 
 
-class Reload:
+class ReloadCommand:
     @staticmethod
     def add_parser(sub):
         p = sub.add_parser(
