@@ -143,7 +143,7 @@ def attach(
         k = loader.open_kernel(load=True)
         try:
             check_nesting(k, cgpath, cgid)
-            old = load_attachment(cgid) if cgid in maps.live_gens(k) else None
+            old = load_attachment(cgid) if cgid in maps.gens_by_target(k) else None
             if old is not None and not allow_drop:
                 _refuse_drop(old, policies)
             meta = Attachment(

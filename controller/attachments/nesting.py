@@ -9,7 +9,7 @@ from ..state import load_attachment
 
 def check_nesting(k, cgpath: str, cgid: int) -> None:
     """TargetError if `cgpath` is inside, or holds, a cgroup that is already attached."""
-    for other_id in maps.live_gens(k):
+    for other_id in maps.gens_by_target(k):
         if other_id == cgid:
             continue
         meta = load_attachment(other_id)

@@ -51,7 +51,7 @@ def lost_state(targets: list[TargetStatus] | None = None) -> list[Attachment]:
             live = set()
         else:
             try:
-                live = set(maps.live_gens(k))
+                live = set(maps.gens_by_target(k))
             finally:
                 k.close()
     return [m for m in recorded if m.cgroup_id not in live]
@@ -84,7 +84,7 @@ def status() -> tuple[list[TargetStatus], list[int]]:
         raise
     try:
         out = []
-        for cgid, gen in sorted(maps.live_gens(k).items()):
+        for cgid, gen in sorted(maps.gens_by_target(k).items()):
             meta = load_attachment(cgid)
             exists = meta is not None and os.path.isdir(meta.cgroup)
             out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists))

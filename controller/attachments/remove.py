@@ -52,7 +52,7 @@ def _detach(cgroup, everything):
     removed = []
     try:
         if everything:
-            ids = list(maps.live_gens(k))
+            ids = list(maps.gens_by_target(k))
         else:
             ids = [_attached_id(k, system.resolve_cgroup(cgroup))]
         ret = retired()
@@ -61,7 +61,7 @@ def _detach(cgroup, everything):
             maps.remove_target(k, cgid, ret)
             removed.append(meta.cgroup if meta else f"cgroup id {cgid}")
             forget(cgid)
-        left = maps.live_gens(k)
+        left = maps.gens_by_target(k)
     finally:
         k.close()
     if not left:
@@ -80,7 +80,7 @@ def _forget_kernel_files() -> None:
 
 def _attached_id(k, cgpath: str) -> int:
     """The cgroup id under which `cgpath` is attached (its directory may be gone)."""
-    live = maps.live_gens(k)
+    live = maps.gens_by_target(k)
     if os.path.isdir(cgpath) and system.cgroup_id(cgpath) in live:
         return system.cgroup_id(cgpath)
     for cgid in live:

@@ -1,6 +1,6 @@
 """bpfsystrace command line: main(argv) -> exit code.
 
-Each subcommand is a module with add_parser(subparsers) and run(args) -> int.
+Each command is a class with add_parser(subparsers), which sets its handler: cmd_<name>(args) -> int.
 This is the only place that catches broadly, prints errors and picks exit
 codes (bpfsystrace.errors lists them; docs/errors.md documents them).
 """
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     try:
-        return args.run(args)
+        return args.handler(args)
     except errors.BpfsystraceError as e:
         logging.getLogger("bpfsystrace").debug("%s", e.msgid, exc_info=args.debug)
         print(

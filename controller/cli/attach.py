@@ -88,10 +88,10 @@ examples:
             "SIGHUP, log events to syslog and standard output, serve metrics)",
         )
         daemon.add_service_options(p)
-        p.set_defaults(run=run_attach)
+        p.set_defaults(handler=cmd_attach)
 
 
-def run_attach(args) -> int:
+def cmd_attach(args) -> int:
     require_root("attach")
     if args.foreground:
         return daemon.run_foreground(args)
@@ -110,10 +110,7 @@ def run_attach(args) -> int:
         f", default {meta.default}"
     )
     for op, hook in sorted(lsm.missing_hooks().items()):
-        _say(
-            f"warning: this kernel has no {hook} hook: {op} is NOT enforced here "
-            f"(Linux {lsm.HOOK_SINCE[hook]} or later enforces it)"
-        )
+        _say(f"warning: {lsm.not_enforced(op, hook)}")
     return EXIT_OK
 
 
@@ -133,10 +130,10 @@ class DetachCommand:
         g = p.add_mutually_exclusive_group(required=True)
         g.add_argument("--cgroup", metavar="CGROUP", help="the cgroup given to attach")
         g.add_argument("--all", action="store_true", help="detach every cgroup and unload")
-        p.set_defaults(run=run_detach)
+        p.set_defaults(handler=cmd_detach)
 
 
-def run_detach(args) -> int:
+def cmd_detach(args) -> int:
     require_root("detach")
     removed = attachments.detach(args.cgroup, everything=args.all)
     for cg in removed:
@@ -174,10 +171,10 @@ class StatusCommand:
         p.add_argument(
             "--all", action="store_true", help="with --rules: every row, also implicit rules without hits"
         )
-        p.set_defaults(run=run_status)
+        p.set_defaults(handler=cmd_status)
 
 
-def run_status(args) -> int:
+def cmd_status(args) -> int:
     if os.geteuid() != 0:
         return _status_unprivileged()
     targets, counters = attachments.status()

@@ -31,10 +31,10 @@ class CheckCommand:
         )
         p.add_argument("paths", nargs="+", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
-        p.set_defaults(run=run_check)
+        p.set_defaults(handler=cmd_check)
 
 
-def run_check(args) -> int:
+def cmd_check(args) -> int:
     policies, warnings = pipeline.load_policies(args.paths)
     recs = pipeline.compile_all(policies, "deny")
     for w in warnings:
@@ -74,12 +74,7 @@ def run_check(args) -> int:
         rules = sum(
             1 for p in policies for r in p.rules if r.enforced and syscalls.OPERATIONS[op].op in r.ops
         )
-        print(
-            f"warning: the running kernel has no {hook} hook (Linux < {lsm.HOOK_SINCE[hook]}): {op} is not "
-            f"enforced on this host ({rules} {op} rule(s) here; without a hook every "
-            f"{op} call is permitted)",
-            file=sys.stderr,
-        )
+        print(f"warning: {lsm.not_enforced(op, hook)}; {rules} {op} rule(s) here", file=sys.stderr)
     if args.stats:
         print(
             f"compiled in {recs.seconds * 1000:.1f} ms: {len(recs.states)} states, "
@@ -124,10 +119,10 @@ class ExplainCommand:
             "without one (reboot)",
         )
         p.add_argument("--binary", help="which policy of the file (by its Policy: path)")
-        p.set_defaults(run=run_explain)
+        p.set_defaults(handler=cmd_explain)
 
 
-def run_explain(args) -> int:
+def cmd_explain(args) -> int:
     from . import explain_args
 
     op_name, note = explain_args.operation(args.operation)
@@ -167,10 +162,10 @@ class FmtCommand:
             action="store_true",
             help="rewrite FILE in place (atomically) instead of printing",
         )
-        p.set_defaults(run=run_fmt)
+        p.set_defaults(handler=cmd_fmt)
 
 
-def run_fmt(args) -> int:
+def cmd_fmt(args) -> int:
     import os
 
     from ..policy import parse_file, printer

@@ -94,10 +94,10 @@ examples:
         )
         p.add_argument("--config", metavar="FILE", help="configuration file (see below)")
         add_service_options(p)
-        p.set_defaults(run=run_daemon)
+        p.set_defaults(handler=cmd_daemon)
 
 
-def run_daemon(args) -> int:
+def cmd_daemon(args) -> int:
     require_root("daemon")
     base = service.read_config(args.config) if args.config else None
     return service.Daemon(options_from(args, base)).run()
@@ -153,10 +153,10 @@ class ReloadCommand:
             help="swap nothing: print what the reload would change in decisions, as "
             "'bpfsystrace diff' does (exit 0 nothing, 1 changes, 2 trouble)",
         )
-        p.set_defaults(run=run_reload)
+        p.set_defaults(handler=cmd_reload)
 
 
-def run_reload(args) -> int:
+def cmd_reload(args) -> int:
     require_root("reload")
     metas = attachments.all_attachments()
     if not args.all:

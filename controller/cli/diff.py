@@ -55,10 +55,10 @@ examples:
             metavar="N",
             help="examples per kind of change (one per pair of deciding rules; default 3)",
         )
-        p.set_defaults(run=run_diff)
+        p.set_defaults(handler=cmd_diff)
 
 
-def run_diff(args) -> int:
+def cmd_diff(args) -> int:
     try:
         default = pipeline.load_default(args.default)
         old = side_from_paths([args.old], default, args.default, "OLD")

@@ -27,10 +27,10 @@ class DoctorCommand:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--no-load", action="store_true", help="skip the test load")
-        p.set_defaults(run=run)
+        p.set_defaults(handler=cmd_doctor)
 
 
-def run(args) -> int:
+def cmd_doctor(args) -> int:
     lost = attachments.lost_state() if os.geteuid() == 0 else []
     results = probe.checks(try_load=not args.no_load)
     if lost:

@@ -101,10 +101,10 @@ examples:
             help="seconds between progress lines (default 2; 0: none)",
         )
         _writer_options(p)
-        p.set_defaults(run=run_learn)
+        p.set_defaults(handler=cmd_learn)
 
 
-def run_learn(args) -> int:
+def cmd_learn(args) -> int:
     require_root("learn")
     cgpath = system.resolve_cgroup(args.cgroup)
     cgid = system.cgroup_id(cgpath)
@@ -248,7 +248,7 @@ examples:
         )
         p.add_argument("-o", "--output", metavar="DIR", help="write policy files to DIR")
         _writer_options(p)
-        p.set_defaults(run=run_suggest)
+        p.set_defaults(handler=cmd_suggest)
 
 
 def parse_since(text: str | None, now: float | None = None) -> float:
@@ -273,7 +273,7 @@ def parse_since(text: str | None, now: float | None = None) -> float:
     raise UsageError(f"--since {text}: use 2026-11-29T04:00:00 (UTC) or 30s, 10m, 2h, 1d")
 
 
-def run_suggest(args) -> int:
+def cmd_suggest(args) -> int:
     since = parse_since(args.since)
     cgpath = system.resolve_cgroup(args.cgroup) if args.cgroup else None
     actions = {"audit_deny"} | ({"deny"} if args.denied else set())

@@ -53,7 +53,7 @@ examples:
             "--after", type=int, default=0, metavar="SEQ", help="only events after sequence number SEQ"
         )
         p.add_argument("-n", "--lines", type=int, metavar="N", help="only the last N events")
-        p.set_defaults(run=run)
+        p.set_defaults(handler=cmd_log)
 
 
 def _filter(args):
@@ -76,7 +76,7 @@ def _filter(args):
     return keep
 
 
-def run(args) -> int:
+def cmd_log(args) -> int:
     keep = _filter(args)
     journal.drain()
     reader = journal.Reader(after=args.after)

@@ -78,10 +78,10 @@ examples:
         p.add_argument("-o", "--output", metavar="DIR", help="--mode learn: where policies go")
         learn_cli._writer_options(p)
         p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
-        p.set_defaults(run=run_run)
+        p.set_defaults(handler=cmd_run)
 
 
-def run_run(args) -> int:
+def cmd_run(args) -> int:
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv:
         raise UsageError("no command given: bpfsystrace run [OPTIONS] -- CMD [ARGS...]")

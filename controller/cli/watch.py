@@ -50,10 +50,10 @@ examples:
   bpfsystrace watch --cgroup named.slice | tee denials.txt   # plain lines""",
         )
         p.add_argument("--cgroup", metavar="CGROUP", help="only this attachment")
-        p.set_defaults(run=run_watch)
+        p.set_defaults(handler=cmd_watch)
 
 
-def run_watch(args) -> int:
+def cmd_watch(args) -> int:
     model = watch.Model(system.resolve_cgroup(args.cgroup) if args.cgroup else None)
     src = source.JournalSource()
     try:

@@ -242,11 +242,8 @@ def _load_and_pin(path: str) -> None:
                 # the hook does not exist here: load everything else, and
                 # say loudly what is not enforced (never fail open silently)
                 b.bpf_program__set_autoload(prog, False)
-                log.warning(
-                    "this kernel has no LSM hook for %s: %s is NOT enforced (a newer Linux enforces it)",
-                    skipped[name],
-                    skipped[name],
-                )
+                op = skipped[name]
+                log.warning("%s", lsm.not_enforced(op, lsm.OPTIONAL_HOOKS[op]))
             prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:

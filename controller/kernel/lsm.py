@@ -17,6 +17,15 @@ from . import system
 OPTIONAL_HOOKS = {"setgroups": "task_fix_setgroups", "unshare": "userns_create"}
 HOOK_SINCE = {"task_fix_setgroups": "6.0", "userns_create": "6.1"}  # Linux version
 
+
+def not_enforced(op: str, hook: str) -> str:
+    """The one wording of "this kernel lacks the hook" (loader, attach, check, doctor)."""
+    return (
+        f"this kernel has no {hook} hook: {op} is NOT enforced here, every {op} call is permitted "
+        f"(Linux {HOOK_SINCE[hook]} or later enforces it)"
+    )
+
+
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 
 

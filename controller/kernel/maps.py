@@ -48,7 +48,7 @@ class Records(Protocol):
 GEN_MAPS = ("exes", "policy_ops", "states", "trans", "rules", "rule_hits")
 
 
-def live_gens(k) -> dict[int, int]:
+def gens_by_target(k) -> dict[int, int]:
     """cgroup id -> generation for every attached target."""
     out = {}
     for key in k.targets.keys():
@@ -114,7 +114,7 @@ class Retired:
 
 def _keep(k, retired: Retired) -> set[int]:
     """Generations whose records must stay: in force, or retired and not yet reaped."""
-    return set(live_gens(k).values()) | set(retired.gens)
+    return set(gens_by_target(k).values()) | set(retired.gens)
 
 
 def reap(k, retired: Retired) -> int:
@@ -143,7 +143,7 @@ def reap(k, retired: Retired) -> int:
 
 
 def _free_gen(k, retired: Retired) -> int:
-    used = set(live_gens(k).values()) | set(retired.gens)
+    used = set(gens_by_target(k).values()) | set(retired.gens)
     for gen in range(1, 1 << 20):
         if gen not in used:
             return gen
@@ -300,7 +300,7 @@ def remove_target(k, cgid: int, retired: Retired) -> bool:
     if old is None:
         return False
     k.targets.delete(C.c_uint64(cgid))
-    if old.gen not in live_gens(k).values():
+    if old.gen not in gens_by_target(k).values():
         retired.add(old.gen)
     reap(k, retired)
     return True

@@ -33,7 +33,7 @@ def hooks_check() -> Check:
         "optional LSM hooks",
         True,
         "; ".join(
-            f"no {hook} hook in this kernel: {op} is NOT enforced here"
+            f"this kernel has no {hook} hook: {op} is NOT enforced here"
             for op, hook in sorted(missing.items())
         ),
         "; ".join(

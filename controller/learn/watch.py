@@ -9,7 +9,6 @@ file as it was, and the reason is returned.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from .. import attachments, learn
 from ..errors import BpfsystraceError, PolicyError
 from ..model import check as check_mod
 from ..policy import parse
+from ..state.atomic import write_atomic
 
 
 @dataclass
@@ -173,19 +173,14 @@ def apply(edit: Edit, d: Denial) -> str:
         return edit.why_none
     with open(edit.path, encoding="utf-8", errors="surrogateescape") as f:
         before = f.read()
-    tmp = edit.path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-        f.write(edit.text)
-    os.replace(tmp, edit.path)
+    write_atomic(edit.path, edit.text, encoding="utf-8", errors="surrogateescape")
     meta = attachments.load_attachment(d.cgroup_id)
     if meta is None:
         return f"wrote {edit.path}; {d.cgroup} is no longer attached"
     try:
         new = attachments.reload(meta)
     except BpfsystraceError as e:
-        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(before)
-        os.replace(tmp, edit.path)
+        write_atomic(edit.path, before, encoding="utf-8", errors="surrogateescape")
         first = e.render().splitlines()[0] if e.render() else type(e).__name__
         return f"reload refused, generation {meta.gen} stays in force, file restored: {first}"
     return f"wrote {edit.path}: {'; '.join(edit.lines)}; generation {meta.gen} -> {new.gen}"

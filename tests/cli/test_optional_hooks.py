@@ -39,5 +39,6 @@ def test_check_doctor_and_loader_say_setgroups_is_not_enforced(run_cli, tmp_path
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         assert main(["check", str(pol)]) == 0
-    assert "no task_fix_setgroups hook (Linux < 6.0): setgroups is not enforced" in err.getvalue()
+    assert "no task_fix_setgroups hook: setgroups is NOT enforced here" in err.getvalue()
+    assert "(Linux 6.0 or later enforces it)" in err.getvalue()
     assert "1 setgroups rule(s)" in err.getvalue()

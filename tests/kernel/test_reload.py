@@ -91,7 +91,7 @@ def test_reload_1000_times_under_load(workdir, churn_bin, make_cgroup_module):
     assert set(res[f"bind4:127.0.0.1:{p2}"]) == {"OK", "EACCES"}
     k = loader.open_kernel()
     try:
-        assert maps.live_gens(k)[cg_id(cg)] == meta.gen
+        assert maps.gens_by_target(k)[cg_id(cg)] == meta.gen
         # nothing failed closed: no decision found a generation's records missing
         assert maps.counters(k)[abi.BST_CNT_MAP_MISSING] == missing_before
         # replaced generations stay readable for their grace period, then go:
@@ -99,11 +99,11 @@ def test_reload_1000_times_under_load(workdir, churn_bin, make_cgroup_module):
         with attachments.locked():
             retired = set(attachments.retired().gens)
         stored = {key.gen for name in maps.GEN_MAPS for key in getattr(k, name).keys()}
-        assert stored == set(maps.live_gens(k).values()) | retired
+        assert stored == set(maps.gens_by_target(k).values()) | retired
         time.sleep(maps.GRACE_S)
         attachments.reap(k)
         stored = {key.gen for name in maps.GEN_MAPS for key in getattr(k, name).keys()}
-        assert stored == set(maps.live_gens(k).values())
+        assert stored == set(maps.gens_by_target(k).values())
         with attachments.locked():
             assert not attachments.retired().gens
     finally:
