@@ -47,11 +47,11 @@ class _Checker:
     def expr(self, node, rule_src: str) -> Expr:
         if node is None or isinstance(node, ast.TrueExpr):
             return Const(True)
-        if isinstance(node, ast.Not):
+        if isinstance(node, ast.NotNode):
             return Not(self.expr(node.expr, rule_src))
-        if isinstance(node, ast.And):
+        if isinstance(node, ast.AndNode):
             return And(self.expr(node.left, rule_src), self.expr(node.right, rule_src))
-        if isinstance(node, ast.Or):
+        if isinstance(node, ast.OrNode):
             return Or(self.expr(node.left, rule_src), self.expr(node.right, rule_src))
         if node.arg not in syscalls.ARG_NAMES:
             self.error(

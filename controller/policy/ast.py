@@ -40,26 +40,26 @@ class Symbol(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Not(Node):
+class NotNode(Node):
     expr: Expr
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
-class And(Node):
+class AndNode(Node):
     left: Expr
     right: Expr
     coord: Coord
 
 
 @dataclass(frozen=True, slots=True)
-class Or(Node):
+class OrNode(Node):
     left: Expr
     right: Expr
     coord: Coord
 
 
-Expr = TrueExpr | Symbol | Not | And | Or
+Expr = TrueExpr | Symbol | NotNode | AndNode | OrNode
 
 
 @dataclass(frozen=True, slots=True)

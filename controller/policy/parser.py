@@ -288,15 +288,15 @@ class PolicyParser:
 
     def p_expr_or(self, p):
         """expr : expr OR expr"""
-        p[0] = ast.Or(p[1], p[3], self._pos(p, 2))
+        p[0] = ast.OrNode(p[1], p[3], self._pos(p, 2))
 
     def p_expr_and(self, p):
         """expr : expr AND expr"""
-        p[0] = ast.And(p[1], p[3], self._pos(p, 2))
+        p[0] = ast.AndNode(p[1], p[3], self._pos(p, 2))
 
     def p_expr_not(self, p):
         """expr : NOT expr"""
-        p[0] = ast.Not(p[2], self._pos(p, 1))
+        p[0] = ast.NotNode(p[2], self._pos(p, 1))
 
     def p_expr_paren(self, p):
         """expr : LPAREN expr RPAREN"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from . import ast
 
-_PREC = {ast.Or: 1, ast.And: 2, ast.Not: 3}
+_PREC = {ast.OrNode: 1, ast.AndNode: 2, ast.NotNode: 3}
 
 
 def quote(s: str) -> str:
@@ -25,10 +25,10 @@ def format_expr(e, parent: int = 0) -> str:
         idx = f"[{e.index}]" if e.index else ""
         return f"{e.arg}{idx} {e.op} {quote(e.value)}"
     prec = _PREC[type(e)]
-    if isinstance(e, ast.Not):
+    if isinstance(e, ast.NotNode):
         text = "not " + format_expr(e.expr, prec)
     else:
-        word = "or" if isinstance(e, ast.Or) else "and"
+        word = "or" if isinstance(e, ast.OrNode) else "and"
         # left-associative: a right operand of the same precedence needs parens
         text = f"{format_expr(e.left, prec)} {word} {format_expr(e.right, prec + 1)}"
     return f"({text})" if prec < parent else text

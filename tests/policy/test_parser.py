@@ -20,7 +20,7 @@ def test_openbsd_named_policy_parses():
     (pol,) = pf.policies
     assert (pol.binary, pol.emulation, len(pol.rules)) == ("/usr/sbin/named", "native", 77)
     rename = next(r for r in pol.rules if r.syscall == "rename")
-    assert isinstance(rename.expr, ast.And)
+    assert isinstance(rename.expr, ast.AndNode)
     assert (rename.expr.right.arg, rename.expr.right.index) == ("filename", 1)
     sysctl = pol.rules[0]
     assert (sysctl.syscall, sysctl.expr, sysctl.action.kind) == ("__sysctl", None, "permit")
@@ -38,8 +38,8 @@ def test_corpus_constructs():
     a, b = pf.policies
     assert (b.binary, b.emulation, b.detached, len(b.rules)) == ("/usr/bin/other", "linux", True, 1)
     r = {rule.coord.line: rule for rule in a.rules}
-    assert r[4].log and isinstance(r[4].expr, ast.And)
-    assert isinstance(r[5].expr, ast.Or) and isinstance(r[5].expr.left, ast.Not)  # not > and > or
+    assert r[4].log and isinstance(r[4].expr, ast.AndNode)
+    assert isinstance(r[5].expr, ast.OrNode) and isinstance(r[5].expr.left, ast.NotNode)  # not > and > or
     assert r[7].expr.value == '"quoted"' and r[7].action.kind == "ask"
     assert r[9].action.modifier == "inherit" and isinstance(r[9].expr, ast.TrueExpr)
     assert (r[10].as_user, r[10].as_group) == ("named", "named")
@@ -89,9 +89,9 @@ symbols = st.builds(
 exprs = st.recursive(
     symbols | st.just(ast.TrueExpr(C)),
     lambda inner: (
-        st.builds(ast.Not, inner, st.just(C))
-        | st.builds(ast.And, inner, inner, st.just(C))
-        | st.builds(ast.Or, inner, inner, st.just(C))
+        st.builds(ast.NotNode, inner, st.just(C))
+        | st.builds(ast.AndNode, inner, inner, st.just(C))
+        | st.builds(ast.OrNode, inner, inner, st.just(C))
     ),
     max_leaves=6,
 )
