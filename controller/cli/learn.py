@@ -126,10 +126,11 @@ def cmd_learn(args) -> int:
         if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
             obs.add(ev)
 
-    stop = [False]
+    stop = False
 
     def on_signal(_sig, _frame):
-        stop[0] = True
+        nonlocal stop
+        stop = True
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     k = None
@@ -138,7 +139,7 @@ def cmd_learn(args) -> int:
         k = loader.open_kernel()
         base = maps.counters(k)[abi.BST_CNT_LEARN_SEEN]
         last = time.monotonic()
-        while not stop[0] and (not args.duration or time.time() - started < args.duration):
+        while not stop and (not args.duration or time.time() - started < args.duration):
             journal.drain(200)
             time.sleep(0.05)
             for d in reader.read():

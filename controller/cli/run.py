@@ -13,7 +13,7 @@ from .. import abi, attachments, learn
 from ..attachments import runner
 from ..compile import pipeline
 from ..errors import UsageError
-from ..kernel import libbpf, loader, system
+from ..kernel import loader, system
 from ..model import reference
 from ..observe import events
 from . import learn as learn_cli
@@ -198,19 +198,13 @@ def _learn(args, child, cg, argv, tty) -> int:
         if ev.target_id == meta.cgroup_id and ev.gen == meta.gen and ev.learn:
             obs.add(ev)
 
-    k = loader.open_kernel()
-    rb = libbpf.RingBuffer(k.events_fd, on_event)
-    try:
+    with loader.event_ring(on_event) as rb:
         tty.give()
         child.start()
         status = child.wait(poll=lambda: rb.poll(100))
         tty.take_back()
         child.cleanup()
-        while rb.poll(0) > 0:
-            pass
-    finally:
-        rb.close()
-        k.close()
+        rb.drain()
     seconds = time.time() - started
     _say(
         f"{shlex.join(argv)} exited with status {status} after {seconds:.1f} s: {obs.events} distinct events"

@@ -304,6 +304,11 @@ class RingBuffer:
             check(ret, "poll ring buffer", "events")
         return max(ret, 0)
 
+    def drain(self) -> None:
+        """Consume every record waiting now (no waiting for more)."""
+        while self.poll(0) > 0:
+            pass
+
     def close(self) -> None:
         if self._rb:
             lib().ring_buffer__free(self._rb)

@@ -12,6 +12,7 @@ pins, which detaches the programs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes as C
 import errno
 import importlib.resources
@@ -198,6 +199,21 @@ def _check_abi_pinned(fd: int) -> None:
             f"{abi.BST_ABI_VERSION}: detach everything with an older bpfsystrace "
             f"(or remove {PIN_ROOT}) and attach again",
         )
+
+
+@contextlib.contextmanager
+def event_ring(on_record):
+    """The pinned events ring buffer, open for a with block: on_record(bytes)
+    for each record its poll()/drain() consume. Raises what open_kernel raises."""
+    k = open_kernel()
+    try:
+        rb = libbpf.RingBuffer(k.events_fd, on_record)
+        try:
+            yield rb
+        finally:
+            rb.close()
+    finally:
+        k.close()
 
 
 def open_kernel(load: bool = False) -> Kernel:

@@ -22,7 +22,7 @@ import os
 import time
 
 from ..errors import KernelError, NeedsRoot
-from ..kernel import libbpf, loader
+from ..kernel import loader
 from ..state import store
 from . import events, sinks
 
@@ -122,18 +122,11 @@ def drain_around(action) -> None:
         action()
         time.sleep(0.5)
         return
-    k = rb = None
     try:
-        k = loader.open_kernel()
-        rb = libbpf.RingBuffer(k.events_fd, lambda data: w.write(events.decode(data)))
-        action()
-        while rb.poll(0) > 0:
-            pass
+        with loader.event_ring(lambda data: w.write(events.decode(data))) as rb:
+            action()
+            rb.drain()
     finally:
-        if rb is not None:
-            rb.close()
-        if k is not None:
-            k.close()
         w.close()
 
 
@@ -146,17 +139,13 @@ def drain(timeout_ms: int = 0) -> bool:
     if w is None:
         return True
     try:
-        try:
-            k = loader.open_kernel()
-        except KernelError:
-            return False
-        rb = libbpf.RingBuffer(k.events_fd, lambda data: w.write(events.decode(data)))
-        try:
-            while rb.poll(timeout_ms) > 0:
-                timeout_ms = 0
-        finally:
-            rb.close()
-            k.close()
+        with contextlib.ExitStack() as stack:
+            try:
+                rb = stack.enter_context(loader.event_ring(lambda data: w.write(events.decode(data))))
+            except KernelError:  # unloaded meanwhile
+                return False
+            rb.poll(timeout_ms)  # waits for the first record at most timeout_ms
+            rb.drain()
         w.flush()
         return True
     finally:
