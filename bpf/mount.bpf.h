@@ -16,6 +16,15 @@
 #ifndef __BST_MOUNT_BPF_H
 #define __BST_MOUNT_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "path.bpf.h"
+#include "names.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "own.bpf.h"
+
 #define MS_REMOUNT    32
 #define MS_BIND	      4096
 #define MS_MOVE	      8192

@@ -22,6 +22,13 @@
 #ifndef __BST_OWN_BPF_H
 #define __BST_OWN_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "names.bpf.h"
+#include "subject.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
 #include "tables.bpf.h"
 
 /* Row `idx` of a 64-row name table (tables.bpf.h) at ts->buf[0]; its length

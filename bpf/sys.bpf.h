@@ -22,6 +22,17 @@
 #ifndef __BST_SYS_BPF_H
 #define __BST_SYS_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "path.bpf.h"
+#include "names.bpf.h"
+#include "tables.bpf.h"
+#include "maps.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "own.bpf.h"
+
 #define CAP_DAC_OVERRIDE    1
 #define CAP_DAC_READ_SEARCH 2
 #define CAP_OPT_NOAUDIT	    0x2

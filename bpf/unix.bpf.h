@@ -27,6 +27,14 @@
 #ifndef __BST_UNIX_BPF_H
 #define __BST_UNIX_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "render.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "socket.bpf.h"
+
 #define AF_UNSPEC 0
 #define SOCK_RAW  3
 
