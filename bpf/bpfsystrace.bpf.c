@@ -11,6 +11,11 @@
  *
  * Failure policy: anything unexpected for a confined task (missing map entry,
  * d_path error, no memory) DENIES. Tasks outside every target return 0 at once.
+ *
+ * One object, one translation unit: the code is in headers by concern (maps,
+ * task storage, rendering, the subject, the decision engine, the hook
+ * prologue, then one header per hook family), included below in the order
+ * the object is laid out in; each header includes what it uses.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
