@@ -47,7 +47,7 @@ int BPF_PROG(bst_task_fix_setgroups, struct cred *new, const struct cred *old, i
 
 	if (ret)
 		return ret;
-	r = path_begin(&c.s, &c.ts);
+	r = hook_begin(&c.s, &c.ts);
 	if (r <= 0)
 		return r;
 	gi = BPF_CORE_READ(new, group_info);

@@ -22,7 +22,7 @@ static __always_inline struct bst_task *task_scratch(void)
 
 /* Subject and scratch for a hook. 0: not confined (or the exempt manager);
  * 1: decide; < 0: deny with that (no record or scratch: fail closed). */
-static __always_inline int path_begin(struct subject *s, struct bst_task **ts)
+static __always_inline int hook_begin(struct subject *s, struct bst_task **ts)
 {
 	int r = find_subject(s);
 
