@@ -29,14 +29,9 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	err = find_subject(&s);
+	err = hook_begin(&s, &ts, MANAGER_TOO);
 	if (err <= 0)
 		return err;
-	ts = task_scratch();
-	if (!ts) {
-		count(BST_CNT_NO_MEMORY);
-		return -EPERM;
-	}
 	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
 	ts->exec_phase = EXEC_ARMED;
 	ts->exec_gen = s.gen;

@@ -43,7 +43,7 @@ static __always_inline int path_op(const struct path *dir, struct dentry *dentry
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -62,7 +62,7 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -281,7 +281,7 @@ int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
 
 	if (ret)
 		return ret;
-	r = hook_begin(&s, &ts);
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	if (!stat_of_a_name(task) || internal_mount(path))

@@ -47,7 +47,7 @@ int BPF_PROG(bst_task_fix_setgroups, struct cred *new, const struct cred *old, i
 
 	if (ret)
 		return ret;
-	r = hook_begin(&c.s, &c.ts);
+	r = hook_begin(&c.s, &c.ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	gi = BPF_CORE_READ(new, group_info);

@@ -20,15 +20,19 @@ static __always_inline struct bst_task *task_scratch(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
-/* Subject and scratch for a hook. 0: not confined (or the exempt manager);
- * 1: decide; < 0: deny with that (no record or scratch: fail closed). */
-static __always_inline int hook_begin(struct subject *s, struct bst_task **ts)
+#define MANAGER_EXEMPT 1 /* hook_begin: the exempt service manager's call passes (counted) */
+#define MANAGER_TOO    0 /* hook_begin: it goes on (file_open decides its execve, bprm_check arms) */
+
+/* The hook prologue: the subject (find_subject) and the task's scratch.
+ * 0: not confined (or, with MANAGER_EXEMPT, the exempt manager); 1: decide;
+ * < 0: deny with that (no record or scratch: fail closed). */
+static __always_inline int hook_begin(struct subject *s, struct bst_task **ts, int manager)
 {
 	int r = find_subject(s);
 
 	if (r <= 0)
 		return r;
-	if (s->manager) {
+	if (manager == MANAGER_EXEMPT && s->manager) {
 		count(BST_CNT_MANAGER);
 		return 0;
 	}

@@ -34,7 +34,7 @@ static __always_inline int ids_hook(__u32 r, __u32 old_r, __u32 e, __u32 old_e, 
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int err = hook_begin(&s, &ts);
+	int err = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (err <= 0)
 		return err;

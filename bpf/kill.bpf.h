@@ -39,7 +39,7 @@ int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 		return 0;
 	if (BPF_CORE_READ(p, tgid) == BPF_CORE_READ(cur, tgid))
 		return 0;
-	r = hook_begin(&s, &ts);
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	exe = BPF_CORE_READ(p, mm, exe_file);

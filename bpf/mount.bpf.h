@@ -65,7 +65,7 @@ int BPF_PROG(bst_sb_mount, const char *dev_name, const struct path *path, const 
 	struct bst_task *ts = 0;
 	__u64 off;
 	long m;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -92,7 +92,7 @@ int BPF_PROG(bst_move_mount, const struct path *from_path, const struct path *to
 	struct subject s = {};
 	struct bst_task *ts = 0;
 	__u64 off;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -109,7 +109,7 @@ int BPF_PROG(bst_sb_umount, struct vfsmount *mnt, int flags)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -126,7 +126,7 @@ int BPF_PROG(bst_sb_pivotroot, const struct path *old_path, const struct path *n
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

@@ -134,14 +134,9 @@ int BPF_PROG(bst_file_open, struct file *file, int ret)
 	 * the file the process opened. */
 	if (mode & (FMODE_NOACCOUNT | FMODE_BACKING))
 		return 0;
-	err = find_subject(&s);
+	err = hook_begin(&s, &ts, MANAGER_TOO);
 	if (err <= 0)
 		return err;
-	ts = task_scratch();
-	if (!ts) {
-		count(BST_CNT_NO_MEMORY);
-		return -EPERM;
-	}
 	n = bpf_d_path((struct path *)&file->f_path, ts->buf, BST_PATH_MAX);
 	if (n <= 0)
 		return deny_unrendered(&s, ts, BST_OP_FSREAD, n);

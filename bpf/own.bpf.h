@@ -105,7 +105,7 @@ int BPF_PROG(bst_bpf_map, struct bpf_map *map, fmode_t fmode)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -119,7 +119,7 @@ int BPF_PROG(bst_bpf_prog, struct bpf_prog *prog)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -177,7 +177,7 @@ int BPF_PROG(bst_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

@@ -24,7 +24,7 @@ static __always_inline int sock_hook(struct socket *sock, struct sockaddr *addre
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int len = hook_begin(&s, &ts);
+	int len = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (len <= 0)
 		return len;

@@ -32,7 +32,7 @@ int BPF_PROG(bst_socket_create, int family, int type, int protocol, int kern, in
 		return ret;
 	if (kern)
 		return 0;
-	r = hook_begin(&s, &ts);
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	r = bst_put_socket(ts, family, type);
@@ -100,7 +100,7 @@ static __always_inline int sock_local_hook(struct socket *sock, __u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

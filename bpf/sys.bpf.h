@@ -63,7 +63,7 @@ static __always_inline int decide_bare(__u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -90,7 +90,7 @@ static __always_inline int ptrace_decide(struct task_struct *other, int quiet)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -128,7 +128,7 @@ int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3,
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -172,7 +172,7 @@ int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id i
 		return decide_bare(BST_OP_KEXEC_LOAD);
 	if (id != READING_MODULE)
 		return 0;
-	r = hook_begin(&s, &ts);
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	if (!file)
@@ -290,7 +290,7 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 	int quiet = opts & CAP_OPT_NOAUDIT;
 	long nr = -1;
 	__u32 op;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

@@ -89,7 +89,7 @@ static __always_inline int unix_peer_decide(struct socket *other, __u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = hook_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
