@@ -16,6 +16,15 @@
 #ifndef __BST_MOUNT_BPF_H
 #define __BST_MOUNT_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "path.bpf.h"
+#include "names.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "own.bpf.h"
+
 #define MS_REMOUNT    32
 #define MS_BIND	      4096
 #define MS_MOVE	      8192
@@ -56,7 +65,7 @@ int BPF_PROG(bst_sb_mount, const char *dev_name, const struct path *path, const 
 	struct bst_task *ts = 0;
 	__u64 off;
 	long m;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -83,7 +92,7 @@ int BPF_PROG(bst_move_mount, const struct path *from_path, const struct path *to
 	struct subject s = {};
 	struct bst_task *ts = 0;
 	__u64 off;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -100,7 +109,7 @@ int BPF_PROG(bst_sb_umount, struct vfsmount *mnt, int flags)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -117,7 +126,7 @@ int BPF_PROG(bst_sb_pivotroot, const struct path *old_path, const struct path *n
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

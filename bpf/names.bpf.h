@@ -16,6 +16,11 @@
 #ifndef __BST_NAMES_BPF_H
 #define __BST_NAMES_BPF_H
 
+#include "bpfsystrace.h"
+#include "task.bpf.h"
+#include "render.bpf.h"
+#include "path.bpf.h"
+
 static __always_inline int put_lit_at(struct bst_task *ts, __u32 off, const char *s, int n)
 {
 	__u64 p;

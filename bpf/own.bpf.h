@@ -22,6 +22,13 @@
 #ifndef __BST_OWN_BPF_H
 #define __BST_OWN_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "names.bpf.h"
+#include "subject.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
 #include "tables.bpf.h"
 
 /* Row `idx` of a 64-row name table (tables.bpf.h) at ts->buf[0]; its length
@@ -98,7 +105,7 @@ int BPF_PROG(bst_bpf_map, struct bpf_map *map, fmode_t fmode)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -112,7 +119,7 @@ int BPF_PROG(bst_bpf_prog, struct bpf_prog *prog)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -170,7 +177,7 @@ int BPF_PROG(bst_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

@@ -22,6 +22,10 @@
 #ifndef __BST_PATH_BPF_H
 #define __BST_PATH_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+
 #define PATH_MASK (BST_PATH_MAX - 1)
 #define NAME_MASK 255 /* NAME_MAX */
 

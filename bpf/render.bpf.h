@@ -19,6 +19,8 @@
 #ifndef __BST_RENDER_BPF_H
 #define __BST_RENDER_BPF_H
 
+#include "task.bpf.h"
+
 #define AF_UNIX	   1
 #define AF_INET	   2
 #define AF_INET6   10

@@ -22,6 +22,17 @@
 #ifndef __BST_SYS_BPF_H
 #define __BST_SYS_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "path.bpf.h"
+#include "names.bpf.h"
+#include "tables.bpf.h"
+#include "maps.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "own.bpf.h"
+
 #define CAP_DAC_OVERRIDE    1
 #define CAP_DAC_READ_SEARCH 2
 #define CAP_OPT_NOAUDIT	    0x2
@@ -52,7 +63,7 @@ static __always_inline int decide_bare(__u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -79,7 +90,7 @@ static __always_inline int ptrace_decide(struct task_struct *other, int quiet)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -117,7 +128,7 @@ int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3,
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;
@@ -161,7 +172,7 @@ int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id i
 		return decide_bare(BST_OP_KEXEC_LOAD);
 	if (id != READING_MODULE)
 		return 0;
-	r = path_begin(&s, &ts);
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 	if (r <= 0)
 		return r;
 	if (!file)
@@ -268,7 +279,7 @@ static const char fmt_cap[] = "CAP_UNKNOWN(%d)";
  * cap_syscall() that call's rules decide; otherwise the capability is
  * decided as "capable" on its name (CAP_NET_ADMIN), whose rules the compiler
  * writes from the calls the policy permits. The kernel's noaudit probes are
- * decided without an event. Outsiders: path_begin's check only. */
+ * decided without an event. Outsiders: hook_begin's check only. */
 SEC("lsm/capable")
 int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts)
@@ -279,7 +290,7 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 	int quiet = opts & CAP_OPT_NOAUDIT;
 	long nr = -1;
 	__u32 op;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

@@ -27,6 +27,14 @@
 #ifndef __BST_UNIX_BPF_H
 #define __BST_UNIX_BPF_H
 
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "render.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+#include "socket.bpf.h"
+
 #define AF_UNSPEC 0
 #define SOCK_RAW  3
 
@@ -81,7 +89,7 @@ static __always_inline int unix_peer_decide(struct socket *other, __u32 op)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
-	int r = path_begin(&s, &ts);
+	int r = hook_begin(&s, &ts, MANAGER_EXEMPT);
 
 	if (r <= 0)
 		return r;

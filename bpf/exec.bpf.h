@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * exec.bpf.h — an execve after the binary's open (open.bpf.h): bprm_check
+ * arms its interpreter's decision, cred_prepare disarms a failed one,
+ * bprm_committed_creds puts its binding in force; and fork: task_alloc
+ * confines the child as its parent.
+ */
+#ifndef __BST_EXEC_BPF_H
+#define __BST_EXEC_BPF_H
+
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "subject.bpf.h"
+#include "hook.bpf.h"
+
+/* The binary of an execve passed its open: later FMODE_EXEC opens in this
+ * execve are its interpreter's, decided by the policy the binary will run
+ * under if it has one (its own, or its caller's for permit[inherit]). */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct subject s = {};
+	struct bst_task *ts;
+	struct bst_subj *r;
+	__u32 dev;
+	__u64 ino;
+	int err;
+
+	if (ret)
+		return ret;
+	err = hook_begin(&s, &ts, MANAGER_TOO);
+	if (err <= 0)
+		return err;
+	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
+	ts->exec_phase = EXEC_ARMED;
+	ts->exec_gen = s.gen;
+	ts->exec_policy = exe_policy(s.gen, dev, ino);
+	r = bpf_task_storage_get(&subjects, bpf_get_current_task_btf(), 0, 0);
+	if (r && r->pend_mode == BIND_INHERIT)
+		/* the program will run under the caller's policy: so is its interpreter read */
+		ts->exec_policy = s.policy;
+	ts->exec_dev = dev;
+	ts->exec_ino = ino;
+	return 0;
+}
+
+/* prepare_creds() runs at the start of every execve, before the binary is
+ * opened (and elsewhere): outside an execve it disarms a previous execve that
+ * failed after bprm_check, so its state cannot leak into the next one. */
+SEC("lsm/cred_prepare")
+int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t gfp, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_task *ts;
+	struct bst_subj *r;
+
+	if (ret)
+		return ret;
+	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		return 0;
+	ts = bpf_task_storage_get(&task_store, task, 0, 0);
+	if (ts)
+		ts->exec_phase = EXEC_IDLE;
+	r = bpf_task_storage_get(&subjects, task, 0, 0);
+	if (r)
+		r->pend_mode = BIND_NONE;
+	return 0;
+}
+
+/* The execve succeeded: the task now runs the new binary, and that is the
+ * executable its policy is looked up by from now on (whatever its mm later
+ * claims, e.g. after prctl(PR_SET_MM_EXE_FILE)). Under a permit[inherit] rule
+ * it keeps its caller's policy, under permit[detach] it leaves confinement
+ * (for good, as in systrace); a plain execve ends an inherit binding. The
+ * manager's and the launcher's exemptions end here. */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bst_task *ts = bpf_task_storage_get(&task_store, task, 0, 0);
+	struct bst_subj *r = bpf_task_storage_get(&subjects, task, 0, 0);
+	__u32 dev;
+	__u64 ino;
+
+	if (ts)
+		ts->exec_phase = EXEC_IDLE;
+	if (!r)
+		return 0;
+	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
+	r->exe_dev = dev;
+	r->exe_ino = ino;
+	r->flags = SUBJ_EXECD;
+	if (r->pend_mode == BIND_DETACH) {
+		r->mode = SUBJ_DETACHED;
+		count(BST_CNT_EXEC_DETACH);
+	} else if (r->pend_mode == BIND_INHERIT && r->mode == SUBJ_CONFINED) {
+		r->pol_dev = r->pend_dev;
+		r->pol_ino = r->pend_ino;
+		r->flags |= SUBJ_INHERIT;
+		count(BST_CNT_EXEC_INHERIT);
+	} else {
+		r->pol_dev = dev;
+		r->pol_ino = ino;
+	}
+	r->pend_mode = BIND_NONE;
+	return 0;
+}
+
+/* fork, clone, clone3 (CLONE_INTO_CGROUP too), threads, io_uring workers: the
+ * child of a confined task is confined alike, under the same attachment and
+ * policy, before it can run, in whatever cgroup it starts. A parent inside a
+ * target that no hook has seen yet is recorded first. No memory for the
+ * record fails the fork (fail closed). */
+SEC("lsm/task_alloc")
+int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct bst_subj *parent, *child;
+	struct bst_target *t = 0;
+	int err;
+
+	if (ret)
+		return ret;
+	parent = subj_current(cur, &t, &err);
+	if (err)
+		return -ENOMEM;
+	if (!parent || !t)
+		return 0;
+	child = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!child) {
+		count(BST_CNT_NO_MEMORY);
+		return -ENOMEM;
+	}
+	child->target_id = parent->target_id;
+	child->attach_id = parent->attach_id;
+	child->pol_dev = parent->pol_dev;
+	child->pol_ino = parent->pol_ino;
+	child->exe_dev = parent->exe_dev;
+	child->exe_ino = parent->exe_ino;
+	child->mode = parent->mode;
+	child->flags = parent->flags;
+	child->pend_mode = BIND_NONE;
+	return 0;
+}
+
+#endif /* __BST_EXEC_BPF_H */

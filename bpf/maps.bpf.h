@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.bpf.h — the maps the controller fills and reads, with bpfsystrace.h's
+ * keys and values: targets, executables' policies, the DFAs (policy_ops,
+ * states, trans), rules and their hits, counters, learn mode's `seen` and the
+ * events ring buffer. Task storage and `epoch` are task.bpf.h's, `own` is
+ * own.bpf.h's.
+ */
+#ifndef __BST_MAPS_BPF_H
+#define __BST_MAPS_BPF_H
+
+#include "bpfsystrace.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_TARGETS);
+	__type(key, __u64);
+	__type(value, struct bst_target);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_EXES);
+	__type(key, struct bst_exe_key);
+	__type(value, __u32);
+} exes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_POLICY_OPS);
+	__type(key, struct bst_policy_op_key);
+	__type(value, struct bst_policy_op);
+} policy_ops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_STATES);
+	__type(key, struct bst_state_key);
+	__type(value, struct bst_state);
+} states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_TRANS);
+	__type(key, struct bst_trans_key);
+	__type(value, __u32);
+} trans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_RULES);
+	__type(key, struct bst_rule_key);
+	__type(value, struct bst_rule);
+} rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BST_MAX_RULES);
+	__type(key, struct bst_rule_key);
+	__type(value, __u64);
+} rule_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BST_NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Learn mode: (gen, exe, op, hash of object) already reported. LRU: a
+ * forgotten entry only means one more (duplicate) event, never a decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BST_MAX_SEEN);
+	__type(key, struct bst_seen_key);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BST_RINGBUF_SIZE);
+} events SEC(".maps");
+
+#endif /* __BST_MAPS_BPF_H */

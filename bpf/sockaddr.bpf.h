@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockaddr.bpf.h — socket_bind, socket_connect, socket_sendmsg: decided on the
+ * address the caller gives, as render.bpf.h renders it (AF_UNIX names and
+ * AF_UNSPEC: unix.bpf.h).
+ */
+#ifndef __BST_SOCKADDR_BPF_H
+#define __BST_SOCKADDR_BPF_H
+
+#include "bpfsystrace.h"
+#include "errno.bpf.h"
+#include "task.bpf.h"
+#include "render.bpf.h"
+#include "decide.bpf.h"
+#include "hook.bpf.h"
+
+/* unix.bpf.h (included at the end): AF_UNIX names are decided where the
+ * kernel resolves them, AF_UNSPEC as the INET code reads it. */
+static __always_inline int unix_or_unspec(struct bst_task *ts, __u16 sk_family, __u16 sk_type,
+					  int addrlen, __u32 op);
+
+static __always_inline int sock_hook(struct socket *sock, struct sockaddr *address, int addrlen,
+				     __u32 op)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int len = hook_begin(&s, &ts, MANAGER_EXEMPT);
+
+	if (len <= 0)
+		return len;
+	/* the kernel's copy of the address is a sockaddr_storage: 112 bytes are there */
+	bpf_probe_read_kernel(ts->sa, sizeof(ts->sa), address);
+	len = unix_or_unspec(ts, BPF_CORE_READ(sock, sk, __sk_common.skc_family),
+			     BPF_CORE_READ(sock, type), addrlen, op);
+	if (len <= 0)
+		return len; /* decided where the kernel resolves the name (unix.bpf.h) */
+	len = bst_render(ts, addrlen);
+	if (len < 0)
+		return -EPERM;
+	return bst_decide(&s, ts, len, s.policy, op);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(bst_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_hook(sock, address, addrlen, BST_OP_BIND);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return sock_hook(sock, address, addrlen, BST_OP_CONNECT);
+}
+
+/* sendto(2)/sendmsg(2) with a destination (msg_name, the kernel's copy): a
+ * datagram to that address, decided by the policy's sendto, sendmsg and
+ * connect rules, so UDP (and unix datagrams) cannot go around connect rules.
+ * Without an address the socket is connected: connect decided it. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	struct sockaddr *name;
+
+	if (ret)
+		return ret;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
+		return 0;
+	return sock_hook(sock, name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
+}
+
+#endif /* __BST_SOCKADDR_BPF_H */
