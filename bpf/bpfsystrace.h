@@ -105,6 +105,10 @@
 /* Rule ids with a fixed meaning in every generation (not in the rules map). */
 #define BST_RULE_NONE 0xffffffffu
 
+/* No policy of its own: what exes gives for an executable without one (the
+ * default policy applies), and the exec in progress of such a binary. */
+#define BST_POLICY_NONE 0xffffffffu
+
 /* counters[] indices: kernel-side events that are not rule decisions. */
 #define BST_CNT_LOST_EVENTS	0 /* ring buffer full: event dropped */
 #define BST_CNT_PATH_ERROR	1 /* bpf_d_path failed: denied */

@@ -71,7 +71,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		return -EPERM;
 	}
 	if (ts->exec_phase == EXEC_ARMED && ts->exec_gen == s->gen &&
-	    ts->exec_policy != BST_RULE_NONE)
+	    ts->exec_policy != BST_POLICY_NONE)
 		/* The interpreter of a program that has its own policy: that
 		 * policy must allow reading it, as it must its libraries. */
 		return bst_decide(s, ts, len, ts->exec_policy, BST_OP_FSREAD);
@@ -101,7 +101,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 
 	d.rule = bst_match(s, ts, len, d.policy, BST_OP_EXECVE);
 	binding = exec_binding(s, d.rule);
-	own = exe_policy(s->gen, dev, ino) != BST_RULE_NONE;
+	own = exe_policy(s->gen, dev, ino) != BST_POLICY_NONE;
 	if (s->launcher && own && binding == BIND_NONE) {
 		count(BST_CNT_EXEC_TRANSITION);
 		count(BST_CNT_EXEC_ENTRY);

@@ -64,13 +64,13 @@ static __always_inline void inode_id(struct inode *inode, __u32 *dev, __u64 *ino
 	*ino = BPF_CORE_READ(inode, i_ino);
 }
 
-/* Policy of an executable in a generation, or BST_RULE_NONE. */
+/* Policy of an executable in a generation, or BST_POLICY_NONE. */
 static __always_inline __u32 exe_policy(__u32 gen, __u32 dev, __u64 ino)
 {
 	struct bst_exe_key k = { .gen = gen, .dev = dev, .ino = ino };
 	__u32 *p = bpf_map_lookup_elem(&exes, &k);
 
-	return p ? *p : BST_RULE_NONE;
+	return p ? *p : BST_POLICY_NONE;
 }
 
 /* The attachment a subject record names, if it is still the one in force. */
@@ -119,7 +119,7 @@ static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u
 		if ((t->flags & BST_TARGET_MANAGER) && r->exe_dev == t->manager_dev &&
 		    r->exe_ino == t->manager_ino)
 			r->flags |= SUBJ_MANAGER | SUBJ_LAUNCHER;
-		else if (exe_policy(t->gen, r->exe_dev, r->exe_ino) == BST_RULE_NONE)
+		else if (exe_policy(t->gen, r->exe_dev, r->exe_ino) == BST_POLICY_NONE)
 			r->flags |= SUBJ_LAUNCHER;
 	}
 	return r;
@@ -204,7 +204,7 @@ static __always_inline int find_subject(struct subject *s)
 	s->pol_dev = r->pol_dev;
 	s->pol_ino = r->pol_ino;
 	policy = exe_policy(s->gen, r->pol_dev, r->pol_ino);
-	if (policy != BST_RULE_NONE && !s->manager)
+	if (policy != BST_POLICY_NONE && !s->manager)
 		s->policy = policy;
 	return 1;
 }

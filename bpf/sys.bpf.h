@@ -204,8 +204,10 @@ int BPF_PROG(bst_perf_event_open, void *attr, int type)
 
 /* ---- capable ---- */
 
+#define CAP_NO_OP 0xffffffffu /* cap_syscall: not a call that a capability gates */
+
 /* The operation of the x86-64 system call in progress that has no hook of
- * its own and that a capability gates (BST_RULE_NONE: none of them). A
+ * its own and that a capability gates (CAP_NO_OP: none of them). A
  * 32-bit (int 0x80) call is not recognised and falls to the capability's
  * own decision (docs/security.md). */
 static __always_inline __u32 cap_syscall(struct task_struct *task, long *nr)
@@ -249,7 +251,7 @@ static __always_inline __u32 cap_syscall(struct task_struct *task, long *nr)
 #else
 	*nr = -1;
 #endif
-	return BST_RULE_NONE;
+	return CAP_NO_OP;
 }
 
 /* The new mount API's steps before move_mount (which mount.bpf.h decides on
@@ -300,7 +302,7 @@ int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, in
 	if (cred != BPF_CORE_READ(task, real_cred))
 		return 0;
 	op = cap_syscall(task, &nr);
-	if (op != BST_RULE_NONE) {
+	if (op != CAP_NO_OP) {
 		r = op == BST_OP_MOUNT ? put_new_mount(ts, nr) : 0;
 		if (!r)
 			ts->buf[0] = 0;

@@ -22,7 +22,7 @@
 
 struct bst_task {
 	__u32 exec_phase;
-	__u32 exec_policy; /* policy of the binary being executed, or BST_RULE_NONE */
+	__u32 exec_policy; /* policy of the binary being executed, or BST_POLICY_NONE */
 	__u32 exec_gen;
 	__u32 exec_dev; /* identity of the binary being executed (learn mode) */
 	__u64 exec_ino;

@@ -245,7 +245,7 @@ def install(
 
 def bump_epoch(k) -> None:
     """After a new target is in `targets`: tasks the kernel remembered as
-    outside every target look again (bpf/bpfsystrace.bpf.c, `epoch`)."""
+    outside every target look again (bpf/maps.bpf.h `epoch`, bpf/subject.bpf.h)."""
     zero = C.c_uint32(0)
     cur = k.epoch.lookup(zero)
     k.epoch.update(zero, C.c_uint64((cur.value if cur is not None else 0) + 1))
