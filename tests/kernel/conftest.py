@@ -6,6 +6,7 @@ skipping, so a CI run can never pass without them.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -123,6 +124,56 @@ def make_cgroup_module():
         cli("detach", "--all")
     for cg in reversed(made):
         cg.remove()
+
+
+class ConfinedService:
+    """A shipped service (named, nginx) confined by its shipped policy: its own
+    cgroup, attached; started as a service manager starts it (fork, join the
+    cgroup, exec), output to a log file in workdir; the files it writes for the
+    test are removed, the cgroup detached, at close()."""
+
+    def __init__(self, binary: str, policy: str, cgroup: str, workdir: str, make_cgroup):
+        from tests.conftest import cli
+
+        self.binary, self.workdir, self.cgroup = binary, workdir, cgroup
+        self.made: list[str] = []
+        self.cg = make_cgroup(cgroup)
+        attach = cli("attach", "--cgroup", cgroup, "--policy", policy, check=0)
+        assert "enforcing on" in attach.stderr, attach.stderr
+
+    def write(self, path: str, text: str, mode: int = 0o644) -> None:
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        self.made.append(path)
+
+    def symlink(self, target: str, path: str) -> None:
+        os.symlink(target, path)
+        self.made.append(path)
+
+    def start(self, argv: list[str], name: str):
+        """(Popen, its log file opened w+) of argv started inside the cgroup."""
+        out = open(os.path.join(self.workdir, f"{name}.log"), "w+")
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, preexec_fn=self.cg.join()
+        )
+        return proc, out
+
+    def counts(self) -> tuple[int, int]:
+        """(allowed, denied) of the binary's policy in `status`."""
+        from tests.conftest import cli
+
+        out = cli("status", check=0).stdout
+        m = re.search(rf"^  {re.escape(self.binary)} \(.*\): (\d+) allowed, (\d+) denied$", out, re.M)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    def close(self) -> None:
+        from tests.conftest import cli
+
+        cli("detach", "--cgroup", self.cgroup, check=0)
+        for path in reversed(self.made):
+            os.unlink(path)
 
 
 def probe_results(proc) -> dict[str, str]:

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT, cli
-from tests.kernel.conftest import new_log
+from tests.kernel.conftest import ConfinedService, new_log
 
 NAMED = "/usr/sbin/named"
 POLICY = os.path.join(ROOT, "policies", "usr_sbin_named")
@@ -70,46 +70,27 @@ zone "{ZONE}" {{ type master; file "/etc/bind/db.bst-test"; }};
 @pytest.fixture(scope="module")
 def named_env(workdir, make_cgroup_module):
     bind = pwd.getpwnam("bind")
-    made = []
-
-    def write(path, text, mode=0o644):
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
-        made.append(path)
-
     # /run is a tmpfs: create /run/named as Debian's packaging does
     os.makedirs("/run/named", exist_ok=True)
     os.chown("/run/named", 0, bind.pw_gid)
     os.chmod("/run/named", 0o775)
-    write("/etc/bind/db.bst-test", ZONE_FILE)
-    write("/etc/bind/bst-test-named.conf", NORMAL)
-    write("/etc/bind/bst-test-port.conf", OTHER_PORT)
-    write("/etc/bind/bst-test-secret.conf", SECRET_INCLUDE)
+    svc = ConfinedService(NAMED, POLICY, CGROUP, workdir, make_cgroup_module)
+    svc.write("/etc/bind/db.bst-test", ZONE_FILE)
+    svc.write("/etc/bind/bst-test-named.conf", NORMAL)
+    svc.write("/etc/bind/bst-test-port.conf", OTHER_PORT)
+    svc.write("/etc/bind/bst-test-secret.conf", SECRET_INCLUDE)
     os.makedirs(os.path.dirname(SECRET), exist_ok=True)
-    write(SECRET, "# outside named's policy\n")
-    cg = make_cgroup_module(CGROUP)
-    attach = cli("attach", "--cgroup", CGROUP, "--policy", POLICY, check=0)
-    assert "enforcing on" in attach.stderr
-    yield {"cg": cg, "workdir": workdir, "bind": bind}
-    cli("detach", "--cgroup", CGROUP, check=0)
-    for path in made:
-        os.unlink(path)
+    svc.write(SECRET, "# outside named's policy\n")
+    yield {"svc": svc, "workdir": workdir, "bind": bind}
+    svc.close()
 
 
 class Named:
     """named -g (foreground, logging to stderr) started inside the cgroup."""
 
     def __init__(self, env, conf, name):
-        self.log = os.path.join(env["workdir"], f"named-{name}.log")
-        self.out = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [NAMED, "-g", "-u", "bind", "-c", conf],
-            stdin=subprocess.DEVNULL,
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=env["cg"].join(),
-        )
+        self.proc, self.out = env["svc"].start([NAMED, "-g", "-u", "bind", "-c", conf], f"named-{name}")
+        self.log = self.out.name
 
     def text(self) -> str:
         with open(self.log) as f:
@@ -151,14 +132,6 @@ def dig(*args, port=53, server="127.0.0.1"):
     return proc.stdout
 
 
-def counts():
-    """(allowed, denied) of named's policy in `status`."""
-    out = cli("status", check=0).stdout
-    m = re.search(rf"^  {re.escape(NAMED)} \(.*\): (\d+) allowed, (\d+) denied$", out, re.M)
-    assert m, out
-    return int(m.group(1)), int(m.group(2))
-
-
 def test_named_answers_under_its_policy_with_zero_denials(named_env):
     new_log()  # start from an empty log
     named = Named(named_env, "/etc/bind/bst-test-named.conf", "normal")
@@ -184,7 +157,7 @@ def test_named_answers_under_its_policy_with_zero_denials(named_env):
     finally:
         text = named.stop()
     denials = new_log()
-    allowed, denied = counts()
+    allowed, denied = named_env["svc"].counts()
     assert (denied, denials) == (0, ""), f"named's log:\n{text}\nstatus:\n" + cli("status", "--rules").stdout
     assert allowed > 50  # libraries, config, zones, binds
     assert os.path.exists("/var/cache/bind/managed-keys.bind") or os.path.exists(
@@ -194,7 +167,7 @@ def test_named_answers_under_its_policy_with_zero_denials(named_env):
 
 def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
     new_log()
-    _, denied_before = counts()
+    _, denied_before = named_env["svc"].counts()
     named = Named(named_env, "/etc/bind/bst-test-port.conf", "port")
     try:
         named.wait_running()
@@ -205,7 +178,7 @@ def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
     finally:
         text = named.stop()
     lines = new_log().splitlines()
-    _, denied_after = counts()
+    _, denied_after = named_env["svc"].counts()
     want = (
         f"policy: {NAMED}, filters: ",
         "syscall: native-bind, sockaddr: inet-[127.0.0.1]:5353, errno: EPERM, rule: no rule matched",
@@ -224,7 +197,7 @@ def test_listening_on_a_port_outside_the_policy_is_denied(named_env):
 
 def test_including_a_file_outside_the_policy_is_denied(named_env):
     new_log()
-    _, denied_before = counts()
+    _, denied_before = named_env["svc"].counts()
     named = Named(named_env, "/etc/bind/bst-test-secret.conf", "secret")
     try:
         rc = named.proc.wait(240)
@@ -241,5 +214,5 @@ def test_including_a_file_outside_the_policy_is_denied(named_env):
     assert len(lines) == 1, lines
     assert (f"policy: {NAMED}, filters: ") in lines[0]
     assert (f"syscall: native-stat, filename: {SECRET}, errno: EPERM, rule: no rule matched") in lines[0]
-    _, denied_after = counts()
+    _, denied_after = named_env["svc"].counts()
     assert denied_after - denied_before == 1

@@ -12,9 +12,7 @@ land in the guest's overlay and never reach the host.
 """
 
 import os
-import re
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT, cli
-from tests.kernel.conftest import new_log
+from tests.kernel.conftest import ConfinedService, new_log
 
 NGINX = "/usr/sbin/nginx"
 POLICY = os.path.join(ROOT, "policies", "usr_sbin_nginx")
@@ -35,24 +33,6 @@ PORT_CONF = "/etc/nginx/bst-test-8080.conf"
 def nginx_env(workdir, make_cgroup_module):
     if not os.path.exists(NGINX):
         pytest.fail("nginx is not installed: run scripts/setup (Debian package nginx-light)")
-    made = []
-
-    def write(path, text):
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, 0o644)
-        made.append(path)
-
-    write("/var/www/html/bst-test.html", "<p>served under a systrace policy</p>\n")
-    write(SECRET, "not for the web\n")
-    os.symlink(SECRET, "/var/www/html/bst-test-secret.html")
-    made.append("/var/www/html/bst-test-secret.html")
-    write(
-        PORT_CONF,
-        "pid /run/nginx.pid;\nerror_log stderr;\nevents { worker_connections 64; }\n"
-        "http { server { listen 127.0.0.1:80; listen 127.0.0.1:8080; "
-        "root /var/www/html; } }\n",
-    )
     # In the VM / is an overlay: nginx's first open of a log file that has
     # content on the lower (host) layer copies it up, and overlayfs reads the
     # lower file with the opener's credentials, which file_open sees as an
@@ -60,24 +40,22 @@ def nginx_env(workdir, make_cgroup_module):
     for log in ("/var/log/nginx/access.log", "/var/log/nginx/error.log"):
         with open(log, "a"):
             pass
-    cg = make_cgroup_module(CGROUP)
-    attach = cli("attach", "--cgroup", CGROUP, "--policy", POLICY, check=0)
-    assert "enforcing on" in attach.stderr
-    yield {"cg": cg, "workdir": workdir}
-    cli("detach", "--cgroup", CGROUP, check=0)
-    for path in made:
-        os.unlink(path)
+    svc = ConfinedService(NGINX, POLICY, CGROUP, workdir, make_cgroup_module)
+    svc.write("/var/www/html/bst-test.html", "<p>served under a systrace policy</p>\n")
+    svc.write(SECRET, "not for the web\n")
+    svc.symlink(SECRET, "/var/www/html/bst-test-secret.html")
+    svc.write(
+        PORT_CONF,
+        "pid /run/nginx.pid;\nerror_log stderr;\nevents { worker_connections 64; }\n"
+        "http { server { listen 127.0.0.1:80; listen 127.0.0.1:8080; "
+        "root /var/www/html; } }\n",
+    )
+    yield svc
+    svc.close()
 
 
-def start(env, *args):
-    out = open(os.path.join(env["workdir"], "nginx.out"), "w+")
-    return subprocess.Popen(
-        [NGINX, "-g", "daemon off;", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        preexec_fn=env["cg"].join(),
-    ), out
+def start(svc, *args):
+    return svc.start([NGINX, "-g", "daemon off;", *args], "nginx")
 
 
 def get(path):
@@ -87,13 +65,6 @@ def get(path):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, ""
-
-
-def counts():
-    out = cli("status", check=0).stdout
-    m = re.search(rf"^  {re.escape(NGINX)} \(.*\): (\d+) allowed, (\d+) denied$", out, re.M)
-    assert m, out
-    return int(m.group(1)), int(m.group(2))
 
 
 def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
@@ -113,7 +84,7 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
         status, body = get("/")  # Debian's index page
         assert status == 200 and "Welcome to nginx!" in body
         assert get("/nothere.html")[0] == 404  # ENOENT: no denial
-        _, denied = counts()
+        _, denied = nginx_env.counts()
         log = new_log()
         assert (denied, log) == (0, ""), cli("status", "--rules").stdout
         # a symlink to /etc: Debian's site has `try_files $uri $uri/ =404`,
@@ -130,12 +101,12 @@ def test_nginx_serves_files_and_not_a_file_outside_the_policy(nginx_env):
     for line in lines:  # try_files stats $uri (and $uri/ for a directory)
         assert (f"policy: {NGINX}, filters: ") in line
         assert (f"syscall: native-stat, filename: {SECRET}, errno: EACCES, rule: {POLICY}:") in line, lines
-    assert counts()[1] == len(lines)  # each denial counted and logged
+    assert nginx_env.counts()[1] == len(lines)  # each denial counted and logged
 
 
 def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
     new_log()
-    _, before = counts()
+    _, before = nginx_env.counts()
     proc, out = start(nginx_env, "-c", PORT_CONF)
     rc = proc.wait(180)
     out.seek(0)
@@ -148,5 +119,5 @@ def test_a_listener_outside_the_policy_keeps_nginx_from_starting(nginx_env):
         "syscall: native-bind, sockaddr: inet-[127.0.0.1]:8080, errno: EPERM, rule: no rule matched" in ln
         for ln in lines
     ), lines
-    _, after = counts()
+    _, after = nginx_env.counts()
     assert after - before == len(lines) == text.count("bind() to 127.0.0.1:8080 failed")
