@@ -63,3 +63,21 @@ def test_the_settings_list_names_every_setting():
     src = inspect.getsource(service.config.read_config)
     known = set(re.findall(r'"([a-z-]+)"', src.split("_no_unknown(sec, {")[1].split("}")[0]))
     assert f"(known: {', '.join(sorted(known))})" in doc("docs/operations.md")
+
+
+def test_the_system_call_table_names_exactly_the_names_the_checker_knows():
+    """docs/policy-language.md's table of system call names is syscalls.NAMES: a
+    name added to the code without the doc (or the other way round) fails here.
+    `unlink`(`at`) in the table stands for unlink and unlinkat."""
+    text = doc("docs/policy-language.md")
+    table = text[text.index("| `fsread` |") :]
+    table = table[: table.index("\n\n")]
+    documented = set()
+    for row in table.splitlines():
+        for m in re.finditer(r"`(\w+)`((?:\(`\w+`(?:, `\w+`)*\))?)", row.split("|")[1]):
+            documented.add(m.group(1))
+            documented.update(m.group(1) + s for s in re.findall(r"`(\w+)`", m.group(2)))
+    assert documented == set(syscalls.NAMES), (
+        f"in the code only: {sorted(set(syscalls.NAMES) - documented)}; "
+        f"in the doc only: {sorted(documented - set(syscalls.NAMES))}"
+    )
