@@ -249,7 +249,7 @@ static __always_inline int stat_of_a_name(struct task_struct *task)
 	if (!(flags & AT_EMPTY_PATH))
 		return 1;
 	/* unreadable name: decide (fail closed) */
-	if (bpf_copy_from_user(&c, 1, (void *)name))
+	if (bpf_probe_read_user(&c, 1, (void *)name))
 		return 1;
 	if (c)
 		return 1;
@@ -270,7 +270,7 @@ static __always_inline int internal_mount(const struct path *path)
 	return (__u64)BPF_CORE_READ(m, mnt_ns) >= (__u64)-MAX_ERRNO;
 }
 
-SEC("lsm.s/inode_getattr")
+SEC("lsm/inode_getattr")
 int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -115,7 +115,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 	return exec_bind(s, binding);
 }
 
-SEC("lsm.s/file_open")
+SEC("lsm/file_open")
 int BPF_PROG(bst_file_open, struct file *file, int ret)
 {
 	struct subject s = {};
