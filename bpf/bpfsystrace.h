@@ -10,21 +10,30 @@
  * (1..BST_MAX_GENS). Policies, DFA states and rules are numbered inside their
  * generation, so a reload writes a complete new generation and then swaps the
  * target's `gen` with one map update; nothing is edited in place under load.
+ *
+ * The DFAs of a generation are one comb-packed table (AppArmor's base, next,
+ * check layout): state s of the region has states[state_base + s]; its
+ * transition on byte b is cells[cell_base + base + b] when that cell's check
+ * is s + 1, else the state's default `next`. State numbers, bases and `next`
+ * are local to the region, so the controller writes a region with one copy
+ * through the maps' mmap (controller/kernel/regions.py).
  */
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-/* 5: confinement carried by the task; exec decided by the caller;
+/* 6: the DFAs as comb-packed tables (states, cells) in regions of ARRAY
+ * maps; 5: confinement carried by the task; exec decided by the caller;
  * BST_CNT_DISCONNECTED, unix names resolved; mounts, bpf, ptrace, kernel
  * operations, capabilities; own objects */
-#define BST_ABI_VERSION 5
+#define BST_ABI_VERSION 6
 
 #define BST_MAX_TARGETS	   64	   /* attached cgroups */
 #define BST_MAX_DEPTH	   16	   /* cgroup ancestor levels searched */
 #define BST_MAX_EXES	   4096	   /* (gen, executable) -> policy */
 #define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op) -> start state */
-#define BST_MAX_STATES	   262144  /* DFA states, all generations */
-#define BST_MAX_TRANS	   1048576 /* explicit DFA transitions, all generations */
+#define BST_MAX_STATES	   262144  /* DFA states, all generations (states array) */
+#define BST_MAX_CELLS	   1048576 /* DFA transition cells, all generations (cells array) */
+#define BST_MAX_REGIONS	   1024	   /* generations holding a region of the tables */
 #define BST_MAX_RULES	   65536   /* rules, all generations */
 #define BST_PATH_MAX	   4096	   /* object string buffer (PATH_MAX) */
 #define BST_EVENT_STR	   256	   /* object string bytes kept in an event */
@@ -155,29 +164,39 @@ struct bst_policy_op_key {
 };
 
 struct bst_policy_op {
-	__u32 start;
+	__u32 start;	  /* the DFA's first state (local to the region) */
+	__u32 state_base; /* the generation's region of states[] ... */
+	__u32 nstates;
+	__u32 cell_base; /* ... and of cells[] */
+	__u32 ncells;
 	__u32 pad;
 };
 
-/* states: (gen, state) -> bst_state */
-struct bst_state_key {
-	__u32 gen;
-	__u32 state;
-};
-
+/* states[state_base + s]: DFA state s of a region */
 struct bst_state {
+	__u32 base;  /* its transition on byte b: cells[cell_base + base + b] */
 	__u32 next;  /* next state for bytes without an explicit transition */
 	__u32 rule;  /* first rule that matches a string ending here */
 	__u32 flags; /* BST_STATE_* */
-	__u32 pad;
 };
 
-/* trans: explicit transitions (gen, state, byte) -> next state (__u32) */
-struct bst_trans_key {
+/* cells[cell_base + c]: the transition of the state whose number + 1 is check */
+struct bst_cell {
+	__u32 check; /* owning state + 1; 0: a free cell */
+	__u32 next;
+};
+
+/* regions: which generation holds which part of states[] and cells[]
+ * (the controller's record; the kernel reads policy_ops' copy) */
+struct bst_region_key {
 	__u32 gen;
-	__u32 state;
-	__u32 byte;
-	__u32 pad;
+};
+
+struct bst_region {
+	__u32 state_base;
+	__u32 nstates;
+	__u32 cell_base;
+	__u32 ncells;
 };
 
 /* rules: (gen, rule) -> bst_rule; rule_hits: same key -> per-CPU __u64 */
@@ -244,8 +263,10 @@ struct bst_event {
 _Static_assert(sizeof(struct bst_target) == 32, "bst_target size");
 _Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
 _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
+_Static_assert(sizeof(struct bst_policy_op) == 24, "bst_policy_op size");
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");
-_Static_assert(sizeof(struct bst_trans_key) == 16, "bst_trans_key size");
+_Static_assert(sizeof(struct bst_cell) == 8, "bst_cell size");
+_Static_assert(sizeof(struct bst_region) == 16, "bst_region size");
 _Static_assert(sizeof(struct bst_seen_key) == 32, "bst_seen_key size");
 _Static_assert(sizeof(struct bst_own_key) == 16, "bst_own_key size");
 _Static_assert(sizeof(struct bst_event) == 352, "bst_event size");

@@ -14,40 +14,55 @@
 #include "task.bpf.h"
 #include "subject.bpf.h"
 
+/* A walk over one region of the tables (bpfsystrace.h): the state is local
+ * to the region and every index is checked against it; anything outside it
+ * means the maps do not describe the decision (broken: fail closed). */
 struct walk_ctx {
 	struct bst_task *ts;
-	__u32 gen;
 	__u32 state;
+	__u32 state_base;
+	__u32 nstates;
+	__u32 cell_base;
+	__u32 ncells;
 	int broken;
 };
 
 static long walk_byte(__u32 i, void *data)
 {
 	struct walk_ctx *w = data;
-	struct bst_trans_key tk = {};
-	struct bst_state_key sk = {};
 	struct bst_state *st;
-	__u32 *next;
+	struct bst_cell *c;
+	__u32 s = w->state, idx, j = i;
 
 	if (i >= BST_PATH_MAX)
 		return 1;
-	tk.gen = w->gen;
-	tk.state = w->state;
-	tk.byte = (__u8)w->ts->buf[i];
-	next = bpf_map_lookup_elem(&trans, &tk);
-	if (next) {
-		w->state = *next;
-		return 0;
+	if (s >= w->nstates) {
+		w->broken = 1;
+		return 1;
 	}
-	sk.gen = w->gen;
-	sk.state = w->state;
-	st = bpf_map_lookup_elem(&states, &sk);
+	idx = w->state_base + s;
+	st = bpf_map_lookup_elem(&states, &idx);
 	if (!st) {
 		w->broken = 1;
 		return 1;
 	}
 	if (st->flags & BST_STATE_FINAL)
 		return 1;
+	/* the verifier loses i's bound across the lookups: restate it */
+	asm volatile("%0 &= %1" : "+r"(j) : "i"(BST_PATH_MAX - 1));
+	idx = st->base + (__u8)w->ts->buf[j];
+	if (idx < w->ncells) {
+		idx += w->cell_base;
+		c = bpf_map_lookup_elem(&cells, &idx);
+		if (!c) {
+			w->broken = 1;
+			return 1;
+		}
+		if (c->check == s + 1) {
+			w->state = c->next;
+			return 0;
+		}
+	}
 	w->state = st->next;
 	return 0;
 }
@@ -158,9 +173,9 @@ __noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __
 {
 	struct bst_policy_op_key pk = {};
 	struct walk_ctx w = {};
-	struct bst_state_key sk = {};
 	struct bst_policy_op *po;
 	struct bst_state *st;
+	__u32 idx;
 
 	if (!s || !ts)
 		return BST_RULE_NONE;
@@ -171,16 +186,18 @@ __noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __
 	if (!po)
 		return BST_RULE_NONE;
 	w.ts = ts;
-	w.gen = s->gen;
 	w.state = po->start;
+	w.state_base = po->state_base;
+	w.nstates = po->nstates;
+	w.cell_base = po->cell_base;
+	w.ncells = po->ncells;
 	if (len > BST_PATH_MAX)
 		len = BST_PATH_MAX;
 	bpf_loop(len, walk_byte, &w, 0);
-	if (w.broken)
+	if (w.broken || w.state >= w.nstates)
 		return BST_RULE_NONE;
-	sk.gen = s->gen;
-	sk.state = w.state;
-	st = bpf_map_lookup_elem(&states, &sk);
+	idx = w.state_base + w.state;
+	st = bpf_map_lookup_elem(&states, &idx);
 	return st ? st->rule : BST_RULE_NONE;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * maps.bpf.h — the maps the controller fills and reads, with bpfsystrace.h's
- * keys and values: targets, executables' policies, the DFAs (policy_ops,
- * states, trans), rules and their hits, counters, learn mode's `seen` and the
+ * keys and values: targets, executables' policies, the DFAs (policy_ops, the
+ * states and cells tables, the regions that say which generation holds
+ * which part of them), rules and their hits, counters, learn mode's `seen` and the
  * events ring buffer. Task storage and `epoch` are task.bpf.h's, `own` is
  * own.bpf.h's.
  */
@@ -32,19 +33,30 @@ struct {
 	__type(value, struct bst_policy_op);
 } policy_ops SEC(".maps");
 
+/* The DFA tables: arrays (lookups the verifier inlines), mmapable so that
+ * the controller copies a generation's region in with one memcpy. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, BST_MAX_STATES);
-	__type(key, struct bst_state_key);
+	__type(key, __u32);
 	__type(value, struct bst_state);
 } states SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BST_MAX_CELLS);
+	__type(key, __u32);
+	__type(value, struct bst_cell);
+} cells SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BST_MAX_TRANS);
-	__type(key, struct bst_trans_key);
-	__type(value, __u32);
-} trans SEC(".maps");
+	__uint(max_entries, BST_MAX_REGIONS);
+	__type(key, struct bst_region_key);
+	__type(value, struct bst_region);
+} regions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

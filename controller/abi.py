@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 5
+BST_ABI_VERSION = 6
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
 BST_MAX_EXES = 4096
 BST_MAX_POLICY_OPS = 16384
 BST_MAX_STATES = 262144
-BST_MAX_TRANS = 1048576
+BST_MAX_CELLS = 1048576
+BST_MAX_REGIONS = 1024
 BST_MAX_RULES = 65536
 BST_PATH_MAX = 4096
 BST_EVENT_STR = 256
@@ -135,19 +136,30 @@ class BstPolicyOpKey(_Struct):
 
 
 class BstPolicyOp(_Struct):
-    _fields_ = [("start", u32), ("pad", u32)]
-
-
-class BstStateKey(_Struct):
-    _fields_ = [("gen", u32), ("state", u32)]
+    _fields_ = [
+        ("start", u32),
+        ("state_base", u32),
+        ("nstates", u32),
+        ("cell_base", u32),
+        ("ncells", u32),
+        ("pad", u32),
+    ]
 
 
 class BstState(_Struct):
-    _fields_ = [("next", u32), ("rule", u32), ("flags", u32), ("pad", u32)]
+    _fields_ = [("base", u32), ("next", u32), ("rule", u32), ("flags", u32)]
 
 
-class BstTransKey(_Struct):
-    _fields_ = [("gen", u32), ("state", u32), ("byte", u32), ("pad", u32)]
+class BstCell(_Struct):
+    _fields_ = [("check", u32), ("next", u32)]
+
+
+class BstRegionKey(_Struct):
+    _fields_ = [("gen", u32)]
+
+
+class BstRegion(_Struct):
+    _fields_ = [("state_base", u32), ("nstates", u32), ("cell_base", u32), ("ncells", u32)]
 
 
 class BstOwnKey(_Struct):
@@ -195,9 +207,10 @@ STRUCTS = {
     "bst_exe_key": BstExeKey,
     "bst_policy_op_key": BstPolicyOpKey,
     "bst_policy_op": BstPolicyOp,
-    "bst_state_key": BstStateKey,
     "bst_state": BstState,
-    "bst_trans_key": BstTransKey,
+    "bst_cell": BstCell,
+    "bst_region_key": BstRegionKey,
+    "bst_region": BstRegion,
     "bst_rule_key": BstRuleKey,
     "bst_own_key": BstOwnKey,
     "bst_rule": BstRule,

@@ -42,7 +42,7 @@ def test_operations_and_limits_match_the_code():
     text = doc("docs/policy-language.md")
     assert f"({len(syscalls.OPERATIONS)} operations)" in text
     assert f"{records.MAX_STATES_PER_DFA:,}" in text
-    for cap in (abi.BST_MAX_RULES, abi.BST_MAX_STATES, abi.BST_MAX_TRANS):
+    for cap in (abi.BST_MAX_RULES, abi.BST_MAX_STATES, abi.BST_MAX_CELLS):
         assert f"{cap:,}" in text
 
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import KernelError
-from ..kernel import loader, maps
+from ..kernel import loader, maps, regions
 from ..state import Attachment, all_attachments, load_attachment
 
 
@@ -70,6 +70,7 @@ class TargetStatus:
     gen: int
     hits: dict[int, int]
     exists: bool
+    memory: int = 0  # bytes of the kernel's maps this generation takes
 
 
 def status() -> tuple[list[TargetStatus], list[int]]:
@@ -87,7 +88,8 @@ def status() -> tuple[list[TargetStatus], list[int]]:
         for cgid, gen in sorted(maps.gens_by_target(k).items()):
             meta = load_attachment(cgid)
             exists = meta is not None and os.path.isdir(meta.cgroup)
-            out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists))
+            mem = regions.generation_bytes(k, gen)
+            out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists, mem))
         return out, maps.counters(k)
     finally:
         k.close()

@@ -255,6 +255,7 @@ def _print_target(t, show_rules: bool, every_row: bool = False) -> None:
     gone = "" if t.exists else "  [cgroup directory is gone]"
     mode = "" if m.mode == "enforce" else f", mode {m.mode}"
     print(f"{m.cgroup} (id {t.cgroup_id}), generation {t.gen}{mode}, attached {when}{gone}")
+    print(f"  kernel memory: {t.memory} bytes (DFA tables, rules, hit counters)")
     names = [p["binary"] for p in m.policies] + [f"default ({m.default})"]
     for idx, name in enumerate(names):
         allowed = denied = 0

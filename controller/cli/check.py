@@ -77,9 +77,10 @@ def cmd_check(args) -> int:
         print(f"warning: {lsm.not_enforced(op, hook)}; {rules} {op} rule(s) here", file=sys.stderr)
     if args.stats:
         print(
-            f"compiled in {recs.seconds * 1000:.1f} ms: {len(recs.states)} states, "
-            f"{len(recs.trans)} transitions, {len(recs.rules)} rules"
+            f"compiled in {recs.seconds * 1000:.1f} ms: {recs.nstates} states, "
+            f"{recs.ntrans} transitions in {recs.tables.ncells} cells, {len(recs.rules)} rules"
         )
+        print(f"kernel memory: {recs.kernel_bytes()} bytes")
     return EXIT_OK
 
 

@@ -84,7 +84,11 @@ def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
             index.setdefault(a, len(index))
     nfa = NFA()
     start = nfa.state()
+    trie = _Trie(nfa, start)
     for a, i in index.items():
+        if part is None and a.op == "eq":
+            trie.accept(a.value.encode(), i)  # exact strings share their prefixes
+            continue
         first, last = atom_fragment(nfa, a.op, a.value)
         if part is not None:
             sep = nfa.literal(b"\0")
@@ -96,6 +100,40 @@ def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
         nfa.epsilon(start, first)
         nfa.accept[last] = i
     return _Builder(nfa, exprs, index, max_states).run(start)
+
+
+class _Trie:
+    """The exact strings (`eq` atoms) of a one-string operation as one prefix
+    tree of NFA states hung off the start: thousands of strings become one
+    deterministic part of the NFA instead of thousands of chains, so the
+    subset construction follows one trie node per string prefix."""
+
+    def __init__(self, nfa: NFA, start: int):
+        self.nfa = nfa
+        self.start = start
+        self.root = -1  # made with the first string
+        self.children: dict[int, dict[int, int]] = {}
+
+    def accept(self, data: bytes, atom: int) -> None:
+        nfa = self.nfa
+        if self.root < 0:
+            self.root = nfa.state()
+            nfa.epsilon(self.start, self.root)
+            self.children[self.root] = {}
+        node = self.root
+        for b in data:
+            kids = self.children[node]
+            nxt = kids.get(b)
+            if nxt is None:
+                nxt = kids[b] = nfa.state()
+                self.children[nxt] = {}
+                nfa.edge(node, 1 << b, nxt)
+            node = nxt
+        if node in nfa.accept:  # the same string in another atom: its own accepting state
+            end = nfa.state()
+            nfa.epsilon(node, end)
+            node = end
+        nfa.accept[node] = atom
 
 
 def _monotone(expr: Expr) -> bool:

@@ -17,6 +17,7 @@ from ..errors import Diagnostic, PolicyError
 from ..model import syscalls
 from ..model.types import Const, Policy, Rule, atoms
 from . import dfa as dfa_mod
+from . import tables as tables_mod
 from .nfa import NFA, PatternError, atom_fragment
 
 DEFAULT_DENY = "deny"
@@ -51,8 +52,8 @@ class Records:
     default_policy: int
     rules: list[RuleInfo] = field(default_factory=list)
     policy_ops: dict[tuple[int, int], int] = field(default_factory=dict)  # -> start state
-    states: list[abi.BstState] = field(default_factory=list)
-    trans: list[tuple[int, int, int]] = field(default_factory=list)  # (state, byte, next)
+    tables: tables_mod.Tables = field(default_factory=lambda: tables_mod.pack([], [], [], []))
+    ntrans: int = 0  # explicit transitions (the cells they were packed into: tables.ncells)
     dfas: dict[tuple[int, int], dfa_mod.DFA] = field(default_factory=dict)
     offsets: dict[tuple[int, int], int] = field(default_factory=dict)  # first global state
     rule_base: dict[tuple[int, int], int] = field(default_factory=dict)  # first rule id
@@ -67,17 +68,39 @@ class Records:
         )
         return abi.BstRule(info.errno, flags, info.policy, info.op)
 
+    @property
+    def nstates(self) -> int:
+        return self.tables.nstates
+
+    def kernel_bytes(self) -> int:
+        """What this generation takes in the kernel's maps (values and keys)."""
+        return (
+            16 * self.tables.nstates
+            + 8 * self.tables.ncells
+            + (16 + 24) * len(self.policy_ops)
+            + (8 + 16 + 8) * len(self.rules)
+            + 4
+            + 16
+        )
+
     def decide(self, policy: int, op: int, data: bytes) -> int:
         """Rule id the kernel would pick (the compiled DFA, walked in Python)."""
         local = self.dfas[(policy, op)].run(data)
         return self.rule_base[(policy, op)] + local
 
 
+# operators whose value is any string: nothing to validate (and no NFA to build
+# twice for the thousands of eq rules of a large policy)
+_LITERAL_OPS = frozenset(("eq", "neq", "sub", "nsub", "inpath"))
+
+
 def _validate_patterns(policies, diags):
     for pol in policies:
         for rule in pol.rules:
             for a in atoms(rule.expr):
-                op = {"neq": "eq", "nsub": "sub"}.get(a.op, a.op)
+                if a.op in _LITERAL_OPS:
+                    continue
+                op = a.op
                 try:
                     atom_fragment(NFA(), op, a.value)
                 except PatternError as e:
@@ -98,8 +121,8 @@ def _check_capacity(recs: Records, pols, diags) -> None:
             "one per rule and operation it decides (an fsread rule decides fsread and stat: "
             "two), plus one 'no rule matched' per policy and operation",
         ),
-        ("automaton states", len(recs.states), abi.BST_MAX_STATES, "all operations"),
-        ("transitions", len(recs.trans), abi.BST_MAX_TRANS, "all operations"),
+        ("automaton states", recs.tables.nstates, abi.BST_MAX_STATES, "all operations"),
+        ("transition cells", recs.tables.ncells, abi.BST_MAX_CELLS, "all operations"),
     )
     anchor = max((p for p in pols if p is not None), key=lambda p: len(p.rules), default=None)
     for what, n, cap, how in sizes:
@@ -131,10 +154,14 @@ def compile_policies(policies: tuple[Policy, ...] | list[Policy], default=DEFAUL
         raise PolicyError(diags)
     binaries = [p.binary for p in policies] + [None]
     recs = Records(binaries, len(policies))
+    parts = _Parts()
     for pidx, pol in enumerate(all_pols if isinstance(default, Policy) else all_pols + [None]):
         for op in sorted(syscalls.BY_OP):
             rules = _rules_for(pol, default, op)
-            _add_dfa(recs, pidx, op, rules, pol, diags)
+            _add_dfa(recs, parts, pidx, op, rules, pol, diags)
+    if not diags:
+        recs.tables = tables_mod.pack(parts.trans, parts.nexts, parts.rules, parts.flags)
+        recs.ntrans = parts.ntrans
     if not diags:
         _check_capacity(recs, all_pols, diags)
     if diags:
@@ -191,13 +218,29 @@ def _budget_diagnostic(op, rules, pol, limit, diags) -> Diagnostic:
     )
 
 
-def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
+class _Parts:
+    """Every DFA's states, numbered across the generation, before packing."""
+
+    def __init__(self):
+        self.trans: list[dict[int, int]] = []
+        self.nexts: list[int] = []
+        self.rules: list[int] = []
+        self.flags: list[int] = []
+        self.ntrans = 0
+        self.built: dict[tuple, dfa_mod.DFA] = {}  # (exprs, two-part op) -> its DFA
+
+
+def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags) -> None:
     exprs = [Const(True) if r is None else r.expr for r in rules]
+    o = syscalls.BY_OP[op]
+    # operations deciding the same rules (fsread and stat) share one automaton
+    key = (tuple(map(id, rules)), o.parts == 2 and op)  # the rules outlive the compile
     try:
-        o = syscalls.BY_OP[op]
-        d = dfa_mod.build(
-            exprs, MAX_STATES_PER_DFA, (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None
-        )
+        d = parts.built.get(key)
+        if d is None:
+            d = parts.built[key] = dfa_mod.build(
+                exprs, MAX_STATES_PER_DFA, (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None
+            )
     except dfa_mod.StateBudgetExceeded as e:
         diags.append(_budget_diagnostic(op, rules, pol, e.limit, diags))
         return
@@ -208,13 +251,15 @@ def _add_dfa(recs: Records, pidx: int, op: int, rules, pol, diags) -> None:
         else:
             recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r, r.binding))
     recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))  # no rule matched
-    offset = len(recs.states)
+    offset = len(parts.nexts)
     recs.offsets[(pidx, op)] = offset
     recs.rule_base[(pidx, op)] = base
     recs.dfas[(pidx, op)] = d
     recs.policy_ops[(pidx, op)] = offset + d.start
+    final = abi.BST_STATE_FINAL
     for i, st in enumerate(d.states):
-        flags = abi.BST_STATE_FINAL if st.final(i) else 0
-        recs.states.append(abi.BstState(offset + st.next, base + st.rule, flags, 0))
-        for b, nxt in st.trans.items():
-            recs.trans.append((offset + i, b, offset + nxt))
+        parts.flags.append(final if st.final(i) else 0)
+        parts.nexts.append(offset + st.next)
+        parts.rules.append(base + st.rule)
+        parts.trans.append({b: offset + n for b, n in st.trans.items()} if offset else st.trans)
+        parts.ntrans += len(st.trans)

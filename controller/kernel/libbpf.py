@@ -12,6 +12,7 @@ import collections
 import ctypes as C
 import ctypes.util
 import logging
+import mmap as _mmap
 import os
 
 from ..errors import KernelError, UnsupportedKernel
@@ -139,6 +140,14 @@ def map_value_size(fd: int) -> int:
     size = C.c_uint32(C.sizeof(info))
     check(lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "get map info", str(fd))
     return info[3]
+
+
+def map_max_entries(fd: int) -> int:
+    """max_entries of a map (struct bpf_map_info's fifth field)."""
+    info = (C.c_uint32 * 64)()
+    size = C.c_uint32(C.sizeof(info))
+    check(lib().bpf_obj_get_info_by_fd(fd, info, C.byref(size)), "get map info", str(fd))
+    return info[4]
 
 
 def obj_id(fd: int) -> int:
@@ -275,6 +284,16 @@ class Map:
                 check(ret, "iterate map", self.name)
             out.append(nxt)
             prev = nxt
+
+    def mmap(self):
+        """The values of a BPF_F_MMAPABLE array, mapped shared and writable
+        (the kernel maps whole pages: max_entries * value_size, rounded up)."""
+        size = map_max_entries(self.fd) * C.sizeof(self.value_type)
+        size = (size + _mmap.PAGESIZE - 1) // _mmap.PAGESIZE * _mmap.PAGESIZE
+        try:
+            return _mmap.mmap(self.fd, size, _mmap.MAP_SHARED, _mmap.PROT_READ | _mmap.PROT_WRITE)
+        except OSError as e:
+            raise KernelError("map into memory", self.name, e.errno or 0) from None
 
     def close(self) -> None:
         if self.fd >= 0:

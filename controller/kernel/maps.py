@@ -7,10 +7,11 @@ deciding with the old generation, after it with the new one. Nothing is
 edited in place under load. A failure before the swap removes what was
 written, so no half-applied policy is ever in force.
 
-A replaced (or detached) generation is not deleted at the swap: a sleepable
-hook that read the target's gen just before it may still be walking that
-generation's states, and deleting them under it would fail closed with a
-decision neither policy gives. It is *retired* instead (Retired): its records
+A replaced (or detached) generation is not deleted at the swap: a hook on
+another CPU that read the target's gen just before it may still be walking
+that generation's tables (regions.py: a freed region is reused), and
+deleting them under it would fail closed with a decision neither policy
+gives. It is *retired* instead (Retired): its records
 and its number stay for GRACE_S seconds, and reap() deletes it afterwards, at
 the next install or removal, or from the daemon's tick.
 """
@@ -28,8 +29,22 @@ from typing import Protocol
 from .. import abi
 from ..errors import KernelError
 from ..state.atomic import write_atomic
+from . import regions
 
 log = logging.getLogger(__name__)
+
+
+class Tables(Protocol):
+    """compile.tables.Tables: the packed DFAs (u32 arrays, regions.copy_tables)."""
+
+    states: Sequence[int]
+    cells: Sequence[int]
+
+    @property
+    def nstates(self) -> int: ...
+
+    @property
+    def ncells(self) -> int: ...
 
 
 class Records(Protocol):
@@ -38,14 +53,15 @@ class Records(Protocol):
 
     default_policy: int
     rules: Sequence
-    states: Sequence[abi.BstState]
-    trans: Sequence[tuple[int, int, int]]
+    tables: Tables
     policy_ops: dict[tuple[int, int], int]
 
     def rule_record(self, rule_id: int) -> abi.BstRule: ...
 
 
-GEN_MAPS = ("exes", "policy_ops", "states", "trans", "rules", "rule_hits")
+# maps keyed by generation (the states and cells arrays are not: a generation
+# holds the region its `regions` entry names, free again once that is deleted)
+GEN_MAPS = ("exes", "policy_ops", "regions", "rules", "rule_hits")
 
 
 def gens_by_target(k) -> dict[int, int]:
@@ -151,8 +167,7 @@ def _free_gen(k, retired: Retired) -> int:
 
 
 _CAPACITY = {
-    "states": abi.BST_MAX_STATES,
-    "trans": abi.BST_MAX_TRANS,
+    "regions": abi.BST_MAX_REGIONS,
     "rules": abi.BST_MAX_RULES,
     "rule_hits": abi.BST_MAX_RULES,
     "exes": abi.BST_MAX_EXES,
@@ -251,27 +266,35 @@ def bump_epoch(k) -> None:
     k.epoch.update(zero, C.c_uint64((cur.value if cur is not None else 0) + 1))
 
 
-def _entries(k, recs: Records, exe_ids, gen: int):
-    """Every (map name, key, value) of one generation."""
+def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None = None):
+    """Every (map name, key, value) of one generation keyed by it (the region's
+    entry included; its tables are copied by regions.copy_tables)."""
+    r = region or abi.BstRegion()
+    yield "regions", abi.BstRegionKey(gen), r
     zero_hits = (C.c_uint64 * k.rule_hits._ncpu)()
     for rid in range(len(recs.rules)):
         key = abi.BstRuleKey(gen, rid)
         yield "rules", key, recs.rule_record(rid)
         yield "rule_hits", key, zero_hits
-    for sid, st in enumerate(recs.states):
-        yield "states", abi.BstStateKey(gen, sid), st
-    for state, byte, nxt in recs.trans:
-        yield "trans", abi.BstTransKey(gen, state, byte, 0), C.c_uint32(nxt)
     for (policy, op), start in recs.policy_ops.items():
-        yield "policy_ops", abi.BstPolicyOpKey(gen, policy, op, 0), abi.BstPolicyOp(start, 0)
+        yield (
+            "policy_ops",
+            abi.BstPolicyOpKey(gen, policy, op, 0),
+            abi.BstPolicyOp(start, r.state_base, r.nstates, r.cell_base, r.ncells, 0),
+        )
     for policy, (dev, ino) in exe_ids.items():
         yield "exes", abi.BstExeKey(gen, dev, ino), C.c_uint32(policy)
 
 
 def _write(k, recs: Records, exe_ids, gen: int) -> None:
+    """The region first (recorded, so no other generation is placed over it),
+    its tables copied in, then every keyed record in one batch per map."""
+    region = regions.place(k, gen, recs.tables.nstates, recs.tables.ncells)
+    regions.copy_tables(k, region, recs.tables)
     by_map: dict[str, list] = {}
-    for name, key, value in _entries(k, recs, exe_ids, gen):
-        by_map.setdefault(name, []).append((key, value))
+    for name, key, value in _entries(k, recs, exe_ids, gen, region):
+        if name != "regions":
+            by_map.setdefault(name, []).append((key, value))
     for name, items in by_map.items():  # one batch syscall per map (BPF_MAP_UPDATE_BATCH)
         getattr(k, name).update_many(items)
 

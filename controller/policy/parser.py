@@ -13,6 +13,7 @@ import ply.yacc
 
 from ..errors import Coord, Diagnostic, PolicyError
 from . import ast
+from .fastline import fast_rule
 from .lexer import STRING_OPS, PolicyLexer
 
 # Error messages (tests/policy/test_errors.py checks each).
@@ -88,7 +89,7 @@ class PolicyParser:
                 continue
             self._line, self._lineno = raw, lineno
             try:
-                stmt = self._parse_line(line)
+                stmt = fast_rule(line, raw, filename, lineno) or self._parse_line(line)
                 self._place(stmt, policies, raw)
             except _LineError as e:
                 diags.append(

@@ -7,6 +7,7 @@ of `status`, the state after `detach`.
 
 import errno
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -238,6 +239,11 @@ def test_status_counts_exact_decisions(env):
     # allowed: read, read+write (2 decisions), bind's socket; denied: other, bind, secret
     assert line.strip().endswith("4 allowed, 3 denied"), out
     assert any("every other process in the cgroup gets the default (deny)" in ln for ln in block)
+    # the kernel memory status reads back is what check --stats computes from the policy
+    stats = cli("check", "--stats", env["policy"], check=0).stdout
+    want = int(re.search(r"kernel memory: (\d+) bytes", stats).group(1))
+    got = int(re.search(r"kernel memory: (\d+) bytes", "\n".join(block)).group(1))
+    assert got == want > 0, (got, want)
     cli("detach", "--cgroup", "bst-count.slice", check=0)
 
 
