@@ -169,14 +169,16 @@ struct bst_policy_op {
 	__u32 nstates;
 	__u32 cell_base; /* ... and of cells[] */
 	__u32 ncells;
-	__u32 pad;
+	/* the rule of a final state is rule_base + its `rule`: operations that
+	 * decide the same rules (fsread and stat) share one table */
+	__u32 rule_base;
 };
 
 /* states[state_base + s]: DFA state s of a region */
 struct bst_state {
 	__u32 base;  /* its transition on byte b: cells[cell_base + base + b] */
 	__u32 next;  /* next state for bytes without an explicit transition */
-	__u32 rule;  /* first rule that matches a string ending here */
+	__u32 rule;  /* first rule that matches a string ending here (from rule_base) */
 	__u32 flags; /* BST_STATE_* */
 };
 

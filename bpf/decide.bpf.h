@@ -198,7 +198,7 @@ __noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __
 		return BST_RULE_NONE;
 	idx = w.state_base + w.state;
 	st = bpf_map_lookup_elem(&states, &idx);
-	return st ? st->rule : BST_RULE_NONE;
+	return st ? po->rule_base + st->rule : BST_RULE_NONE;
 }
 
 /* The verdict of rule d->rule (bst_match's answer for d->policy, d->op and

@@ -142,7 +142,7 @@ class BstPolicyOp(_Struct):
         ("nstates", u32),
         ("cell_base", u32),
         ("ncells", u32),
-        ("pad", u32),
+        ("rule_base", u32),
     ]
 
 

@@ -221,10 +221,12 @@ class _Builder:
                     single.setdefault(mask.bit_length() - 1, set()).add(t)
                 else:
                     partial.append((mask, t))
-        default = self.state_id(anyt)
         explicit = set(single)
         for mask, _ in partial:
             explicit.update(b for b in range(256) if mask >> b & 1)
+        if len(explicit) > 128:
+            return self._expand_wide(nset, anyt, single, partial)
+        default = self.state_id(anyt)
         trans = {}
         for b in sorted(explicit):
             targets = anyt | single.get(b, set())
@@ -233,4 +235,17 @@ class _Builder:
                 nxt = self.state_id(targets)
                 if nxt != default:
                     trans[b] = nxt
+        return DState(default, self.decide(nset), trans)
+
+    def _expand_wide(self, nset, anyt, single, partial) -> DState:
+        """A state whose bytes mostly go one way other than `anyt` (a negated
+        class, [^/]): the most common successor is its default, so the
+        table holds only the bytes that go elsewhere."""
+        succ = []
+        for b in range(256):
+            targets = anyt | single.get(b, set())
+            targets.update(t for mask, t in partial if mask >> b & 1)
+            succ.append(self.state_id(targets))
+        default = max(set(succ), key=succ.count)
+        trans = {b: n for b, n in enumerate(succ) if n != default}
         return DState(default, self.decide(nset), trans)

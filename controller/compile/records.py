@@ -55,7 +55,7 @@ class Records:
     tables: tables_mod.Tables = field(default_factory=lambda: tables_mod.pack([], [], [], []))
     ntrans: int = 0  # explicit transitions (the cells they were packed into: tables.ncells)
     dfas: dict[tuple[int, int], dfa_mod.DFA] = field(default_factory=dict)
-    offsets: dict[tuple[int, int], int] = field(default_factory=dict)  # first global state
+    offsets: dict[tuple[int, int], int] = field(default_factory=dict)  # its first state
     rule_base: dict[tuple[int, int], int] = field(default_factory=dict)  # first rule id
     seconds: float = 0.0
 
@@ -227,7 +227,8 @@ class _Parts:
         self.rules: list[int] = []
         self.flags: list[int] = []
         self.ntrans = 0
-        self.built: dict[tuple, dfa_mod.DFA] = {}  # (exprs, two-part op) -> its DFA
+        self.built: dict[tuple, dfa_mod.DFA] = {}  # (rules, two-part op) -> its DFA
+        self.placed: dict[int, int] = {}  # id(DFA) -> its first state in the table
 
 
 def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags) -> None:
@@ -251,15 +252,17 @@ def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags
         else:
             recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r, r.binding))
     recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))  # no rule matched
-    offset = len(parts.nexts)
-    recs.offsets[(pidx, op)] = offset
     recs.rule_base[(pidx, op)] = base
     recs.dfas[(pidx, op)] = d
+    offset = parts.placed.get(id(d))
+    if offset is None:  # its states' rules count from rule_base: one table serves all users
+        offset = parts.placed[id(d)] = len(parts.nexts)
+        final = abi.BST_STATE_FINAL
+        for i, st in enumerate(d.states):
+            parts.flags.append(final if st.final(i) else 0)
+            parts.nexts.append(offset + st.next)
+            parts.rules.append(st.rule)
+            parts.trans.append({b: offset + n for b, n in st.trans.items()} if offset else st.trans)
+            parts.ntrans += len(st.trans)
+    recs.offsets[(pidx, op)] = offset
     recs.policy_ops[(pidx, op)] = offset + d.start
-    final = abi.BST_STATE_FINAL
-    for i, st in enumerate(d.states):
-        parts.flags.append(final if st.final(i) else 0)
-        parts.nexts.append(offset + st.next)
-        parts.rules.append(base + st.rule)
-        parts.trans.append({b: offset + n for b, n in st.trans.items()} if offset else st.trans)
-        parts.ntrans += len(st.trans)

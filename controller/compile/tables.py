@@ -40,7 +40,8 @@ class Tables:
         return len(self.cells) // 2
 
     def walk(self, start: int, data: bytes, final_flag: int) -> int | None:
-        """The rule the kernel's walk ends on (None: it would fail closed)."""
+        """The rule the kernel's walk ends on, from the operation's rule_base
+        (None: it would fail closed)."""
         st, ce = self.states, self.cells
         s = start
         for b in data:

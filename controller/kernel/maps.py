@@ -54,7 +54,8 @@ class Records(Protocol):
     default_policy: int
     rules: Sequence
     tables: Tables
-    policy_ops: dict[tuple[int, int], int]
+    policy_ops: dict[tuple[int, int], int]  # -> start state
+    rule_base: dict[tuple[int, int], int]  # -> its first rule id
 
     def rule_record(self, rule_id: int) -> abi.BstRule: ...
 
@@ -280,7 +281,9 @@ def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None =
         yield (
             "policy_ops",
             abi.BstPolicyOpKey(gen, policy, op, 0),
-            abi.BstPolicyOp(start, r.state_base, r.nstates, r.cell_base, r.ncells, 0),
+            abi.BstPolicyOp(
+                start, r.state_base, r.nstates, r.cell_base, r.ncells, recs.rule_base[(policy, op)]
+            ),
         )
     for policy, (dev, ino) in exe_ids.items():
         yield "exes", abi.BstExeKey(gen, dev, ino), C.c_uint32(policy)

@@ -18,7 +18,7 @@ def compile_text(text):
 
 def walk(recs, policy, op, data):
     local = recs.tables.walk(recs.policy_ops[(policy, op)], data, abi.BST_STATE_FINAL)
-    return local
+    return recs.rule_base[(policy, op)] + local
 
 
 def test_walk_equals_the_dfa_on_random_strings():

@@ -15,7 +15,7 @@ import random
 import pytest
 
 from bpfsystrace import attachments
-from bpfsystrace.compile import pipeline
+from bpfsystrace.compile import pipeline, records
 from bpfsystrace.model import objects, reference
 from tests.conftest import cli
 from tests.kernel.conftest import probe_results
@@ -199,4 +199,77 @@ def test_kernel_decisions_equal_reference_evaluator(setup, workdir):
     cli("detach", "--cgroup", "bst-diff.slice", check=0)
     print(f"differential: {cases} cases over {POLICIES} policies (seed {SEED}), {len(mismatches)} mismatches")
     assert cases >= 500
+    assert not mismatches, "\n".join(map(str, mismatches[:20]))
+
+
+def long_tree(root, rng):
+    """Files on long paths (up to ~240 characters) that share long prefixes."""
+    paths = []
+    for i in range(4):
+        d = os.path.join(root, "long", "-".join(["deep" + "ab"[i % 2] * 8] * 4))
+        for depth in range(6):
+            d = os.path.join(d, f"level{depth}-" + "".join(rng.choice(ALPHABET) for _ in range(12)))
+            if len(d) > 200:
+                break
+        os.makedirs(d, exist_ok=True)
+        for leaf in names(rng, 8):
+            if leaf not in (".", ".."):
+                paths.append(os.path.join(d, leaf))
+    for p in paths:
+        with open(p, "w") as f:
+            f.write("x")
+    return paths
+
+
+def large_policy_text(rng, probe, paths, root):
+    """2,000 exact strings beside the real files (they share the trie's
+    prefixes), a glob per 1,000 of them, and random rules over the real files."""
+    lines = [f"Policy: {probe}, Emulation: native\n", "\tnative-socket: permit\n"]
+    real = [f"\tnative-fsread: {expr(rng, paths, root)} then {rng.choice(['permit', 'deny[eacces]'])}\n"]
+    real += [
+        f'\tnative-fsread: filename eq "{p}" then {rng.choice(["permit", "deny[enoent]"])}\n'
+        for p in rng.sample(paths, 5)
+    ]
+    for _ in range(rng.randint(5, 15)):
+        real.append(
+            f"\tnative-fsread: {expr(rng, paths, root)} then {rng.choice(['permit', 'deny[eacces]'])}\n"
+        )
+    filler = []
+    for i in range(2000):
+        p = rng.choice(paths)
+        if i % 1000 == 999:
+            filler.append(f'\tnative-fsread: filename match "{os.path.dirname(p)}/*{i}" then deny\n')
+        else:
+            filler.append(
+                f'\tnative-fsread: filename eq "{p[: rng.randrange(len(root), len(p))]}x{i}" then deny\n'
+            )
+    body = real + filler
+    rng.shuffle(body)
+    return "".join(lines + body)
+
+
+def test_large_policies_on_long_paths_equal_reference_evaluator(setup, workdir):
+    rng, root, _, cg, probe = setup
+    paths = long_tree(root, rng)
+    assert max(len(p) for p in paths) > 150
+    mismatches, cases = [], 0
+    for n in range(4):
+        pol_file = os.path.join(workdir, f"diff-large-{n}.policy")
+        for _ in range(20):  # random patterns on long paths can multiply states: keep a policy that fits
+            with open(pol_file, "w") as f:
+                f.write(large_policy_text(rng, probe, paths, root))
+            (policy,), _ = pipeline.load_policies([pol_file])
+            if records.compile_policies([policy]).tables.ncells < 300_000:
+                break
+        attachments.attach("bst-diff.slice", [pol_file])
+        got = probe_results(cg.run([probe, *(f"open:{p}:r" for p in paths)]))
+        for p in paths:
+            want = reference.decide(policy, reference.op_by_name("fsread"), p)
+            ref = "OK" if want.permitted else errno.errorcode[want.errno]
+            cases += 1
+            if got.get(f"open:{p}:r") != ref:
+                mismatches.append((n, p, got.get(f"open:{p}:r"), ref, want.describe()))
+    cli("detach", "--cgroup", "bst-diff.slice", check=0)
+    print(f"differential, large policies: {cases} cases, {len(mismatches)} mismatches")
+    assert cases >= 100
     assert not mismatches, "\n".join(map(str, mismatches[:20]))
