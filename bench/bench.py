@@ -21,6 +21,7 @@ import time
 
 from bpfsystrace import attachments
 from bpfsystrace.compile import pipeline, records
+from bpfsystrace.errors import PolicyError
 from bpfsystrace.kernel import loader, system
 
 N = int(os.environ.get("BPFSYSTRACE_BENCH_N", "10000"))
@@ -50,6 +51,49 @@ def policy(work, exe, data, n_rules):
         f.write('\tnative-bind: sockaddr eq "inet-[127.0.0.1]:0" then permit\n')
         f.write('\tnative-connect: sockaddr sub "inet-[127.0.0.1]:" then permit\n')
     return path
+
+
+def reload_one_changed(work, exe, data, cgroup) -> float:
+    """Seconds to reload the N-rule policy with one rule changed (an attach of
+    the same cgroup: compile, write the new generation, swap)."""
+    path = policy(work, exe, data, 10000)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("/srv/data/file00000", "/srv/data/changed00000"))
+    t = time.monotonic()
+    attachments.attach(os.path.basename(cgroup), [path])
+    return time.monotonic() - t
+
+
+def large_policies(exe):
+    """The two large policies of the engine issue: 2,000 globs among 10,000
+    rules, and 50,000 eq rules."""
+    globs = [f"Policy: {exe}, Emulation: native\n"]
+    for i in range(10000):
+        if i % 5 == 0:
+            globs.append(f'\tnative-fsread: filename match "/srv/glob{i % 200}/*/x{i}*.conf" then permit\n')
+        else:
+            globs.append(f'\tnative-fsread: filename eq "/srv/data/file{i:05d}" then permit\n')
+    eqs = [f"Policy: {exe}, Emulation: native\n"]
+    eqs += [
+        f'\tnative-fsread: filename eq "/srv/data/d{i % 97}/file{i:05d}" then permit\n' for i in range(50000)
+    ]
+    return [("2000 globs in 10000 rules", "".join(globs)), ("50000 eq rules", "".join(eqs))]
+
+
+def large_policy_line(work, name, text) -> str:
+    path = os.path.join(work, "large.policy")
+    with open(path, "w") as f:
+        f.write(text)
+    t = time.monotonic()
+    try:
+        (p,), _ = pipeline.load_policies([path])
+        recs = records.compile_policies([p])
+    except PolicyError as e:
+        msg = str(e).splitlines()[0].split("error: ", 1)[-1]
+        return f"{name}: refused after {time.monotonic() - t:.1f} s: {msg}"
+    return f"{name}: compiled in {time.monotonic() - t:.3f} s, {recs.kernel_bytes()} bytes"
 
 
 def apparmor_profile(work, exe, data):
@@ -90,8 +134,10 @@ def main() -> int:
     data = os.path.join(work, "data")
     os.makedirs(data)
     target = os.path.join(data, "file")
-    with open(target, "w") as f:
-        f.write("x")
+    long_target = os.path.join(data, "f" * (60 - len(data) - 1))  # a 60-character path
+    for path in (target, long_target):
+        with open(path, "w") as f:
+            f.write("x")
     exe = build(work)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -111,9 +157,14 @@ def main() -> int:
     if loader.is_loaded():
         attachments.detach(everything=True)
 
-    ops = {"open+close": ["open", target], "bind+close": ["bind"], "connect+close": ["connect", port]}
+    ops = {
+        "open+close": ["open", target],
+        "open60+close": ["open", long_target],
+        "bind+close": ["bind"],
+        "connect+close": ["connect", port],
+    }
     samples: dict[str, dict[str, list[float]]] = {op: {} for op in ops}
-    compile_s, attach_s = {}, {}
+    compile_s, attach_s, memory = {}, {}, {}
 
     def phase(configs):
         """Round-robin: every configuration once per round, so drift hits all alike.
@@ -130,7 +181,7 @@ def main() -> int:
                         samples[op].setdefault(name, []).extend(got)
         print(f"  measured: {', '.join(c[0] for c in configs)}", file=sys.stderr, flush=True)
 
-    open_only = ["open+close"]
+    open_only = ["open+close", "open60+close"]
     configs_a = [("no program", None, None, None), ("Landlock", None, {"LANDLOCK": data}, open_only)]
     exe_aa = apparmor_profile(work, exe, data)
     if exe_aa:
@@ -141,7 +192,7 @@ def main() -> int:
         pol = policy(work, exe, data, n)
         (p,), _ = pipeline.load_policies([pol])
         t = time.monotonic()
-        records.compile_policies([p])
+        memory[n] = records.compile_policies([p]).kernel_bytes()
         compile_s[n] = time.monotonic() - t
         cgroups[n] = os.path.join(system.cgroup2_root(), f"bench{n}.slice")
         os.makedirs(cgroups[n], exist_ok=True)
@@ -157,6 +208,7 @@ def main() -> int:
             ("confined, 10000 rules", cgroups[10000], None, open_only),
         ]
     )
+    reload_s = reload_one_changed(work, exe, data, cgroups[10000])
     attachments.detach(everything=True)
     phase([("no program (again)", None, None, None)])
     res = {op: {name: statistics.median(v) for name, v in d.items()} for op, d in samples.items()}
@@ -176,7 +228,11 @@ def main() -> int:
         "AppArmor",
         "no program (again)",
     ]
-    print(f"{'':24}" + "".join(f"{op:>22}" for op in ops))
+    print(
+        f"{'':24}"
+        + "".join(f"{op:>22}" for op in ops)
+        + f"   ({len(target)}/{len(long_target)}-character paths)"
+    )
     for c in cols:
         cells = []
         for op in ops:
@@ -185,12 +241,17 @@ def main() -> int:
         print(f"{c:24}" + "".join(cells))
     r10 = res["open+close"]["confined, 10 rules"]
     print(f"\n10000 rules / 10 rules (open+close): {res['open+close']['confined, 10000 rules'] / r10:.3f}")
-    print(f"confined 10 rules / Landlock (open+close): {r10 / res['open+close']['Landlock']:.3f}")
-    if "AppArmor" in res["open+close"]:
-        print(f"confined 10 rules / AppArmor (open+close): {r10 / res['open+close']['AppArmor']:.3f}")
-    print("\nrules   compile (s)   attach = compile + load into maps (s)")
+    for op in ("open+close", "open60+close"):
+        r = res[op]
+        for other in ("Landlock", "AppArmor"):
+            if other in r:
+                print(f"confined 1000 rules / {other} ({op}): {r['confined, 1000 rules'] / r[other]:.3f}")
+    print("\nrules   compile (s)   attach = compile + load into maps (s)   kernel memory (bytes)")
     for n in compile_s:
-        print(f"{n:>6} {compile_s[n]:>12.3f} {attach_s[n]:>14.3f}")
+        print(f"{n:>6} {compile_s[n]:>12.3f} {attach_s[n]:>14.3f} {memory[n]:>30}")
+    print(f"reload of the 10000-rule policy with one rule changed: {reload_s:.3f} s")
+    for name, text in large_policies(exe):
+        print(large_policy_line(work, name, text))
     listener.close()
     for path in cgroups.values():
         os.rmdir(path)
