@@ -102,6 +102,58 @@ def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
     return _Builder(nfa, exprs, index, max_states).run(start)
 
 
+def _futures(nfa: NFA) -> dict[int, tuple[int, int]]:
+    """NFA state -> (future, atom) for states whose future is a plain chain.
+
+    A chain is what is left of a glob after its last `*` (or of a `sub`
+    after its string): single bytes or classes, at most one `*` loop, ending
+    in the one accepting state of one atom. Two states with the same future
+    number accept exactly the same continuations, so whichever of their
+    atoms accepts, the other does too (_Builder._prune relies on this)."""
+    edges, eps, accept = nfa.edges, nfa.eps, nfa.accept
+    names: dict[tuple, int] = {}
+    memo: dict[int, tuple[int, int] | None] = {}
+
+    def shape(s):
+        e, x = edges[s], eps[s]
+        if s in accept:
+            if not e and not x:
+                return ("end",)
+            if not x and len(e) == 1 and e[0] == (ALL, s):
+                return ("end*",)
+            return None
+        if not e and len(x) == 1:
+            return ("eps", x[0])
+        if not x and len(e) == 1 and e[0][1] != s:
+            return ("e", e[0][0], e[0][1])
+        if len(x) == 1 and len(e) == 1 and e[0] == (ALL, s):
+            return ("*", x[0])
+        return None
+
+    for s0 in range(len(edges)):
+        path, on_path, s = [], set(), s0
+        while True:
+            if s in memo:
+                res = memo[s]
+                break
+            sh = shape(s) if s not in on_path else None
+            if sh is None:
+                res = memo[s] = None
+                break
+            if len(sh) == 1:
+                res = memo[s] = (names.setdefault(sh, len(names)), accept[s])
+                break
+            on_path.add(s)
+            path.append((s, sh))
+            s = sh[-1]
+        for s, sh in reversed(path):
+            if res is not None and sh[0] != "eps":
+                step = (sh[0], sh[1], res[0]) if sh[0] == "e" else ("*", res[0])
+                res = (names.setdefault(step, len(names)), res[1])
+            memo[s] = res
+    return {s: f for s, f in memo.items() if f is not None}
+
+
 class _Trie:
     """The exact strings (`eq` atoms) of a one-string operation as one prefix
     tree of NFA states hung off the start: thousands of strings become one
@@ -153,6 +205,7 @@ class _Builder:
         self.sets: list[frozenset[int]] = []
         self.decisions: dict[frozenset[int], int] = {}
         self._by_atom, self._always = self._candidates()
+        self._dominance()
 
     def closure_of(self, s: int) -> frozenset[int]:
         c = self.closures.get(s)
@@ -166,8 +219,53 @@ class _Builder:
             c = self.closures[s] = frozenset(seen)
         return c
 
+    def _dominance(self) -> None:
+        """What _prune needs: per atom, the first rule that is that atom alone
+        (`sure`: the atom holding decides at most that rule) and the first
+        rule that uses it at all; the states that may be pruned."""
+        inf = len(self.exprs)
+        self.sure = [inf] * len(self.index)
+        self.first_use = [inf] * len(self.index)
+        for i, e in enumerate(self.exprs):
+            for a in atoms(e):
+                j = self.index[a]
+                self.first_use[j] = min(self.first_use[j], i)
+            if isinstance(e, Atom):
+                j = self.index[e]
+                self.sure[j] = min(self.sure[j], i)
+        futures = _futures(self.nfa)
+        atoms_of: dict[int, set[int]] = {}
+        for f, a in futures.values():
+            atoms_of.setdefault(f, set()).add(a)
+        # only a future shared by two atoms can ever let one state go
+        self.futures = {s: fa for s, fa in futures.items() if len(atoms_of[fa[0]]) > 1}
+        self.prunable = frozenset(self.futures)
+
+    def _prune(self, nset: frozenset[int]) -> frozenset[int]:
+        """Drop the threads that can no longer change the decision.
+
+        A thread of atom b is dead weight when another thread in the set has
+        the same future (_futures) and belongs to an atom a whose rule alone
+        comes before every rule that uses b: whenever b would accept, a
+        accepts too and the decision is at most a's rule. Without this, many
+        globs with one tail (`*.conf`) make the subset construction remember
+        every combination of those that have started (2^n states); with it,
+        only the first of them."""
+        cand = nset & self.prunable
+        if len(cand) < 2:
+            return nset
+        best: dict[int, int] = {}
+        for s in cand:
+            f, a = self.futures[s]
+            r = self.sure[a]
+            if r < best.get(f, r + 1):
+                best[f] = r
+        drop = [s for s in cand if self.first_use[self.futures[s][1]] > best[self.futures[s][0]]]
+        return nset.difference(drop) if drop else nset
+
     def state_id(self, targets) -> int:
         key = frozenset().union(*(self.closure_of(t) for t in targets)) if targets else frozenset()
+        key = self._prune(key)
         sid = self.ids.get(key)
         if sid is None:
             if len(self.sets) >= self.max:

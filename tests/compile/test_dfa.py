@@ -136,6 +136,18 @@ def test_ten_thousand_eq_rules_compile_to_a_trie():
     assert len(recs.dfas[(0, FS)].states) < 20 * 10000
 
 
+def test_globs_with_one_tail_stay_small():
+    """40 globs ending in one tail (`*.conf`) used to need 2^40 subsets: each
+    started glob was remembered. Only the first of them can decide, so the
+    automaton stays linear and still decides the first match."""
+    rules = [rule(Atom("filename", 0, "match", f"/srv/g/*/x{i}*.conf"), line=i + 1) for i in range(40)]
+    pol = policy(*rules)
+    recs = records.compile_policies([pol])
+    assert len(recs.dfas[(0, FS)].states) < 40 * 20
+    for s in ["/srv/g/a/x3.conf", "/srv/g/a/x31/x3q.conf", "/srv/g/b/x1x2x39.conf", "/srv/g/x/x5.con", "/x"]:
+        assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s
+
+
 # ------------------------------------------------------------ property ----
 
 ALPHA = "/ab.*?[]!-"
@@ -167,4 +179,35 @@ def test_dfa_equals_reference(exprs_, strings):
     )
     recs = records.compile_policies([pol])
     for s in strings:
+        assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s
+
+
+# many single-atom globs and subs that share their tails, mixed with rules that
+# use the same atoms under not/and/or: the pruning of dominated threads must
+# never change which rule matches first
+tails = st.sampled_from(["*.c", "*a", ".c", "a*", "b*.c", "*"])
+shared = st.builds(
+    lambda op, head, tail: Atom("filename", 0, op, head + tail if op == "match" else tail.replace("*", "")),
+    st.sampled_from(["match", "match", "match", "sub", "eq"]),
+    st.sampled_from(["", "/", "/a", "/*", "*/", "/b/"]),
+    tails,
+)
+shared_exprs = st.recursive(
+    shared,
+    lambda inner: st.builds(Not, inner) | st.builds(And, inner, inner) | st.builds(Or, inner, inner),
+    max_leaves=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(shared | shared_exprs, min_size=1, max_size=10), st.lists(values, min_size=1, max_size=8))
+def test_dfa_with_shared_tails_equals_reference(exprs_, strings):
+    pol = policy(
+        *[
+            rule(e, "deny" if i % 3 == 1 else "permit", errno.EACCES if i % 3 == 1 else 0, i + 1)
+            for i, e in enumerate(exprs_)
+        ]
+    )
+    recs = records.compile_policies([pol])
+    for s in strings + ["/a.c", "/b/a.c", "/ab.c", "a", "/b/b.c"]:
         assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s
