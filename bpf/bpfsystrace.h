@@ -25,12 +25,13 @@
  * maps; 5: confinement carried by the task; exec decided by the caller;
  * BST_CNT_DISCONNECTED, unix names resolved; mounts, bpf, ptrace, kernel
  * operations, capabilities; own objects */
-#define BST_ABI_VERSION 6
+#define BST_ABI_VERSION 7
 
 #define BST_MAX_TARGETS	   64	   /* attached cgroups */
 #define BST_MAX_DEPTH	   16	   /* cgroup ancestor levels searched */
 #define BST_MAX_EXES	   4096	   /* (gen, executable) -> policy */
-#define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op) -> start state */
+#define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op, part) -> start state */
+#define BST_MAX_PARTS	   16	   /* automata one operation's rules are split over */
 #define BST_MAX_STATES	   262144  /* DFA states, all generations (states array) */
 #define BST_MAX_CELLS	   1048576 /* DFA transition cells, all generations (cells array) */
 #define BST_MAX_REGIONS	   1024	   /* generations holding a region of the tables */
@@ -155,12 +156,15 @@ struct bst_exe_key {
 	__u64 ino;
 };
 
-/* policy_ops: (gen, policy, op) -> start state of that operation's DFA */
+/* policy_ops: (gen, policy, op, part) -> start state of one of that
+ * operation's DFAs. An operation's rules may be split over several automata
+ * (part 0 .. nparts-1, nparts in part 0's record): the kernel walks each and
+ * the first match is the lowest rule any of them gives. */
 struct bst_policy_op_key {
 	__u32 gen;
 	__u32 policy;
 	__u32 op;
-	__u32 pad;
+	__u32 part;
 };
 
 struct bst_policy_op {
@@ -172,6 +176,9 @@ struct bst_policy_op {
 	/* the rule of a final state is rule_base + its `rule`: operations that
 	 * decide the same rules (fsread and stat) share one table */
 	__u32 rule_base;
+	__u32 nparts;	  /* part 0: how many parts (1: one automaton) */
+	__u32 first_rule; /* the lowest rule this part can give (from rule_base):
+			   * a part is not walked once a lower rule matched */
 };
 
 /* states[state_base + s]: DFA state s of a region */
@@ -265,7 +272,7 @@ struct bst_event {
 _Static_assert(sizeof(struct bst_target) == 32, "bst_target size");
 _Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
 _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
-_Static_assert(sizeof(struct bst_policy_op) == 24, "bst_policy_op size");
+_Static_assert(sizeof(struct bst_policy_op) == 32, "bst_policy_op size");
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");
 _Static_assert(sizeof(struct bst_cell) == 8, "bst_cell size");
 _Static_assert(sizeof(struct bst_region) == 16, "bst_region size");

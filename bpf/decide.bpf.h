@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * decide.bpf.h — the decision engine: bst_match() walks a policy's DFA for an
- * operation over ts->buf, bst_verdict() gives the rule's verdict (its hit
+ * decide.bpf.h — the decision engine: bst_match() walks a policy's automata
+ * for an operation over ts->buf (bst_walk: one of them), bst_verdict() gives the rule's verdict (its hit
  * counted, an event for denials and `log` rules; audit and learn mode),
  * bst_decide() does both; bst_emit() and bst_learn() report.
  */
@@ -165,25 +165,16 @@ __noinline int bst_learn(struct subject *s, struct bst_task *ts, struct decision
 	return 0;
 }
 
-/* The rule that (s->gen, policy)'s DFA for `op` ends on for the string
- * ts->buf[0..len), or BST_RULE_NONE when the maps do not describe it. No side
- * effects. Global: verified once per program. */
-__noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
-			   __u32 op)
+/* Walk one part of (s->gen, policy, op)'s automata over ts->buf[0..len):
+ * the rule it ends on (from rule_base), or BST_RULE_NONE when the maps do not
+ * describe it. Global: verified once per program. */
+__noinline __u32 bst_walk(struct bst_task *ts, struct bst_policy_op *po, __u32 len)
 {
-	struct bst_policy_op_key pk = {};
 	struct walk_ctx w = {};
-	struct bst_policy_op *po;
 	struct bst_state *st;
 	__u32 idx;
 
-	if (!s || !ts)
-		return BST_RULE_NONE;
-	pk.gen = s->gen;
-	pk.policy = policy;
-	pk.op = op;
-	po = bpf_map_lookup_elem(&policy_ops, &pk);
-	if (!po)
+	if (!ts || !po)
 		return BST_RULE_NONE;
 	w.ts = ts;
 	w.state = po->start;
@@ -198,7 +189,50 @@ __noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __
 		return BST_RULE_NONE;
 	idx = w.state_base + w.state;
 	st = bpf_map_lookup_elem(&states, &idx);
-	return st ? po->rule_base + st->rule : BST_RULE_NONE;
+	return st ? st->rule : BST_RULE_NONE;
+}
+
+/* The rule that (s->gen, policy)'s automata for `op` give for the string
+ * ts->buf[0..len): the lowest of its parts' (each part's rules are numbered
+ * for the whole operation, "no rule matched" the highest), or BST_RULE_NONE
+ * when the maps do not describe it: a missing part fails closed. No side
+ * effects. Global: verified once per program. */
+__noinline __u32 bst_match(struct subject *s, struct bst_task *ts, __u32 len, __u32 policy,
+			   __u32 op)
+{
+	struct bst_policy_op_key pk = {};
+	struct bst_policy_op *po;
+	__u32 best, r, nparts, base, p;
+
+	if (!s || !ts)
+		return BST_RULE_NONE;
+	pk.gen = s->gen;
+	pk.policy = policy;
+	pk.op = op;
+	po = bpf_map_lookup_elem(&policy_ops, &pk);
+	if (!po)
+		return BST_RULE_NONE;
+	base = po->rule_base;
+	nparts = po->nparts;
+	best = bst_walk(ts, po, len);
+	if (best == BST_RULE_NONE)
+		return BST_RULE_NONE;
+	for (p = 1; p < BST_MAX_PARTS; p++) {
+		if (p >= nparts)
+			break;
+		pk.part = p;
+		po = bpf_map_lookup_elem(&policy_ops, &pk);
+		if (!po)
+			return BST_RULE_NONE;
+		if (po->first_rule >= best)
+			continue; /* nothing in this part comes before what matched */
+		r = bst_walk(ts, po, len);
+		if (r == BST_RULE_NONE)
+			return BST_RULE_NONE;
+		if (r < best)
+			best = r;
+	}
+	return base + best;
 }
 
 /* The verdict of rule d->rule (bst_match's answer for d->policy, d->op and

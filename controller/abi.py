@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 6
+BST_ABI_VERSION = 7
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
 BST_MAX_EXES = 4096
 BST_MAX_POLICY_OPS = 16384
+BST_MAX_PARTS = 16
 BST_MAX_STATES = 262144
 BST_MAX_CELLS = 1048576
 BST_MAX_REGIONS = 1024
@@ -132,7 +133,7 @@ class BstExeKey(_Struct):
 
 
 class BstPolicyOpKey(_Struct):
-    _fields_ = [("gen", u32), ("policy", u32), ("op", u32), ("pad", u32)]
+    _fields_ = [("gen", u32), ("policy", u32), ("op", u32), ("part", u32)]
 
 
 class BstPolicyOp(_Struct):
@@ -143,6 +144,8 @@ class BstPolicyOp(_Struct):
         ("cell_base", u32),
         ("ncells", u32),
         ("rule_base", u32),
+        ("nparts", u32),
+        ("first_rule", u32),
     ]
 
 

@@ -64,12 +64,14 @@ def cmd_check(args) -> int:
             if r.approx:
                 print(f"  {r.coord}: enforced approximately: {r.approx}")
         if args.stats:
-            for (pidx, op), d in sorted(recs.dfas.items()):
+            for (pidx, op), ds in sorted(recs.parts.items()):
                 if pidx == idx:
                     from ..model.syscalls import BY_OP
 
-                    ntrans = sum(len(s.trans) for s in d.states)
-                    print(f"  {BY_OP[op].name:<8} {len(d.states):>6} states {ntrans:>7} transitions")
+                    nstates = sum(len(d.states) for d in ds)
+                    ntrans = sum(len(s.trans) for d in ds for s in d.states)
+                    split = f" in {len(ds)} automata" if len(ds) > 1 else ""
+                    print(f"  {BY_OP[op].name:<8} {nstates:>6} states {ntrans:>7} transitions{split}")
     for op, hook in sorted(lsm.missing_hooks().items()):
         rules = sum(
             1 for p in policies for r in p.rules if r.enforced and syscalls.OPERATIONS[op].op in r.ops

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno as _errno
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import syscalls
 from . import records as records_mod
@@ -139,7 +140,9 @@ def diff_op(old: Side, new: Side, binary: str | None, op: int, per_kind: int = 3
     name = syscalls.BY_OP[op].name
     out = OpDiff(binary or "(default)", name)
     pa, pb = old.index(binary), new.index(binary)
-    da, db = old.recs.dfas[(pa, op)], new.recs.dfas[(pb, op)]
+    # one DFA, or a split operation's parts as one (states are tuples)
+    da: Any = old.recs.dfas[(pa, op)]
+    db: Any = new.recs.dfas[(pb, op)]
     own_a, own_b = binary in old.policies, binary in new.policies
     allowed, parts = _shape(op)
     start = (da.start, db.start, 0, True)

@@ -17,6 +17,7 @@ from ..errors import Diagnostic, PolicyError
 from ..model import syscalls
 from ..model.types import Const, Policy, Rule, atoms
 from . import dfa as dfa_mod
+from . import split
 from . import tables as tables_mod
 from .nfa import NFA, PatternError, atom_fragment
 
@@ -51,11 +52,12 @@ class Records:
     binaries: list[str | None]  # policy index -> Policy: path (None: default)
     default_policy: int
     rules: list[RuleInfo] = field(default_factory=list)
-    policy_ops: dict[tuple[int, int], int] = field(default_factory=dict)  # -> start state
+    # -> (start state, first rule) of each part (split.py): part 0 first
+    policy_ops: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)
     tables: tables_mod.Tables = field(default_factory=lambda: tables_mod.pack([], [], [], []))
     ntrans: int = 0  # explicit transitions (the cells they were packed into: tables.ncells)
-    dfas: dict[tuple[int, int], dfa_mod.DFA] = field(default_factory=dict)
-    offsets: dict[tuple[int, int], int] = field(default_factory=dict)  # its first state
+    parts: dict[tuple[int, int], list[dfa_mod.DFA]] = field(default_factory=dict)
+    dfas: dict[tuple[int, int], dfa_mod.DFA | split.Product] = field(default_factory=dict)  # parts as one
     rule_base: dict[tuple[int, int], int] = field(default_factory=dict)  # first rule id
     seconds: float = 0.0
 
@@ -77,14 +79,14 @@ class Records:
         return (
             16 * self.tables.nstates
             + 8 * self.tables.ncells
-            + (16 + 24) * len(self.policy_ops)
+            + (16 + 32) * sum(map(len, self.policy_ops.values()))
             + (8 + 16 + 8) * len(self.rules)
             + 4
             + 16
         )
 
     def decide(self, policy: int, op: int, data: bytes) -> int:
-        """Rule id the kernel would pick (the compiled DFA, walked in Python)."""
+        """Rule id the kernel would pick (the compiled automata, walked in Python)."""
         local = self.dfas[(policy, op)].run(data)
         return self.rule_base[(policy, op)] + local
 
@@ -227,21 +229,29 @@ class _Parts:
         self.rules: list[int] = []
         self.flags: list[int] = []
         self.ntrans = 0
-        self.built: dict[tuple, dfa_mod.DFA] = {}  # (rules, two-part op) -> its DFA
+        self.built: dict[tuple, list[dfa_mod.DFA]] = {}  # (rules, two-part op) -> its parts
         self.placed: dict[int, int] = {}  # id(DFA) -> its first state in the table
+
+
+def _build_parts(exprs, o) -> list[dfa_mod.DFA]:
+    if o.parts == 2:  # two-string operations: one automaton (few rules, short strings)
+        return [dfa_mod.build(exprs, MAX_STATES_PER_DFA, lambda a: o.part(a.arg, a.index))]
+    out = []
+    for part in split.assign(exprs, abi.BST_MAX_PARTS):
+        d = dfa_mod.build([exprs[i] for i in part], MAX_STATES_PER_DFA)
+        out.append(split.renumber(d, part, len(exprs)) if len(part) < len(exprs) else d)
+    return out
 
 
 def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags) -> None:
     exprs = [Const(True) if r is None else r.expr for r in rules]
     o = syscalls.BY_OP[op]
-    # operations deciding the same rules (fsread and stat) share one automaton
+    # operations deciding the same rules (fsread and stat) share their automata
     key = (tuple(map(id, rules)), o.parts == 2 and op)  # the rules outlive the compile
     try:
-        d = parts.built.get(key)
-        if d is None:
-            d = parts.built[key] = dfa_mod.build(
-                exprs, MAX_STATES_PER_DFA, (lambda a: o.part(a.arg, a.index)) if o.parts == 2 else None
-            )
+        ds = parts.built.get(key)
+        if ds is None:
+            ds = parts.built[key] = _build_parts(exprs, o)
     except dfa_mod.StateBudgetExceeded as e:
         diags.append(_budget_diagnostic(op, rules, pol, e.limit, diags))
         return
@@ -253,16 +263,19 @@ def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags
             recs.rules.append(RuleInfo(pidx, op, r.errno, r.log, False, r, r.binding))
     recs.rules.append(RuleInfo(pidx, op, _errno.EPERM, True, True, None, None))  # no rule matched
     recs.rule_base[(pidx, op)] = base
-    recs.dfas[(pidx, op)] = d
-    offset = parts.placed.get(id(d))
-    if offset is None:  # its states' rules count from rule_base: one table serves all users
-        offset = parts.placed[id(d)] = len(parts.nexts)
-        final = abi.BST_STATE_FINAL
-        for i, st in enumerate(d.states):
-            parts.flags.append(final if st.final(i) else 0)
-            parts.nexts.append(offset + st.next)
-            parts.rules.append(st.rule)
-            parts.trans.append({b: offset + n for b, n in st.trans.items()} if offset else st.trans)
-            parts.ntrans += len(st.trans)
-    recs.offsets[(pidx, op)] = offset
-    recs.policy_ops[(pidx, op)] = offset + d.start
+    recs.parts[(pidx, op)] = ds
+    recs.dfas[(pidx, op)] = ds[0] if len(ds) == 1 else split.Product(ds)
+    starts = []
+    for d in ds:
+        offset = parts.placed.get(id(d))
+        if offset is None:  # its states' rules count from rule_base: one table serves all users
+            offset = parts.placed[id(d)] = len(parts.nexts)
+            final = abi.BST_STATE_FINAL
+            for i, st in enumerate(d.states):
+                parts.flags.append(final if st.final(i) else 0)
+                parts.nexts.append(offset + st.next)
+                parts.rules.append(st.rule)
+                parts.trans.append({b: offset + n for b, n in st.trans.items()} if offset else st.trans)
+                parts.ntrans += len(st.trans)
+        starts.append((offset + d.start, min(st.rule for st in d.states)))
+    recs.policy_ops[(pidx, op)] = starts

@@ -54,7 +54,7 @@ class Records(Protocol):
     default_policy: int
     rules: Sequence
     tables: Tables
-    policy_ops: dict[tuple[int, int], int]  # -> start state
+    policy_ops: dict[tuple[int, int], list[tuple[int, int]]]  # -> (start, first rule) per part
     rule_base: dict[tuple[int, int], int]  # -> its first rule id
 
     def rule_record(self, rule_id: int) -> abi.BstRule: ...
@@ -277,14 +277,16 @@ def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None =
         key = abi.BstRuleKey(gen, rid)
         yield "rules", key, recs.rule_record(rid)
         yield "rule_hits", key, zero_hits
-    for (policy, op), start in recs.policy_ops.items():
-        yield (
-            "policy_ops",
-            abi.BstPolicyOpKey(gen, policy, op, 0),
-            abi.BstPolicyOp(
-                start, r.state_base, r.nstates, r.cell_base, r.ncells, recs.rule_base[(policy, op)]
-            ),
-        )
+    for (policy, op), starts in recs.policy_ops.items():
+        base = recs.rule_base[(policy, op)]
+        for part, (start, first) in enumerate(starts):
+            yield (
+                "policy_ops",
+                abi.BstPolicyOpKey(gen, policy, op, part),
+                abi.BstPolicyOp(
+                    start, r.state_base, r.nstates, r.cell_base, r.ncells, base, len(starts), first
+                ),
+            )
     for policy, (dev, ino) in exe_ids.items():
         yield "exes", abi.BstExeKey(gen, dev, ino), C.c_uint32(policy)
 

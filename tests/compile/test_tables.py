@@ -17,7 +17,9 @@ def compile_text(text):
 
 
 def walk(recs, policy, op, data):
-    local = recs.tables.walk(recs.policy_ops[(policy, op)], data, abi.BST_STATE_FINAL)
+    local = min(
+        recs.tables.walk(start, data, abi.BST_STATE_FINAL) for start, _ in recs.policy_ops[(policy, op)]
+    )
     return recs.rule_base[(policy, op)] + local
 
 

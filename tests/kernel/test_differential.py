@@ -296,3 +296,69 @@ def test_large_policies_on_long_paths_equal_reference_evaluator(setup, workdir):
     print(f"differential, large policies: {cases} cases, {len(mismatches)} mismatches")
     assert cases >= 75
     assert not mismatches, "\n".join(map(str, mismatches[:20]))
+
+
+def narrow_atom(rng, paths, root):
+    """A pattern that holds for one file or a few: a glob of one path with a
+    character or its end wildcarded, a long piece of it as `sub` or an
+    anchored regex, or the path itself."""
+    p = rng.choice(paths)
+    tail = p[len(root) :]
+    kind = rng.choice(["glob", "glob", "end", "sub", "re", "eq"])
+    if kind == "glob":
+        i = rng.randrange(1, len(tail))
+        op, value = "match", root + tail[:i] + rng.choice(["?", f"[{tail[i]}b]", "[!a]"]) + tail[i + 1 :]
+    elif kind == "end":
+        op, value = "match", root + tail[: rng.randrange(max(len(tail) - 2, 1), len(tail) + 1)] + "*"
+    elif kind == "sub":
+        i = rng.randrange(len(tail))
+        op, value = "sub", tail[i : i + rng.randint(4, 7)]
+    elif kind == "re":
+        op, value = "re", tail[-rng.randint(3, 6) :].replace(".", "\\.").replace("-", "\\-") + "$"
+    else:
+        op, value = "eq", p
+    value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'filename {op} "{value}"'
+
+
+def split_policy_text(rng, probe, paths, root, workdir):
+    """110 random rules, nearly all patterns that hold for few files, in
+    random order: more pattern rules than one automaton takes
+    (split.SPLIT_AT), so the kernel walks several parts and the first match
+    comes from any of them."""
+    head = f"Policy: {probe}, Emulation: native\n\tnative-socket: permit\n"
+    for _ in range(50):
+        body = []
+        for _ in range(110):
+            e = narrow_atom(rng, paths, root) if rng.random() < 0.9 else expr(rng, paths, root)
+            action = rng.choice(["permit", "deny[eacces]", "deny[enoent]", "deny"])
+            body.append(f"\tnative-fsread: {e} then {action}\n")
+        if fits(head + "".join(body), workdir, 20_000):
+            return head + "".join(body)
+    raise AssertionError("50 random split policies in a row did not fit")
+
+
+def test_split_automata_equal_reference_evaluator(setup, workdir):
+    _, root, paths, cg, probe = setup
+    rng = random.Random(SEED + 2)  # its own stream
+    mismatches, cases = [], 0
+    fsread = reference.op_by_name("fsread")
+    for n in range(3):
+        pol_file = os.path.join(workdir, f"diff-split-{n}.policy")
+        with open(pol_file, "w") as f:
+            f.write(split_policy_text(rng, probe, paths, root, workdir))
+        (policy,), _ = pipeline.load_policies([pol_file])
+        nparts = len(records.compile_policies([policy]).parts[(0, fsread)])
+        assert nparts > 1, "the policy was meant to be split"
+        attachments.attach("bst-diff.slice", [pol_file])
+        got = probe_results(cg.run([probe, *(f"open:{p}:r" for p in paths)]))
+        for p in paths:
+            want = reference.decide(policy, fsread, p)
+            ref = "OK" if want.permitted else errno.errorcode[want.errno]
+            cases += 1
+            if got.get(f"open:{p}:r") != ref:
+                mismatches.append((n, nparts, p, got.get(f"open:{p}:r"), ref, want.describe()))
+    cli("detach", "--cgroup", "bst-diff.slice", check=0)
+    print(f"differential, split automata: {cases} cases, {len(mismatches)} mismatches")
+    assert cases >= 75
+    assert not mismatches, "\n".join(map(str, mismatches[:20]))
