@@ -32,10 +32,10 @@
 #define BST_MAX_EXES	   4096	   /* (gen, executable) -> policy */
 #define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op, part) -> start state */
 #define BST_MAX_PARTS	   16	   /* automata one operation's rules are split over */
-#define BST_MAX_STATES	   262144  /* DFA states, all generations (states array) */
+#define BST_MAX_STATES	   524288  /* DFA states, all generations (states array) */
 #define BST_MAX_CELLS	   1048576 /* DFA transition cells, all generations (cells array) */
 #define BST_MAX_REGIONS	   1024	   /* generations holding a region of the tables */
-#define BST_MAX_RULES	   65536   /* rules, all generations */
+#define BST_MAX_RULES	   262144  /* rules, all generations (allocated as used) */
 #define BST_PATH_MAX	   4096	   /* object string buffer (PATH_MAX) */
 #define BST_EVENT_STR	   256	   /* object string bytes kept in an event */
 #define BST_RINGBUF_SIZE   (1 << 20)

@@ -58,8 +58,11 @@ struct {
 	__type(value, struct bst_region);
 } regions SEC(".maps");
 
+/* rules and their hits: allocated as used (a preallocated per-CPU map of
+ * BST_MAX_RULES would take max_entries x CPUs x 8 bytes up front) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BST_MAX_RULES);
 	__type(key, struct bst_rule_key);
 	__type(value, struct bst_rule);
@@ -67,6 +70,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BST_MAX_RULES);
 	__type(key, struct bst_rule_key);
 	__type(value, __u64);

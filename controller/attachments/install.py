@@ -18,7 +18,7 @@ from ..compile.records import Records
 from ..errors import EXIT_POLICY, BpfsystraceError, TargetError, UsageError
 from ..kernel import loader, maps, system
 from ..model import syscalls
-from ..state import Attachment, load_attachment, locked
+from ..state import Attachment, encode, load_attachment, locked
 from .compiled import compile_cached, fingerprint
 from .nesting import check_nesting
 from .query import decisions
@@ -180,8 +180,9 @@ def attach(
                 for (pol, op, action), n in decisions(old, old_hits).items():
                     key = f"{pol}\t{op}\t{action}"
                     meta.carried[key] = meta.carried.get(key, 0) + n
-            meta.save()
-            meta.save_generation()
+            data = encode(meta)  # thousands of rules: encode once for both files
+            meta.save(data)
+            meta.save_generation(data)
         finally:
             k.close()
     return meta

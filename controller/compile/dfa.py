@@ -65,7 +65,7 @@ def positive(expr: Expr) -> Expr:
     return expr
 
 
-def build(exprs: list[Expr], max_states: int = 100_000, part=None) -> DFA:
+def build(exprs: list[Expr], max_states: int = 200_000, part=None) -> DFA:
     """DFA deciding the first of `exprs` that holds (len(exprs): none).
 
     part (two-string operations): atom -> 0 or 1. The object string is

@@ -203,14 +203,33 @@ class Map:
 
         One bpf(BPF_MAP_LOOKUP_BATCH) per 4096 entries; one get_next_key per
         entry where the kernel has no batch operation for the map."""
+        return [k for k, _ in self._batched(values=False)]
+
+    def items(self):
+        """All (key, value) pairs, as keys() reads them (one lookup per key
+        where the kernel has no batch operation); per-CPU values as lookup()
+        returns them."""
+        return self._batched(values=True)
+
+    def _batched(self, values: bool):
         ksz = C.sizeof(self.key_type)
-        vsz = (
-            ((C.sizeof(self.value_type) + 7) & ~7) * self._ncpu if self.percpu else C.sizeof(self.value_type)
-        )
+        one = C.sizeof(self.value_type)
+        vsz = ((one + 7) & ~7) * self._ncpu if self.percpu else one
         keys = (C.c_uint8 * (ksz * self.BATCH))()
         vals = (C.c_uint8 * (vsz * self.BATCH))()
         tok_in, tok_out = C.c_uint64(), C.c_uint64()
-        out, first = [], True
+        out: list = []
+        first = True
+
+        def value(i):
+            if not values:
+                return None
+            if self.percpu and one % 8 == 0:
+                return (self.value_type * self._ncpu).from_buffer_copy(vals, i * vsz)
+            if not self.percpu:
+                return self.value_type.from_buffer_copy(vals, i * vsz)
+            return self.lookup(self.key_type.from_buffer_copy(keys, i * ksz))
+
         while True:
             count = C.c_uint32(self.BATCH)
             ret = lib().bpf_map_lookup_batch(
@@ -224,15 +243,23 @@ class Map:
             )
             err = -ret if ret < 0 else 0
             if err and err != 2 and not out and first:
-                return self._keys_one_by_one()  # EINVAL/ENOTSUPP/ENOSPC: no batching here
-            out.extend(self.key_type.from_buffer_copy(keys, i * ksz) for i in range(count.value))
+                return self._one_by_one(values)  # EINVAL/ENOTSUPP/ENOSPC: no batching here
+            out.extend((self.key_type.from_buffer_copy(keys, i * ksz), value(i)) for i in range(count.value))
             if err == 2:  # ENOENT: that was the last batch
-                return out
+                return [kv for kv in out if kv[1] is not None or not values]
             if err:
                 if err == 28:  # ENOSPC: one bucket larger than a batch
-                    return self._keys_one_by_one()
+                    return self._one_by_one(values)
                 check(ret, "iterate map", self.name)
             tok_in.value, first = tok_out.value, False
+
+    def _one_by_one(self, values: bool):
+        out = []
+        for k in self._keys_one_by_one():
+            v = self.lookup(k) if values else None
+            if v is not None or not values:
+                out.append((k, v))
+        return out
 
     def update_many(self, items) -> None:
         """Write (key, value) pairs: one bpf(BPF_MAP_UPDATE_BATCH) per BATCH

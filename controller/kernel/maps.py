@@ -245,16 +245,8 @@ def install(
         bump_epoch(k)
         retired.save()
         return gen, {}
-    written = None
-    if previous is not None and previous[0] == old.gen:
-        written = previous[1], previous[2]
-        old_hits = {}
-        for rid in range(len(written[0].rules)):
-            val = k.rule_hits.lookup(abi.BstRuleKey(old.gen, rid))
-            if val is not None:
-                old_hits[rid] = sum(val)
-    else:
-        old_hits = rule_hits(k, old.gen)
+    written = (previous[1], previous[2]) if previous is not None and previous[0] == old.gen else None
+    old_hits = rule_hits(k, old.gen)  # one batched read of the map, not a lookup per rule
     retired.add(old.gen, written)
     return gen, old_hits
 
@@ -336,13 +328,7 @@ def remove_target(k, cgid: int, retired: Retired) -> bool:
 
 def rule_hits(k, gen: int) -> dict[int, int]:
     """rule id -> hits summed over CPUs, for one generation."""
-    out = {}
-    for key in k.rule_hits.keys():
-        if key.gen == gen:
-            val = k.rule_hits.lookup(key)
-            if val is not None:
-                out[key.rule] = sum(v for v in val)
-    return out
+    return {key.rule: sum(val) for key, val in k.rule_hits.items() if key.gen == gen}
 
 
 def counters(k) -> list[int]:

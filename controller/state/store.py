@@ -85,16 +85,17 @@ class Attachment:
     def path(self) -> str:
         return os.path.join(RUN_DIR, f"{self.cgroup_id}.json")
 
-    def save(self) -> None:
+    def save(self, data: str | None = None) -> None:
+        """Write the record (data: encode(self) when the caller has it already)."""
         os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
-        write_atomic(self.path, encode(self))
+        write_atomic(self.path, data if data is not None else encode(self))
 
-    def save_generation(self) -> None:
+    def save_generation(self, data: str | None = None) -> None:
         """Also keep this generation's meaning under gens/GEN.json: events it decided
         may still wait in the kernel's buffer after a reload replaced it."""
         d = os.path.join(RUN_DIR, "gens")
         os.makedirs(d, mode=0o755, exist_ok=True)
-        write_atomic(os.path.join(d, f"{self.gen}.json"), encode(self))
+        write_atomic(os.path.join(d, f"{self.gen}.json"), data if data is not None else encode(self))
         names = sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
         for n in names[:-GENS_KEPT]:
             with contextlib.suppress(FileNotFoundError):

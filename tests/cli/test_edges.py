@@ -128,28 +128,28 @@ def test_default_names_its_valid_values(run_cli):
 
 def test_too_many_exact_rules_name_the_real_cause(run_cli, tmp_path):
     f = tmp_path / "p"
-    rules = "".join(f'\tnative-fswrite: filename eq "/srv/f{i}" then permit\n' for i in range(11000))
+    rules = "".join(f'\tnative-fswrite: filename eq "/srv/f{i}" then permit\n' for i in range(44000))
     f.write_text("Policy: /usr/bin/true, Emulation: native\n" + rules)
     proc = no_traceback(run_cli("check", f))
     assert proc.returncode == 1
-    # 11000 rules x 6 operations, plus one "no rule matched" per policy and operation
+    # 44000 rules x 6 operations, plus one "no rule matched" per policy and operation
     m = re.search(r"compile to (\d+) rule records", proc.stderr)
-    assert m and int(m.group(1)) > 66000, proc.stderr
+    assert m and int(m.group(1)) > 264000, proc.stderr
     assert "an fsread rule decides fsread and stat: two" in proc.stderr
-    assert "the kernel's map holds 65536" in proc.stderr
+    assert "the kernel's map holds 262144" in proc.stderr
     assert proc.stderr.count("error:") == 1
 
 
 def test_too_many_automaton_states_name_the_real_cause_once(run_cli, tmp_path):
     f = tmp_path / "p"
-    rules = "".join(f'\tnative-fsread: filename eq "/{i:04d}{"x" * 60}" then permit\n' for i in range(2000))
+    rules = "".join(f'\tnative-fsread: filename eq "/{i:04d}{"x" * 60}" then permit\n' for i in range(4000))
     f.write_text("Policy: /usr/bin/true, Emulation: native\n" + rules)
     proc = no_traceback(run_cli("check", f))
     assert proc.returncode == 1
     assert (
-        "error: fsread and stat (fsread rules) of /usr/bin/true need more than 100000 "
+        "error: fsread and stat (fsread rules) of /usr/bin/true need more than 200000 "
         "automaton states, the limit per operation of one policy"
     ) in proc.stderr
-    assert "hint: the 2000 rules compare 130000 characters of exact strings" in proc.stderr
+    assert "hint: the 4000 rules compare 260000 characters of exact strings" in proc.stderr
     assert "lines )" not in proc.stderr
     assert proc.stderr.count("error:") == 1
