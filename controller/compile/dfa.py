@@ -99,22 +99,25 @@ def build(exprs: list[Expr], max_states: int = 200_000, part=None) -> DFA:
             )
         nfa.epsilon(start, first)
         nfa.accept[last] = i
-    return _Builder(nfa, exprs, index, max_states).run(start)
+    return _Builder(nfa, exprs, index, max_states, frozenset(trie.children)).run(start)
 
 
-def _futures(nfa: NFA) -> dict[int, tuple[int, int]]:
+def _futures(nfa: NFA, skip: frozenset[int] = frozenset()) -> dict[int, tuple[int, int]]:
     """NFA state -> (future, atom) for states whose future is a plain chain.
 
     A chain is what is left of a glob after its last `*` (or of a `sub`
     after its string): single bytes or classes, at most one `*` loop, ending
     in the one accepting state of one atom. Two states with the same future
     number accept exactly the same continuations, so whichever of their
-    atoms accepts, the other does too (_Builder._prune relies on this)."""
+    atoms accepts, the other does too (_Builder._prune relies on this).
+    `skip`: states left out (the trie's: one string at a time, nothing to prune)."""
     edges, eps, accept = nfa.edges, nfa.eps, nfa.accept
     names: dict[tuple, int] = {}
     memo: dict[int, tuple[int, int] | None] = {}
 
     def shape(s):
+        if s in skip:
+            return None
         e, x = edges[s], eps[s]
         if s in accept:
             if not e and not x:
@@ -131,6 +134,8 @@ def _futures(nfa: NFA) -> dict[int, tuple[int, int]]:
         return None
 
     for s0 in range(len(edges)):
+        if s0 in skip:
+            continue
         path, on_path, s = [], set(), s0
         while True:
             if s in memo:
@@ -198,8 +203,9 @@ def _monotone(expr: Expr) -> bool:
 
 
 class _Builder:
-    def __init__(self, nfa, exprs, index, max_states):
+    def __init__(self, nfa, exprs, index, max_states, trie_states=frozenset()):
         self.nfa, self.exprs, self.index, self.max = nfa, exprs, index, max_states
+        self.trie_states = trie_states
         self.closures: dict[int, frozenset[int]] = {}
         self.ids: dict[frozenset[int], int] = {}
         self.sets: list[frozenset[int]] = []
@@ -233,7 +239,7 @@ class _Builder:
             if isinstance(e, Atom):
                 j = self.index[e]
                 self.sure[j] = min(self.sure[j], i)
-        futures = _futures(self.nfa)
+        futures = _futures(self.nfa, self.trie_states)
         atoms_of: dict[int, set[int]] = {}
         for f, a in futures.values():
             atoms_of.setdefault(f, set()).add(a)

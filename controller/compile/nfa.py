@@ -202,10 +202,16 @@ def glob_fragment(nfa: NFA, pattern: bytes) -> tuple[int, int]:
         elif c == ord("\\") and i + 1 < len(pattern):
             frags.append(nfa.literal(pattern[i + 1 : i + 2]))
             i += 2
-        else:
-            frags.append(nfa.literal(bytes([c])))
-            i += 1
+        else:  # a run of plain bytes: one chain
+            j = i + 1
+            while j < len(pattern) and pattern[j] not in _GLOB_SPECIAL:
+                j += 1
+            frags.append(nfa.literal(pattern[i:j]))
+            i = j
     return nfa.concat(*frags)
+
+
+_GLOB_SPECIAL = frozenset(b"*?[\\")
 
 
 # ----------------------------------------------------------------- ERE -----

@@ -51,6 +51,11 @@ class _LineError(Exception):
 
 def strip_comment(line: str) -> str:
     """Drop a `#` comment that is outside double quotes."""
+    hash_at = line.find("#")
+    if hash_at < 0:
+        return line  # most lines: no comment at all
+    if '"' not in line[:hash_at]:
+        return line[:hash_at]
     quoted = escaped = False
     for i, c in enumerate(line):
         if escaped:
