@@ -220,3 +220,19 @@ STRUCTS = {
     "bst_seen_key": BstSeenKey,
     "bst_event": BstEvent,
 }
+
+
+def generation_bytes(nstates: int, ncells: int, npolicy_ops: int, nrules: int) -> int:
+    """What one generation takes in the kernel's maps (values and keys): its
+    region of the tables, one policy_ops entry per automaton, a rule record
+    and a hit counter per rule, its region entry. compile's
+    Records.kernel_bytes() and kernel's regions.generation_bytes() both count
+    with this, from what they hold."""
+    return (
+        C.sizeof(BstState) * nstates
+        + C.sizeof(BstCell) * ncells
+        + (C.sizeof(BstPolicyOpKey) + C.sizeof(BstPolicyOp)) * npolicy_ops
+        + (C.sizeof(BstRuleKey) + C.sizeof(BstRule) + C.sizeof(C.c_uint64)) * nrules
+        + C.sizeof(BstRegionKey)
+        + C.sizeof(BstRegion)
+    )

@@ -76,13 +76,11 @@ class Records:
 
     def kernel_bytes(self) -> int:
         """What this generation takes in the kernel's maps (values and keys)."""
-        return (
-            16 * self.tables.nstates
-            + 8 * self.tables.ncells
-            + (16 + 32) * sum(map(len, self.policy_ops.values()))
-            + (8 + 16 + 8) * len(self.rules)
-            + 4
-            + 16
+        return abi.generation_bytes(
+            self.tables.nstates,
+            self.tables.ncells,
+            sum(map(len, self.policy_ops.values())),
+            len(self.rules),
         )
 
     def decide(self, policy: int, op: int, data: bytes) -> int:

@@ -80,7 +80,6 @@ def generation_bytes(k, gen: int) -> int:
     tables and its keyed records (values and keys), as compile's
     Records.kernel_bytes() counts them."""
     r = k.regions.lookup(abi.BstRegionKey(gen))
-    tables = 16 * r.nstates + 8 * r.ncells if r is not None else 0
     ops = sum(1 for key in k.policy_ops.keys() if key.gen == gen)
     rules = sum(1 for key in k.rules.keys() if key.gen == gen)
-    return tables + (16 + 32) * ops + (8 + 16 + 8) * rules + 4 + 16
+    return abi.generation_bytes(r.nstates if r else 0, r.ncells if r else 0, ops, rules)
