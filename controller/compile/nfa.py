@@ -211,7 +211,8 @@ def glob_fragment(nfa: NFA, pattern: bytes) -> tuple[int, int]:
     return nfa.concat(*frags)
 
 
-_GLOB_SPECIAL = frozenset(b"*?[\\")
+GLOB_SPECIAL = "*?[\\"  # what glob_fragment does not take literally
+_GLOB_SPECIAL = frozenset(GLOB_SPECIAL.encode())
 
 
 # ----------------------------------------------------------------- ERE -----

@@ -15,10 +15,12 @@ than SPLIT_AT pattern rules, so a policy walks one automaton per operation.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 from ..model.types import Atom, Expr, atoms
 from .dfa import DFA, DState
+from .nfa import GLOB_SPECIAL
 
 HEAVY = ("match", "re", "sub", "nsub")  # atoms that are alive beyond their first bytes
 SPLIT_AT = 64  # an operation with more pattern rules than this is split ...
@@ -29,7 +31,7 @@ def _atom_anchor(a: Atom) -> str:
     if a.op != "match":
         return ""  # sub, nsub, re: anywhere in the string, related to every anchor
     value = a.value
-    cut = min((i for i in (value.find(c) for c in "*?[\\") if i >= 0), default=len(value))
+    cut = min((i for i in (value.find(c) for c in GLOB_SPECIAL) if i >= 0), default=len(value))
     return value[:cut]
 
 
@@ -37,15 +39,7 @@ def anchor(expr: Expr) -> str | None:
     """The literal prefix every string the rule's patterns follow starts with
     (None: a rule without patterns: exact strings, numbers)."""
     heavy = [_atom_anchor(a) for a in atoms(expr) if a.op in HEAVY]
-    if not heavy:
-        return None
-    first = heavy[0]
-    for other in heavy[1:]:
-        n = 0
-        while n < min(len(first), len(other)) and first[n] == other[n]:
-            n += 1
-        first = first[:n]
-    return first
+    return os.path.commonprefix(heavy) if heavy else None  # by character, not by path component
 
 
 class _Anchors:
