@@ -33,6 +33,17 @@ def policy(*rules):
     return Policy("/bin/x", "native", tuple(rules), False, Coord("t", 1, 1))
 
 
+def alternating(exprs_, every=2):
+    """A policy of one rule per expression, every `every`th one from the second
+    a deny[eacces], the others permits (first match order matters)."""
+    return policy(
+        *[
+            rule(e, "deny" if i % every == 1 else "permit", errno.EACCES if i % every == 1 else 0, i + 1)
+            for i, e in enumerate(exprs_)
+        ]
+    )
+
+
 def kernel_rule(pol, value):
     """Which source rule the compiled DFA picks (None: no rule matched)."""
     recs = records.compile_policies([pol])
@@ -171,12 +182,7 @@ exprs = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(exprs, min_size=0, max_size=4), st.lists(values, min_size=1, max_size=6))
 def test_dfa_equals_reference(exprs_, strings):
-    pol = policy(
-        *[
-            rule(e, "deny" if i % 2 else "permit", errno.EACCES if i % 2 else 0, i + 1)
-            for i, e in enumerate(exprs_)
-        ]
-    )
+    pol = alternating(exprs_)
     recs = records.compile_policies([pol])
     for s in strings:
         assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s
@@ -202,12 +208,7 @@ shared_exprs = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(shared | shared_exprs, min_size=1, max_size=10), st.lists(values, min_size=1, max_size=8))
 def test_dfa_with_shared_tails_equals_reference(exprs_, strings):
-    pol = policy(
-        *[
-            rule(e, "deny" if i % 3 == 1 else "permit", errno.EACCES if i % 3 == 1 else 0, i + 1)
-            for i, e in enumerate(exprs_)
-        ]
-    )
+    pol = alternating(exprs_, every=3)
     recs = records.compile_policies([pol])
     for s in strings + ["/a.c", "/b/a.c", "/ab.c", "a", "/b/b.c"]:
         assert recs.rules[recs.decide(0, FS, s.encode())].rule is reference_rule(pol, s), s

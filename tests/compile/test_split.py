@@ -14,7 +14,7 @@ from bpfsystrace.compile import diff, records, split
 from bpfsystrace.model import reference
 from bpfsystrace.model.types import Atom
 
-from .test_dfa import exprs, policy, rule, values
+from .test_dfa import alternating, exprs, policy, rule, values
 from .test_diff import changes, verdict
 from .test_diff import policy as diff_policy
 from .test_diff import rules as diff_rules
@@ -37,12 +37,7 @@ def tables_rule(recs, data):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(exprs, min_size=1, max_size=8), st.lists(values, min_size=1, max_size=8))
 def test_split_decides_as_the_reference(exprs_, strings):
-    pol = policy(
-        *[
-            rule(e, "deny" if i % 2 else "permit", errno.EACCES if i % 2 else 0, i + 1)
-            for i, e in enumerate(exprs_)
-        ]
-    )
+    pol = alternating(exprs_)
     with split_everything():
         recs = records.compile_policies([pol])
     for s in strings + ["", "/", "/a.c"]:

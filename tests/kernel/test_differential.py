@@ -103,6 +103,11 @@ def regex_from(rng, path, root):
     return out
 
 
+def quoted(value):
+    """A value as the policy language writes it between double quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def atom(rng, paths, root):
     p = rng.choice(paths)
     op = rng.choice(["eq", "neq", "sub", "nsub", "match", "match", "inpath", "re"])
@@ -120,8 +125,7 @@ def atom(rng, paths, root):
             value += "/"
     else:
         value = regex_from(rng, p, root)
-    value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'filename {op} "{value}"'
+    return f'filename {op} "{quoted(value)}"'
 
 
 def expr(rng, paths, root, depth=0):
@@ -317,8 +321,7 @@ def narrow_atom(rng, paths, root):
         op, value = "re", tail[-rng.randint(3, 6) :].replace(".", "\\.").replace("-", "\\-") + "$"
     else:
         op, value = "eq", p
-    value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'filename {op} "{value}"'
+    return f'filename {op} "{quoted(value)}"'
 
 
 def split_policy_text(rng, probe, paths, root, workdir):
