@@ -83,7 +83,7 @@ static __always_inline int path_op2(struct dentry *d1, struct vfsmount *m1, stru
 }
 
 SEC("lsm/path_unlink")
-int BPF_PROG(bst_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+int BST_LSM(bst_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
@@ -91,7 +91,7 @@ int BPF_PROG(bst_path_unlink, const struct path *dir, struct dentry *dentry, int
 }
 
 SEC("lsm/path_mkdir")
-int BPF_PROG(bst_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+int BST_LSM(bst_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
 {
 	if (ret)
 		return ret;
@@ -99,7 +99,7 @@ int BPF_PROG(bst_path_mkdir, const struct path *dir, struct dentry *dentry, umod
 }
 
 SEC("lsm/path_rmdir")
-int BPF_PROG(bst_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+int BST_LSM(bst_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
@@ -112,8 +112,8 @@ int BPF_PROG(bst_path_rmdir, const struct path *dir, struct dentry *dentry, int 
  * socket inode created by bind(2) on a unix path is its bind, decided on
  * the resolved directory and name (unix.bpf.h); mknod(2) of one is mknod. */
 SEC("lsm/path_mknod")
-int BPF_PROG(bst_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
-	     unsigned int dev, int ret)
+int BST_LSM(bst_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	    unsigned int dev, int ret)
 {
 	__u32 type = mode & S_IFMT;
 
@@ -126,7 +126,7 @@ int BPF_PROG(bst_path_mknod, const struct path *dir, struct dentry *dentry, umod
 
 /* truncate(2), ftruncate(2) and open(O_TRUNC) */
 SEC("lsm/path_truncate")
-int BPF_PROG(bst_path_truncate, const struct path *path, int ret)
+int BST_LSM(bst_path_truncate, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
@@ -135,8 +135,8 @@ int BPF_PROG(bst_path_truncate, const struct path *path, int ret)
 
 /* the new link's path (the link's target text is not an object) */
 SEC("lsm/path_symlink")
-int BPF_PROG(bst_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
-	     int ret)
+int BST_LSM(bst_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	    int ret)
 {
 	if (ret)
 		return ret;
@@ -144,7 +144,7 @@ int BPF_PROG(bst_path_symlink, const struct path *dir, struct dentry *dentry, co
 }
 
 SEC("lsm/path_chmod")
-int BPF_PROG(bst_path_chmod, const struct path *path, umode_t mode, int ret)
+int BST_LSM(bst_path_chmod, const struct path *path, umode_t mode, int ret)
 {
 	if (ret)
 		return ret;
@@ -152,7 +152,7 @@ int BPF_PROG(bst_path_chmod, const struct path *path, umode_t mode, int ret)
 }
 
 SEC("lsm/path_chown")
-int BPF_PROG(bst_path_chown, const struct path *path, unsigned int uid, unsigned int gid, int ret)
+int BST_LSM(bst_path_chown, const struct path *path, unsigned int uid, unsigned int gid, int ret)
 {
 	if (ret)
 		return ret;
@@ -160,7 +160,7 @@ int BPF_PROG(bst_path_chown, const struct path *path, unsigned int uid, unsigned
 }
 
 SEC("lsm/path_chroot")
-int BPF_PROG(bst_path_chroot, const struct path *path, int ret)
+int BST_LSM(bst_path_chroot, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
@@ -170,8 +170,8 @@ int BPF_PROG(bst_path_chroot, const struct path *path, int ret)
 /* link(2): do_linkat refuses links across mounts (EXDEV) before this hook,
  * so the existing file is seen through new_dir's mount. */
 SEC("lsm/path_link")
-int BPF_PROG(bst_path_link, struct dentry *old_dentry, const struct path *new_dir,
-	     struct dentry *new_dentry, int ret)
+int BST_LSM(bst_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	    struct dentry *new_dentry, int ret)
 {
 	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
 
@@ -184,8 +184,8 @@ int BPF_PROG(bst_path_link, struct dentry *old_dentry, const struct path *new_di
  * 6.2+ calls it once with a fifth argument, flags: ctx[4] is that argument
  * there and this program's `ret` slot on 6.1 (0), so reading it serves both. */
 SEC("lsm/path_rename")
-int BPF_PROG(bst_path_rename, const struct path *old_dir, struct dentry *old_dentry,
-	     const struct path *new_dir, struct dentry *new_dentry)
+int BST_LSM(bst_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	    const struct path *new_dir, struct dentry *new_dentry)
 {
 	struct vfsmount *om = BPF_CORE_READ(old_dir, mnt), *nm = BPF_CORE_READ(new_dir, mnt);
 	__u64 flags = ((__u64 *)ctx)[4];
@@ -271,7 +271,7 @@ static __always_inline int internal_mount(const struct path *path)
 }
 
 SEC("lsm/inode_getattr")
-int BPF_PROG(bst_inode_getattr, const struct path *path, int ret)
+int BST_LSM(bst_inode_getattr, const struct path *path, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct subject s = {};

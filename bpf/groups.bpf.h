@@ -39,7 +39,7 @@ static long group_one(__u32 i, void *data)
 /* An empty list (setgroups(0, NULL)) is decided once on the empty string:
  * `native-setgroups: permit` allows it, a rule on a gid does not. */
 SEC("lsm/task_fix_setgroups")
-int BPF_PROG(bst_task_fix_setgroups, struct cred *new, const struct cred *old, int ret)
+int BST_LSM(bst_task_fix_setgroups, struct cred *new, const struct cred *old, int ret)
 {
 	struct groups_ctx c = {};
 	struct group_info *gi;

@@ -50,7 +50,7 @@ static __always_inline int ids_hook(__u32 r, __u32 old_r, __u32 e, __u32 old_e, 
 }
 
 SEC("lsm/task_fix_setuid")
-int BPF_PROG(bst_task_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+int BST_LSM(bst_task_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
 {
 	if (ret)
 		return ret;
@@ -59,7 +59,7 @@ int BPF_PROG(bst_task_fix_setuid, struct cred *new, const struct cred *old, int 
 }
 
 SEC("lsm/task_fix_setgid")
-int BPF_PROG(bst_task_fix_setgid, struct cred *new, const struct cred *old, int flags, int ret)
+int BST_LSM(bst_task_fix_setgid, struct cred *new, const struct cred *old, int flags, int ret)
 {
 	if (ret)
 		return ret;

@@ -24,8 +24,8 @@
  * itself or its own threads (raise, abort, glibc's setxid and cancellation
  * signals): they give it nothing it does not have. */
 SEC("lsm/task_kill")
-int BPF_PROG(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
-	     const struct cred *cred, int ret)
+int BST_LSM(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	    const struct cred *cred, int ret)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct subject s = {};

@@ -58,8 +58,8 @@ static __always_inline int put_mount_kind(struct bst_task *ts, __u32 off, unsign
 }
 
 SEC("lsm/sb_mount")
-int BPF_PROG(bst_sb_mount, const char *dev_name, const struct path *path, const char *type,
-	     unsigned long flags, void *data)
+int BST_LSM(bst_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	    unsigned long flags, void *data)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -87,7 +87,7 @@ int BPF_PROG(bst_sb_mount, const char *dev_name, const struct path *path, const 
 }
 
 SEC("lsm/move_mount")
-int BPF_PROG(bst_move_mount, const struct path *from_path, const struct path *to_path)
+int BST_LSM(bst_move_mount, const struct path *from_path, const struct path *to_path)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -105,7 +105,7 @@ int BPF_PROG(bst_move_mount, const struct path *from_path, const struct path *to
 }
 
 SEC("lsm/sb_umount")
-int BPF_PROG(bst_sb_umount, struct vfsmount *mnt, int flags)
+int BST_LSM(bst_sb_umount, struct vfsmount *mnt, int flags)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -122,7 +122,7 @@ int BPF_PROG(bst_sb_umount, struct vfsmount *mnt, int flags)
 }
 
 SEC("lsm/sb_pivotroot")
-int BPF_PROG(bst_sb_pivotroot, const struct path *old_path, const struct path *new_path)
+int BST_LSM(bst_sb_pivotroot, const struct path *old_path, const struct path *new_path)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;

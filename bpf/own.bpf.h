@@ -101,7 +101,7 @@ __noinline int bst_own_dentry(struct subject *s, struct bst_task *ts, __u32 op)
 }
 
 SEC("lsm/bpf_map")
-int BPF_PROG(bst_bpf_map, struct bpf_map *map, fmode_t fmode)
+int BST_LSM(bst_bpf_map, struct bpf_map *map, fmode_t fmode)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -115,7 +115,7 @@ int BPF_PROG(bst_bpf_map, struct bpf_map *map, fmode_t fmode)
 }
 
 SEC("lsm/bpf_prog")
-int BPF_PROG(bst_bpf_prog, struct bpf_prog *prog)
+int BST_LSM(bst_bpf_prog, struct bpf_prog *prog)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -173,7 +173,7 @@ static __always_inline int own_bpf_cmd(int cmd, union bpf_attr *attr)
  * loader of a preloaded object) run in the caller's context too and are
  * decided alike. */
 SEC("lsm/bpf")
-int BPF_PROG(bst_bpf, int cmd, union bpf_attr *attr, unsigned int size)
+int BST_LSM(bst_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;

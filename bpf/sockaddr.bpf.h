@@ -41,7 +41,7 @@ static __always_inline int sock_hook(struct socket *sock, struct sockaddr *addre
 }
 
 SEC("lsm/socket_bind")
-int BPF_PROG(bst_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+int BST_LSM(bst_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	if (ret)
 		return ret;
@@ -49,8 +49,7 @@ int BPF_PROG(bst_socket_bind, struct socket *sock, struct sockaddr *address, int
 }
 
 SEC("lsm/socket_connect")
-int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
-	     int ret)
+int BST_LSM(bst_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	if (ret)
 		return ret;
@@ -62,7 +61,7 @@ int BPF_PROG(bst_socket_connect, struct socket *sock, struct sockaddr *address, 
  * connect rules, so UDP (and unix datagrams) cannot go around connect rules.
  * Without an address the socket is connected: connect decided it. */
 SEC("lsm/socket_sendmsg")
-int BPF_PROG(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+int BST_LSM(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
 	struct sockaddr *name;
 

@@ -22,7 +22,7 @@
  * The kernel's own sockets (kern: created by the kernel on its behalf,
  * e.g. for NFS or a tunnel) are never decided. */
 SEC("lsm/socket_create")
-int BPF_PROG(bst_socket_create, int family, int type, int protocol, int kern, int ret)
+int BST_LSM(bst_socket_create, int family, int type, int protocol, int kern, int ret)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -112,7 +112,7 @@ static __always_inline int sock_local_hook(struct socket *sock, __u32 op)
 }
 
 SEC("lsm/socket_listen")
-int BPF_PROG(bst_socket_listen, struct socket *sock, int backlog, int ret)
+int BST_LSM(bst_socket_listen, struct socket *sock, int backlog, int ret)
 {
 	if (ret)
 		return ret;
@@ -121,7 +121,7 @@ int BPF_PROG(bst_socket_listen, struct socket *sock, int backlog, int ret)
 
 /* accept(2), accept4(2): the listening socket's address */
 SEC("lsm/socket_accept")
-int BPF_PROG(bst_socket_accept, struct socket *sock, struct socket *newsock, int ret)
+int BST_LSM(bst_socket_accept, struct socket *sock, struct socket *newsock, int ret)
 {
 	if (ret)
 		return ret;

@@ -106,14 +106,14 @@ static __always_inline int ptrace_decide(struct task_struct *other, int quiet)
  * /proc/PID files that need ptrace access (mem, environ, fd, maps ...).
  * The kernel never asks for the caller's own thread group. */
 SEC("lsm/ptrace_access_check")
-int BPF_PROG(bst_ptrace_access_check, struct task_struct *child, unsigned int mode)
+int BST_LSM(bst_ptrace_access_check, struct task_struct *child, unsigned int mode)
 {
 	return ptrace_decide(child, mode & PTRACE_MODE_NOAUDIT);
 }
 
 /* PTRACE_TRACEME: the parent becomes the tracer */
 SEC("lsm/ptrace_traceme")
-int BPF_PROG(bst_ptrace_traceme, struct task_struct *parent)
+int BST_LSM(bst_ptrace_traceme, struct task_struct *parent)
 {
 	return ptrace_decide(parent, 0);
 }
@@ -123,8 +123,8 @@ int BPF_PROG(bst_ptrace_traceme, struct task_struct *parent)
 static const char fmt_prctl[] = "PR_UNKNOWN(%d)";
 
 SEC("lsm/task_prctl")
-int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
-	     unsigned long arg5)
+int BST_LSM(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+	    unsigned long arg5)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -151,7 +151,7 @@ int BPF_PROG(bst_task_prctl, int option, unsigned long arg2, unsigned long arg3,
 /* init_module(2) (a module image from memory) and kexec_load(2). Firmware,
  * IMA policies and certificates loaded from user memory are not decided. */
 SEC("lsm/kernel_load_data")
-int BPF_PROG(bst_kernel_load_data, enum kernel_load_data_id id, bool contents)
+int BST_LSM(bst_kernel_load_data, enum kernel_load_data_id id, bool contents)
 {
 	if (id == LOADING_MODULE)
 		return decide_bare(BST_OP_INIT_MODULE);
@@ -162,7 +162,7 @@ int BPF_PROG(bst_kernel_load_data, enum kernel_load_data_id id, bool contents)
 
 /* finit_module(2): the module file's path; kexec_file_load(2). */
 SEC("lsm/kernel_read_file")
-int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents)
+int BST_LSM(bst_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
@@ -191,13 +191,13 @@ int BPF_PROG(bst_kernel_read_file, struct file *file, enum kernel_read_file_id i
  * needs no privilege and gives every capability inside it (Linux 6.1+;
  * loader.OPTIONAL_PROGRAMS). */
 SEC("lsm/userns_create")
-int BPF_PROG(bst_userns_create, const struct cred *cred)
+int BST_LSM(bst_userns_create, const struct cred *cred)
 {
 	return decide_bare(BST_OP_UNSHARE);
 }
 
 SEC("lsm/perf_event_open")
-int BPF_PROG(bst_perf_event_open, void *attr, int type)
+int BST_LSM(bst_perf_event_open, void *attr, int type)
 {
 	return decide_bare(BST_OP_PERF_EVENT_OPEN);
 }
@@ -283,8 +283,8 @@ static const char fmt_cap[] = "CAP_UNKNOWN(%d)";
  * writes from the calls the policy permits. The kernel's noaudit probes are
  * decided without an event. Outsiders: hook_begin's check only. */
 SEC("lsm/capable")
-int BPF_PROG(bst_capable, const struct cred *cred, struct user_namespace *ns, int cap,
-	     unsigned int opts)
+int BST_LSM(bst_capable, const struct cred *cred, struct user_namespace *ns, int cap,
+	    unsigned int opts)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct subject s = {};

@@ -103,8 +103,8 @@ static __always_inline int unix_peer_decide(struct socket *other, __u32 op)
 
 /* connect(2) of a stream or seqpacket socket, with the listener found */
 SEC("lsm/unix_stream_connect")
-int BPF_PROG(bst_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
-	     int ret)
+int BST_LSM(bst_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
+	    int ret)
 {
 	if (ret)
 		return ret;
@@ -114,7 +114,7 @@ int BPF_PROG(bst_unix_stream_connect, struct sock *sock, struct sock *other, str
 /* connect(2) of a datagram socket, and every datagram sent: decided when
  * socket_connect or socket_sendmsg (with an address) noted it. */
 SEC("lsm/unix_may_send")
-int BPF_PROG(bst_unix_may_send, struct socket *sock, struct socket *other, int ret)
+int BST_LSM(bst_unix_may_send, struct socket *sock, struct socket *other, int ret)
 {
 	struct bst_task *ts;
 	__u32 pend;

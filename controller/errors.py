@@ -132,6 +132,16 @@ class MissingObject(UnsupportedKernel):
         return text
 
 
+class VerifierRefusal(UnsupportedKernel):
+    """The kernel can load BPF-LSM programs, but its verifier refused one of ours: a bug."""
+
+    def render(self) -> str:
+        text = f"bpfsystrace's programs do not load on this kernel: {self.reason}"
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
+
+
 class KernelError(BpfsystraceError):
     """A kernel operation (bpf(2), mount, cgroup access) failed."""
 

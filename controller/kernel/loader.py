@@ -18,11 +18,12 @@ import errno
 import importlib.resources
 import logging
 import os
+import re
 import shutil
 import struct
 
 from .. import abi
-from ..errors import KernelError, MissingObject, UnsupportedKernel
+from ..errors import KernelError, MissingObject, UnsupportedKernel, VerifierRefusal
 from . import libbpf, lsm, own, system
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create":
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),
     "exes": (abi.BstExeKey, C.c_uint32, False),
+    "exe_paths": (abi.BstExePathKey, C.c_uint32, False),
     "policy_ops": (abi.BstPolicyOpKey, abi.BstPolicyOp, False),
     "states": (C.c_uint32, abi.BstState, False),
     "cells": (C.c_uint32, abi.BstCell, False),
@@ -320,8 +322,41 @@ def _check_abi_object(b, obj, path: str) -> None:
     raise UnsupportedKernel(f"{path} has no ABI version", "rebuild it with 'make -C bpf'")
 
 
+def verifier_refusal(messages: list[str]) -> tuple[str, list[str]] | None:
+    """The program the verifier refused and the last lines of its log, if
+    libbpf's messages hold a verifier log (the kernel ran the verifier: it
+    can load LSM programs, and one of ours is wrong for it)."""
+    begin = end = None
+    for i, line in enumerate(messages):
+        if "-- BEGIN PROG LOAD LOG --" in line:
+            begin, end = i, None
+        elif "-- END PROG LOAD LOG --" in line and begin is not None:
+            end = i
+    if begin is None:
+        return None
+    prog = "?"
+    for line in messages[begin::-1]:
+        m = re.search(r"prog '([^']+)'", line)
+        if m:
+            prog = m.group(1)
+            break
+    log_lines = [ln for ln in messages[begin + 1 : end] if ln.strip() and not ln.startswith("processed ")]
+    return prog, log_lines[-6:]
+
+
 def _explain_load_failure(err: int, path: str, op: str = "load") -> None:
-    tail = "\n".join(list(libbpf.recent_messages)[-15:])
+    messages = list(libbpf.recent_messages)
+    tail = "\n".join(messages[-15:])
+    refused = verifier_refusal(messages)
+    if refused and op == "load":
+        prog, lines = refused
+        raise VerifierRefusal(
+            f"this kernel ({os.uname().release}) can load BPF-LSM programs, but its verifier refused "
+            f"bpfsystrace's program {prog} ({errno.errorcode.get(err, err)}): this is a bug in "
+            f"bpfsystrace, not a locked-down kernel. The verifier's last lines:\n  " + "\n  ".join(lines),
+            "report it with the kernel release and these lines; meanwhile use a kernel listed in "
+            "docs/install.md (the kernels bpfsystrace is tested on)",
+        )
     if err in (errno.EPERM, errno.EACCES) and os.geteuid() == 0:
         raise UnsupportedKernel(
             f"the kernel refused to {op} the BPF-LSM programs ({errno.errorcode[err]}). "

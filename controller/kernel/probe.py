@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..errors import BpfsystraceError
+from ..errors import BpfsystraceError, VerifierRefusal
 from . import loader, system
 from .lsm import HOOK_SINCE, OPTIONAL_HOOKS, active_lsms, missing_hooks
 
@@ -111,5 +111,7 @@ def _try_load() -> Check:
         if not was_loaded and idle:
             loader.unload()  # only a test: leave the host as it was
         return Check("load LSM programs", True, "the LSM programs load and attach")
+    except VerifierRefusal as e:
+        return Check("load LSM programs", False, e.reason, e.hint or "")
     except BpfsystraceError as e:
         return Check("load LSM programs", False, e.render().splitlines()[0], loader.UNSUPPORTED_HINT)

@@ -70,3 +70,23 @@ def test_no_bpf_source_file_is_over_500_lines():
         if n > MAX_LINES:
             long[os.path.basename(path)] = n
     assert not long, f"over {MAX_LINES} lines: {long}"
+
+
+def test_every_lsm_program_returns_through_the_clamp():
+    """Linux 6.12+ verifies that an LSM program returns a value in
+    [-MAX_ERRNO, 0]: every program is declared with BST_LSM (errno.bpf.h),
+    whose wrapper clamps what the body returns, never with plain BPF_PROG."""
+    progs = bare = 0
+    for name in sorted(os.listdir(BPF)):
+        if not name.endswith((".h", ".c")):
+            continue
+        with open(os.path.join(BPF, name)) as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith('SEC("lsm'):
+                progs += 1
+                decl = lines[i + 1]
+                assert decl.startswith("int BST_LSM("), f"{name}:{i + 2}: {decl}"
+            if "BPF_PROG(" in line and not line.lstrip().startswith(("*", "/*", '"')):
+                bare += 1
+    assert progs >= 40 and bare == 0, (progs, bare)
