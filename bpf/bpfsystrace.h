@@ -21,15 +21,18 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-/* 6: the DFAs as comb-packed tables (states, cells) in regions of ARRAY
+/* 8: exe_paths (a policy follows its program's path through upgrades),
+ * BST_CNT_EXE_BY_PATH, BST_CNT_CLONE_CGROUP; 7: split automata;
+ * 6: the DFAs as comb-packed tables (states, cells) in regions of ARRAY
  * maps; 5: confinement carried by the task; exec decided by the caller;
  * BST_CNT_DISCONNECTED, unix names resolved; mounts, bpf, ptrace, kernel
  * operations, capabilities; own objects */
-#define BST_ABI_VERSION 7
+#define BST_ABI_VERSION 8
 
 #define BST_MAX_TARGETS	   64	   /* attached cgroups */
 #define BST_MAX_DEPTH	   16	   /* cgroup ancestor levels searched */
 #define BST_MAX_EXES	   4096	   /* (gen, executable) -> policy */
+#define BST_EXE_PATH_MAX   256	   /* exe_paths: a policy's program path, NUL included */
 #define BST_MAX_POLICY_OPS 16384   /* (gen, policy, op, part) -> start state */
 #define BST_MAX_PARTS	   16	   /* automata one operation's rules are split over */
 #define BST_MAX_STATES	   524288  /* DFA states, all generations (states array) */
@@ -135,7 +138,11 @@
 #define BST_CNT_DISCONNECTED 10
 #define BST_CNT_OWN_OBJECT   11 /* a confined task reached for bpfsystrace's own objects: denied */
 #define BST_CNT_EXEC_ENTRY   12 /* execs by which a program entered its policy from outside */
-#define BST_NR_COUNTERS	     13
+/* an exec of a new file at a policy's path (a package upgrade): its
+ * identity added to exes, the policy follows the path */
+#define BST_CNT_EXE_BY_PATH  13
+#define BST_CNT_CLONE_CGROUP 14 /* clone3(CLONE_INTO_CGROUP) by a confined task: denied */
+#define BST_NR_COUNTERS	     15
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {
@@ -154,6 +161,16 @@ struct bst_exe_key {
 	__u32 gen;
 	__u32 dev; /* kernel dev_t (MAJOR << 20 | MINOR) of the superblock */
 	__u64 ino;
+};
+
+/* exe_paths: which policy the program at a path runs under in one
+ * generation (systrace chose policies by path): an exec of a file there
+ * whose identity exes does not know (a package upgrade renamed a new file
+ * over it) adds it to exes. The path as bpf_d_path renders it, zero-padded. */
+struct bst_exe_path_key {
+	__u32 gen;
+	__u32 pad;
+	char path[BST_EXE_PATH_MAX];
 };
 
 /* policy_ops: (gen, policy, op, part) -> start state of one of that
@@ -271,6 +288,7 @@ struct bst_event {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct bst_target) == 32, "bst_target size");
 _Static_assert(sizeof(struct bst_exe_key) == 16, "bst_exe_key size");
+_Static_assert(sizeof(struct bst_exe_path_key) == 8 + BST_EXE_PATH_MAX, "bst_exe_path_key size");
 _Static_assert(sizeof(struct bst_policy_op_key) == 16, "bst_policy_op_key size");
 _Static_assert(sizeof(struct bst_policy_op) == 32, "bst_policy_op size");
 _Static_assert(sizeof(struct bst_state) == 16, "bst_state size");

@@ -18,7 +18,7 @@
  * execve are its interpreter's, decided by the policy the binary will run
  * under if it has one (its own, or its caller's for permit[inherit]). */
 SEC("lsm/bprm_check_security")
-int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
+int BST_LSM(bst_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	struct subject s = {};
 	struct bst_task *ts;
@@ -45,11 +45,15 @@ int BPF_PROG(bst_bprm_check, struct linux_binprm *bprm, int ret)
 	return 0;
 }
 
-/* prepare_creds() runs at the start of every execve, before the binary is
- * opened (and elsewhere): outside an execve it disarms a previous execve that
- * failed after bprm_check, so its state cannot leak into the next one. */
+/* prepare_creds() runs at the start of every execve (prepare_bprm_creds,
+ * with the task's cred_guard_mutex just taken, before in_execve is set) and
+ * elsewhere. Outside an execve's later steps it disarms a previous execve
+ * that failed after bprm_check, so that its state cannot leak into the next
+ * one (on 6.1 the binary is opened after this; on 6.12 before, and
+ * file_open disarms there: open.bpf.h). The binding a binary's open noted is
+ * kept while the task holds cred_guard_mutex: on 6.12 that open came first. */
 SEC("lsm/cred_prepare")
-int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t gfp, int ret)
+int BST_LSM(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t gfp, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts;
@@ -63,7 +67,7 @@ int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t g
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
 	r = bpf_task_storage_get(&subjects, task, 0, 0);
-	if (r)
+	if (r && !holds_cred_guard(task))
 		r->pend_mode = BIND_NONE;
 	return 0;
 }
@@ -75,7 +79,7 @@ int BPF_PROG(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t g
  * (for good, as in systrace); a plain execve ends an inherit binding. The
  * manager's and the launcher's exemptions end here. */
 SEC("lsm/bprm_committed_creds")
-int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
+int BST_LSM(bst_bprm_committed, struct linux_binprm *bprm)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts = bpf_task_storage_get(&task_store, task, 0, 0);
@@ -85,7 +89,11 @@ int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
 
 	if (ts)
 		ts->exec_phase = EXEC_IDLE;
-	if (!r)
+	/* A record that was never confined only remembers that its task was
+	 * outside: the exec of an unconfined task (a shell, cgexec, runc init
+	 * before they move into a target) must not end its entry as a launcher
+	 * (subj_enter reads its executable when it enters). */
+	if (!r || !r->attach_id)
 		return 0;
 	inode_id(BPF_CORE_READ(bprm, file, f_inode), &dev, &ino);
 	r->exe_dev = dev;
@@ -107,13 +115,16 @@ int BPF_PROG(bst_bprm_committed, struct linux_binprm *bprm)
 	return 0;
 }
 
-/* fork, clone, clone3 (CLONE_INTO_CGROUP too), threads, io_uring workers: the
- * child of a confined task is confined alike, under the same attachment and
- * policy, before it can run, in whatever cgroup it starts. A parent inside a
+#define CLONE_INTO_CGROUP 0x200000000ULL
+
+/* fork, clone, clone3, threads, io_uring workers: the child of a confined
+ * task is confined alike, under the same attachment and policy, before it
+ * can run. clone3(CLONE_INTO_CGROUP) is denied to a confined task: it would
+ * put the child outside the service's cgroup. A parent inside a
  * target that no hook has seen yet is recorded first. No memory for the
  * record fails the fork (fail closed). */
 SEC("lsm/task_alloc")
-int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+int BST_LSM(bst_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct bst_subj *parent, *child;
@@ -127,6 +138,13 @@ int BPF_PROG(bst_task_alloc, struct task_struct *task, unsigned long clone_flags
 		return -ENOMEM;
 	if (!parent || !t)
 		return 0;
+	if ((clone_flags & CLONE_INTO_CGROUP) && parent->mode == SUBJ_CONFINED) {
+		/* clone3 names the child's cgroup, which this hook cannot see:
+		 * the child would stay confined but leave the service's cgroup
+		 * (its stop, its pids.max and memory.max). Denied. */
+		count(BST_CNT_CLONE_CGROUP);
+		return -EPERM;
+	}
 	child = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child) {
 		count(BST_CNT_NO_MEMORY);

@@ -219,7 +219,8 @@ static __always_inline int fd_is_opath(struct task_struct *task, long fd)
  * with an empty name: glibc's fstat): another descriptor's open was decided.
  * io_uring's IORING_OP_STATX (run by an io worker, or inline in
  * io_uring_enter) is always decided. x86-64 system call numbers; other
- * callers of vfs_getattr (and other architectures) are not decided. */
+ * callers of vfs_getattr are not decided (x86-64 only: the build refuses
+ * other architectures). */
 static __always_inline int stat_of_a_name(struct task_struct *task)
 {
 #if defined(__TARGET_ARCH_x86)
@@ -255,7 +256,7 @@ static __always_inline int stat_of_a_name(struct task_struct *task)
 		return 1;
 	return dfd == AT_FDCWD || fd_is_opath(task, dfd); /* the cwd is a name */
 #else
-	return 0;
+#error "x86-64 only: these are x86-64 system call numbers (docs/install.md)"
 #endif
 }
 

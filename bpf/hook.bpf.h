@@ -20,6 +20,19 @@ static __always_inline struct bst_task *task_scratch(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
+/* The raw value of the hook's argument n (BST_LSM's `ctx`), as a scalar.
+ * Linux 6.12's verifier takes an LSM hook's struct pointer arguments as
+ * trusted, never NULL, and drops a test of one against NULL as dead code;
+ * task_kill's cred and info are NULL (or 1) for most signals, so they are
+ * tested through this copy, which the verifier knows nothing about. */
+static __always_inline __u64 hook_arg(unsigned long long *ctx, int n)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
+	return v;
+}
+
 #define MANAGER_EXEMPT 1 /* hook_begin: the exempt service manager's call passes (counted) */
 #define MANAGER_TOO    0 /* hook_begin: it goes on (file_open decides its execve, bprm_check arms) */
 

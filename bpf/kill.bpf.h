@@ -32,10 +32,11 @@ int BST_LSM(bst_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	struct bst_task *ts = 0;
 	struct file *exe;
 	int r, m;
+	__u64 info_raw = hook_arg(ctx, 1);
 
 	if (ret)
 		return ret;
-	if (cred || (__u64)info == 1 || ((__u64)info > 1 && BPF_CORE_READ(info, si_code) > 0))
+	if (hook_arg(ctx, 3) || info_raw == 1 || (info_raw > 1 && BPF_CORE_READ(info, si_code) > 0))
 		return 0;
 	if (BPF_CORE_READ(p, tgid) == BPF_CORE_READ(cur, tgid))
 		return 0;

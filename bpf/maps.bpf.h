@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * maps.bpf.h — the maps the controller fills and reads, with bpfsystrace.h's
- * keys and values: targets, executables' policies, the DFAs (policy_ops, the
+ * keys and values: targets, executables' policies (by identity and by path), the DFAs (policy_ops, the
  * states and cells tables, the regions that say which generation holds
  * which part of them), rules and their hits, counters, learn mode's `seen` and the
- * events ring buffer. Task storage and `epoch` are task.bpf.h's, `own` is
+ * events ring buffer, and `grace` (the controller's wait for programs in
+ * flight). Task storage and `epoch` are task.bpf.h's, `own` is
  * own.bpf.h's.
  */
 #ifndef __BST_MAPS_BPF_H
@@ -25,6 +26,13 @@ struct {
 	__type(key, struct bst_exe_key);
 	__type(value, __u32);
 } exes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BST_MAX_EXES);
+	__type(key, struct bst_exe_path_key);
+	__type(value, __u32);
+} exe_paths SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -96,5 +104,24 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BST_RINGBUF_SIZE);
 } events SEC(".maps");
+
+/* grace: no program reads it. The controller updates it to wait until no
+ * program still reads a replaced generation: the kernel completes an update
+ * of a map of maps after an RCU grace period (synchronize_rcu), and every
+ * program here is non-sleepable, under rcu_read_lock (controller/kernel/maps.py
+ * grace()). */
+struct bst_grace_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bst_grace_inner);
+} grace SEC(".maps");
 
 #endif /* __BST_MAPS_BPF_H */

@@ -53,6 +53,44 @@ static __always_inline int exec_bind(struct subject *s, __u32 mode)
 	return 0;
 }
 
+#define S_IWGRP 00020
+#define S_IWOTH 00002
+
+/* The policy of the binary an execve opens: by its identity (exes), else by
+ * its path (exe_paths), as systrace chose policies. A file found by path
+ * alone (a package upgrade renamed a new file over the program) is added to
+ * exes, so that the hooks that look policies up by identity (bprm_check,
+ * every decision after the exec) find it too. Only a file owned by root and
+ * writable by nobody else follows a path: a file that a confined task could
+ * have written there does not become the program. */
+static __always_inline __u32 binary_policy(struct subject *s, struct bst_task *ts, __u32 len,
+					   struct inode *inode, __u32 dev, __u64 ino)
+{
+	struct bst_exe_key ek = { .gen = s->gen, .dev = dev, .ino = ino };
+	struct bst_exe_path_key *pk = &ts->exe_path;
+	__u32 policy = exe_policy(s->gen, dev, ino);
+	__u32 *p;
+	long n;
+
+	if (policy != BST_POLICY_NONE || len >= BST_EXE_PATH_MAX)
+		return policy;
+	if (BPF_CORE_READ(inode, i_uid.val) != 0 ||
+	    (BPF_CORE_READ(inode, i_mode) & (S_IWGRP | S_IWOTH)))
+		return BST_POLICY_NONE;
+	__builtin_memset(pk, 0, sizeof(*pk));
+	pk->gen = s->gen;
+	n = bpf_probe_read_kernel_str(pk->path, sizeof(pk->path), ts->buf);
+	if (n != (long)len + 1)
+		return BST_POLICY_NONE;
+	p = bpf_map_lookup_elem(&exe_paths, pk);
+	if (!p)
+		return BST_POLICY_NONE;
+	policy = *p;
+	if (bpf_map_update_elem(&exes, &ek, &policy, BPF_NOEXIST) == 0)
+		count(BST_CNT_EXE_BY_PATH);
+	return policy;
+}
+
 /* An execve: the binary's own open, or (after bprm_check) its interpreter. */
 static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, __u32 len,
 				       struct file *file)
@@ -63,6 +101,11 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 	int err;
 
 	inode_id(inode, &dev, &ino);
+	if (ts->exec_phase == EXEC_ARMED && !holds_cred_guard(bpf_get_current_task_btf()))
+		/* not this execve's interpreter: the binary of a new execve, opened
+		 * before prepare_bprm_creds (6.7+), after one that failed after
+		 * bprm_check (exec.bpf.h cred_prepare disarms it later there) */
+		ts->exec_phase = EXEC_IDLE;
 	if ((s->flags & BST_TARGET_MANAGER) && dev == s->manager_dev && ino == s->manager_ino) {
 		/* Nothing inside a target may become the exempt service manager. */
 		struct decision d = { len, s->policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM, 0 };
@@ -101,7 +144,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 
 	d.rule = bst_match(s, ts, len, d.policy, BST_OP_EXECVE);
 	binding = exec_binding(s, d.rule);
-	own = exe_policy(s->gen, dev, ino) != BST_POLICY_NONE;
+	own = binary_policy(s, ts, len, inode, dev, ino) != BST_POLICY_NONE;
 	if (s->launcher && own && binding == BIND_NONE) {
 		count(BST_CNT_EXEC_TRANSITION);
 		count(BST_CNT_EXEC_ENTRY);
@@ -116,7 +159,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 }
 
 SEC("lsm/file_open")
-int BPF_PROG(bst_file_open, struct file *file, int ret)
+int BST_LSM(bst_file_open, struct file *file, int ret)
 {
 	struct subject s = {};
 	struct bst_task *ts;

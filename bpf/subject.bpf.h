@@ -26,7 +26,7 @@ struct subject {
 	__u32 default_policy;
 	__u32 flags; /* bst_target.flags */
 	__u32 manager_dev;
-	__u32 manager;	/* the exempt service manager's child (SUBJ_MANAGER) */
+	__u32 manager;	/* exempt: the service manager's child, a launcher moved in */
 	__u32 launcher; /* SUBJ_LAUNCHER (or the manager): its exec may enter a policy */
 	__u32 exe_dev;	/* the task's executable (events, learn mode) */
 	__u32 pad;
@@ -85,7 +85,8 @@ static __always_inline struct bst_target *live_target(struct bst_subj *r)
 }
 
 /* A task found inside an attached cgroup for the first time (under this
- * attachment): record it, so that it stays confined wherever it goes. Its
+ * attachment): record it, so that it stays confined wherever it goes. A
+ * launcher remembered outside in another cgroup moved in (SUBJ_MOVED_IN). Its
  * executable is read from mm->exe_file this once; a task that exec'd under an
  * earlier attachment keeps the executable recorded at that exec. */
 static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u64 target_id,
@@ -94,6 +95,7 @@ static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u
 	struct inode *exe;
 	__u32 dev = 0;
 	__u64 ino = 0;
+	int moved = r && r->out_cgroup && r->out_cgroup != bpf_get_current_cgroup_id();
 
 	if (!r) {
 		r = bpf_task_storage_get(&subjects, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -120,7 +122,7 @@ static __always_inline struct bst_subj *subj_enter(struct task_struct *task, __u
 		    r->exe_ino == t->manager_ino)
 			r->flags |= SUBJ_MANAGER | SUBJ_LAUNCHER;
 		else if (exe_policy(t->gen, r->exe_dev, r->exe_ino) == BST_POLICY_NONE)
-			r->flags |= SUBJ_LAUNCHER;
+			r->flags |= SUBJ_LAUNCHER | (moved ? SUBJ_MOVED_IN : 0);
 	}
 	return r;
 }
@@ -197,7 +199,7 @@ static __always_inline int find_subject(struct subject *s)
 	s->flags = t->flags;
 	s->manager_dev = t->manager_dev;
 	s->manager_ino = t->manager_ino;
-	s->manager = !!(r->flags & SUBJ_MANAGER);
+	s->manager = !!(r->flags & (SUBJ_MANAGER | SUBJ_MOVED_IN));
 	s->launcher = !!(r->flags & SUBJ_LAUNCHER);
 	s->exe_dev = r->exe_dev;
 	s->exe_ino = r->exe_ino;

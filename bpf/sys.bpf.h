@@ -249,7 +249,7 @@ static __always_inline __u32 cap_syscall(struct task_struct *task, long *nr)
 		return BST_OP_MOUNT; /* the new mount API: put_new_mount() */
 	}
 #else
-	*nr = -1;
+#error "x86-64 only: these are x86-64 system call numbers (docs/install.md)"
 #endif
 	return CAP_NO_OP;
 }

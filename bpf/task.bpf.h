@@ -35,6 +35,7 @@ struct bst_task {
 	__u64 paths[4];		      /* (dentry, vfsmount) pairs for path.bpf.h, as scalars */
 	__u32 unix_op; /* unix.bpf.h: the AF_UNIX operation socket_* saw (UNIX_PEND_*) */
 	__u32 unix_pad;
+	struct bst_exe_path_key exe_path; /* open.bpf.h: the exe_paths lookup of an exec */
 };
 
 struct {
@@ -60,6 +61,12 @@ struct {
 #define SUBJ_MANAGER  0x2 /* runs the service manager's binary, not exec'd since: exempt */
 #define SUBJ_EXECD    0x4 /* has exec'd while confined (survives re-attach: no launcher) */
 #define SUBJ_INHERIT  0x8 /* runs under its caller's policy (permit[inherit]) */
+/* SUBJ_MOVED_IN: a launcher that was seen outside in another cgroup and moved
+ * in (a shell that wrote its pid to cgroup.procs, cgexec, a runtime's init):
+ * it runs the outside's code, not yet the service's, so like the service
+ * manager's child it is exempt until it execs (its exec is decided as a
+ * launcher's). A task that was in the cgroup when it was attached is not. */
+#define SUBJ_MOVED_IN 0x10
 
 #define BIND_NONE    0
 #define BIND_INHERIT 1 /* the new program keeps the caller's policy */
@@ -99,5 +106,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } epoch SEC(".maps");
+
+/* Does the task hold its own cred_guard_mutex? An execve holds it from
+ * prepare_bprm_creds to setup_new_exec: across bprm_check and the opens of
+ * the interpreter, but (since 6.7, which opens the binary in alloc_bprm) not
+ * at the binary's own open. The mutex's owner word is the task pointer with
+ * flag bits in its low 3 bits (kernel/locking/mutex.c). */
+static __always_inline int holds_cred_guard(struct task_struct *task)
+{
+	unsigned long owner = BPF_CORE_READ(task, signal, cred_guard_mutex.owner.counter);
+
+	return (owner & ~0x07UL) == (unsigned long)task;
+}
 
 #endif /* __BST_TASK_BPF_H */

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 7
+BST_ABI_VERSION = 8
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16
 BST_MAX_EXES = 4096
+BST_EXE_PATH_MAX = 256
 BST_MAX_POLICY_OPS = 16384
 BST_MAX_PARTS = 16
 BST_MAX_STATES = 524288
@@ -99,7 +100,9 @@ BST_CNT_EXEC_DETACH = 9
 BST_CNT_DISCONNECTED = 10
 BST_CNT_OWN_OBJECT = 11
 BST_CNT_EXEC_ENTRY = 12
-BST_NR_COUNTERS = 13
+BST_CNT_EXE_BY_PATH = 13
+BST_CNT_CLONE_CGROUP = 14
+BST_NR_COUNTERS = 15
 
 BST_OWN_MAP = 1
 BST_OWN_PROG = 2
@@ -130,6 +133,10 @@ class BstTarget(_Struct):
 
 class BstExeKey(_Struct):
     _fields_ = [("gen", u32), ("dev", u32), ("ino", u64)]
+
+
+class BstExePathKey(_Struct):
+    _fields_ = [("gen", u32), ("pad", u32), ("path", C.c_char * BST_EXE_PATH_MAX)]
 
 
 class BstPolicyOpKey(_Struct):
@@ -208,6 +215,7 @@ class BstEvent(_Struct):
 STRUCTS = {
     "bst_target": BstTarget,
     "bst_exe_key": BstExeKey,
+    "bst_exe_path_key": BstExePathKey,
     "bst_policy_op_key": BstPolicyOpKey,
     "bst_policy_op": BstPolicyOp,
     "bst_state": BstState,

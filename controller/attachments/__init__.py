@@ -3,7 +3,7 @@
     compiled  the fingerprint of an attachment's files; compiled text cached
     nesting   attachments cannot nest
     install   attach, reload, retarget (under the lock of state/)
-    remove    detach; replaced generations in their grace period (retired, reap)
+    remove    detach (replaced generations go at the swap: kernel/maps.py grace())
     query     status, lost state, what rule hits mean (decisions)
 
 What each attachment means is kept by state/ (the records in RUN_DIR); its
@@ -14,7 +14,7 @@ from ..state import Attachment, all_attachments, generation, load_attachment, lo
 from .compiled import fingerprint
 from .install import MODES, DropRefused, attach, reload, retarget
 from .query import TargetStatus, decisions, lost_reason, lost_state, rule_action, status
-from .remove import detach, reap, retired
+from .remove import detach
 
 GENS_KEPT = store.GENS_KEPT
 
@@ -35,10 +35,8 @@ __all__ = [
     "locked",
     "lost_reason",
     "lost_state",
-    "reap",
     "reload",
     "retarget",
-    "retired",
     "rule_action",
     "status",
 ]

@@ -22,7 +22,6 @@ from ..state import Attachment, encode, load_attachment, locked
 from .compiled import compile_cached, fingerprint
 from .nesting import check_nesting
 from .query import decisions
-from .remove import retired
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +62,28 @@ def _rule_table(recs: Records) -> list[dict]:
     return out
 
 
+def program_paths(policies) -> dict[str, int]:
+    """path -> policy index for exe_paths: each policy's program path as
+    written and as it resolves now (the kernel sees the resolved path of the
+    file an execve opens), so that a file renamed over it (a package upgrade)
+    is found by path (docs/enforcement.md)."""
+    out: dict[str, int] = {}
+    for idx, pol in enumerate(policies):
+        for path in dict.fromkeys((os.path.normpath(pol.binary), os.path.realpath(pol.binary))):
+            if len(path.encode()) >= abi.BST_EXE_PATH_MAX:
+                log.warning(
+                    "%s: %s is longer than %d bytes: this policy follows the file, not the path "
+                    "(an upgrade of it needs 'bpfsystrace reload')",
+                    pol.coord,
+                    path,
+                    abi.BST_EXE_PATH_MAX - 1,
+                )
+                continue
+            if out.setdefault(path, idx) != idx:
+                raise UsageError(f"two policies name the program {path}; keep one")
+    return out
+
+
 def _manager_identity(spec: str):
     if spec == "none":
         return None, None
@@ -79,7 +100,7 @@ def _manager_identity(spec: str):
     return system.file_identity(spec), os.path.realpath(spec)
 
 
-_written: dict = {}  # cgroup id -> (nonce, records, exe_ids) of what this process installed
+_written: dict = {}  # cgroup id -> (nonce, records, exe_ids, exe_paths) of what this process installed
 
 MODES = ("enforce", "audit", "learn")
 _MODE_FLAGS = {"enforce": 0, "audit": abi.BST_TARGET_AUDIT, "learn": abi.BST_TARGET_LEARN}
@@ -114,6 +135,7 @@ def attach(
     cgpath = system.resolve_cgroup(cgroup)
     cgid = system.cgroup_id(cgpath)
     exe_ids, pol_meta = {}, []
+    exe_paths = program_paths(policies)
     for idx, pol in enumerate(policies):
         ident = None
         try:
@@ -121,7 +143,7 @@ def attach(
             exe_ids[idx] = ident
         except OSError:
             log.warning(
-                "%s: %s does not exist; this policy applies to nothing until it does and you attach again",
+                "%s: %s does not exist yet; this policy applies to it once it is installed there",
                 pol.coord,
                 pol.binary,
             )
@@ -168,14 +190,12 @@ def attach(
                 meta.carried = dict(old.carried)
             progress("installing policy generation")
             mine = _written.get(cgid)
-            previous = (
-                (old.gen, mine[1], mine[2]) if (old and mine and old.nonce and mine[0] == old.nonce) else None
-            )
+            previous = (old.gen, *mine[1:]) if (old and mine and old.nonce and mine[0] == old.nonce) else None
             gen, old_hits = maps.install(
-                k, recs, exe_ids, cgid, mgr_id, retired(), previous, _MODE_FLAGS[mode]
+                k, recs, exe_ids, exe_paths, cgid, mgr_id, previous, _MODE_FLAGS[mode]
             )
             meta.gen, meta.nonce = gen, uuid.uuid4().hex
-            _written[cgid] = (meta.nonce, recs, exe_ids)
+            _written[cgid] = (meta.nonce, recs, exe_ids, exe_paths)
             if old is not None:
                 for (pol, op, action), n in decisions(old, old_hits).items():
                     key = f"{pol}\t{op}\t{action}"

@@ -71,6 +71,7 @@ class TargetStatus:
     hits: dict[int, int]
     exists: bool
     memory: int = 0  # bytes of the kernel's maps this generation takes
+    programs: dict[int, list[tuple[int, int]]] | None = None  # policy -> files (dev, ino) it applies to
 
 
 def status() -> tuple[list[TargetStatus], list[int]]:
@@ -89,7 +90,8 @@ def status() -> tuple[list[TargetStatus], list[int]]:
             meta = load_attachment(cgid)
             exists = meta is not None and os.path.isdir(meta.cgroup)
             mem = regions.generation_bytes(k, gen)
-            out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists, mem))
+            progs = maps.programs(k, gen)
+            out.append(TargetStatus(meta, cgid, gen, maps.rule_hits(k, gen), exists, mem, progs))
         return out, maps.counters(k)
     finally:
         k.close()

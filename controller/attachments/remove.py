@@ -1,4 +1,4 @@
-"""Detach, and the replaced generations still in their grace period (retired, reap)."""
+"""Detach: remove one attachment or all, and unload the programs when none is left."""
 
 from __future__ import annotations
 
@@ -9,30 +9,6 @@ import shutil
 from ..errors import TargetError
 from ..kernel import loader, maps, system
 from ..state import forget, load_attachment, locked, store
-
-
-def retired() -> maps.Retired:
-    """Replaced generations still in their grace period (call with locked() held)."""
-    return maps.Retired(os.path.join(store.RUN_DIR, "retired.json"))
-
-
-def reap(k=None) -> int:
-    """Delete replaced generations whose grace period is over (the daemon's tick)."""
-    try:
-        if os.path.getsize(os.path.join(store.RUN_DIR, "retired.json")) <= 2:
-            return 0
-    except OSError:
-        return 0
-    with locked():
-        if not loader.is_loaded():
-            return 0
-        own = k is None
-        k = loader.open_kernel() if own else k
-        try:
-            return maps.reap(k, retired())
-        finally:
-            if own:
-                k.close()
 
 
 def detach(cgroup: str | None = None, everything: bool = False) -> list[str]:
@@ -55,23 +31,23 @@ def _detach(cgroup, everything):
             ids = list(maps.gens_by_target(k))
         else:
             ids = [_attached_id(k, system.resolve_cgroup(cgroup))]
-        ret = retired()
         for cgid in ids:
             meta = load_attachment(cgid)
-            maps.remove_target(k, cgid, ret)
+            maps.remove_target(k, cgid)
             removed.append(meta.cgroup if meta else f"cgroup id {cgid}")
             forget(cgid)
         left = maps.gens_by_target(k)
     finally:
         k.close()
     if not left:
-        loader.unload()  # the maps go with the programs, retired generations too
+        loader.unload()  # the maps go with the programs
         _forget_kernel_files()
     return removed
 
 
 def _forget_kernel_files() -> None:
-    """What RUN_DIR kept about the unloaded programs (their retired generations, events)."""
+    """What RUN_DIR kept about the unloaded programs (events; retired.json, which
+    bpfsystrace before ABI 8 wrote)."""
     for name in ("retired.json", "lost-reported"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(store.RUN_DIR, name))

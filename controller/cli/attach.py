@@ -9,7 +9,7 @@ import time
 
 from .. import attachments, service
 from ..errors import EXIT_KERNEL, EXIT_OK, require_root
-from ..kernel import loader, lsm
+from ..kernel import loader, lsm, system
 from . import daemon
 
 
@@ -200,7 +200,7 @@ def cmd_status(args) -> int:
             "too long",
             "inconsistent maps",
             "no memory",
-            "service manager passes",
+            "exempt launcher passes",
             "exec transitions",
             "learn repeats",
             "execs inheriting a policy",
@@ -208,6 +208,8 @@ def cmd_status(args) -> int:
             "not a name (disconnected or detached)",
             "own objects protected",
             "execs entering a policy",
+            "programs found by path",
+            "clones into a cgroup denied",
         )
         print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters, strict=False) if c))
     return EXIT_KERNEL if lost else EXIT_OK
@@ -246,6 +248,25 @@ def _status_unprivileged() -> int:
     return EXIT_OK
 
 
+def _program_files(pol: dict, files: list[tuple[int, int]]) -> str:
+    """Which files a policy applies to now: the kernel's exes entries, against
+    the file at the policy's path today (a package upgrade renames a new one
+    over it; the kernel adds it at its first exec, docs/enforcement.md)."""
+    try:
+        now = system.file_identity(pol["binary"])
+    except OSError:
+        now = None
+    known = ", ".join(f"{dev >> 20}:{dev & 0xFFFFF} inode {ino}" for dev, ino in sorted(files)) or "none yet"
+    if now is None:
+        return f"applies to: {known}; nothing is at {pol['binary']} now (a file installed there gets it at its exec)"
+    if now in files:
+        return f"applies to: {known}; {pol['binary']} is inode {now[1]} (in force)"
+    return (
+        f"applies to: {known}; {pol['binary']} is now inode {now[1]}, a new file (an upgrade): "
+        f"it gets this policy at its next exec"
+    )
+
+
 def _print_target(t, show_rules: bool, every_row: bool = False) -> None:
     m = t.meta
     if m is None:
@@ -269,6 +290,8 @@ def _print_target(t, show_rules: bool, every_row: bool = False) -> None:
         src = f" ({m.policies[idx]['file']})" if idx < len(m.policies) else ""
         missing = " [binary not found]" if idx < len(m.policies) and not m.policies[idx]["identity"] else ""
         print(f"  {name}{src}{missing}: {allowed} allowed, {denied} {verdict}")
+        if idx < len(m.policies):
+            print(f"      {_program_files(m.policies[idx], (t.programs or {}).get(idx, []))}")
         if show_rules:
             for rid, r in enumerate(m.rules):
                 hits = t.hits.get(rid, 0)

@@ -87,8 +87,10 @@ def lib():
     _sig("bpf_map__value_size", u32, p)
     _sig("bpf_map__type", i, p)
     _sig("bpf_program__section_name", s, p)
+    _sig("bpf_program__insn_cnt", C.c_size_t, p)
     _sig("bpf_obj_get", i, s)
     _sig("bpf_map_update_elem", i, i, p, p, u64)
+    _sig("bpf_map_create", i, i, s, u32, u32, u32, p)
     _sig("bpf_map_lookup_elem", i, i, p, p)
     _sig("bpf_map_delete_elem", i, i, p)
     _sig("bpf_map_get_next_key", i, i, p, p)
@@ -132,6 +134,18 @@ def obj_get(path: str) -> int:
     if fd < 0:
         _fail("open pinned object", path, fd)
     return fd
+
+
+BPF_MAP_TYPE_ARRAY = 2
+
+
+def create_array_map(key_size: int, value_size: int, entries: int) -> int:
+    """A new, unnamed BPF array map (its fd): maps.grace()'s inner map."""
+    return check(
+        lib().bpf_map_create(BPF_MAP_TYPE_ARRAY, None, key_size, value_size, entries, None),
+        "create map",
+        "array",
+    )
 
 
 def map_value_size(fd: int) -> int:

@@ -18,6 +18,7 @@ import errno
 import importlib.resources
 import logging
 import os
+import platform
 import re
 import shutil
 import struct
@@ -48,6 +49,7 @@ MAPS = {
     "counters": (C.c_uint32, C.c_uint64, True),
     "seen": (abi.BstSeenKey, C.c_uint64, False),
     "epoch": (C.c_uint32, C.c_uint64, False),
+    "grace": (C.c_uint32, C.c_uint32, False),
 }
 PINNED_EXTRA = ("events", "task_store", "subjects", "rodata", "own")
 
@@ -246,6 +248,11 @@ def open_kernel(load: bool = False) -> Kernel:
 
 
 def _load_and_pin(path: str) -> None:
+    if platform.machine() != "x86_64":
+        raise UnsupportedKernel(
+            f"bpfsystrace enforces on x86-64 only, this is {platform.machine()}",
+            "some hooks decide by x86-64 system call numbers (docs/install.md)",
+        )
     b = libbpf.lib()
     obj = b.bpf_object__open_file(path.encode(), None)
     if not obj:

@@ -7,29 +7,30 @@ deciding with the old generation, after it with the new one. Nothing is
 edited in place under load. A failure before the swap removes what was
 written, so no half-applied policy is ever in force.
 
-A replaced (or detached) generation is not deleted at the swap: a hook on
-another CPU that read the target's gen just before it may still be walking
-that generation's tables (regions.py: a freed region is reused), and
-deleting them under it would fail closed with a decision neither policy
-gives. It is *retired* instead (Retired): its records
-and its number stay for GRACE_S seconds, and reap() deletes it afterwards, at
-the next install or removal, or from the daemon's tick.
+A replaced (or detached) generation is deleted right after the swap, once no
+program can still be reading it: a hook on another CPU that read the target's
+gen just before the swap may still be walking that generation's tables
+(regions.py: a freed region is reused), and deleting them under it would fail
+closed with a decision neither policy gives. grace() waits for that: it
+updates the `grace` map of maps, and the kernel returns from such an update
+only after an RCU grace period (maybe_wait_bpf_programs: synchronize_rcu),
+which every program in flight has left (they are all non-sleepable and run
+under rcu_read_lock). No timer, no file: writers hold the common lock, and a
+writer that died half-way leaves a generation no target names, which the
+next install sweeps (sweep()).
 """
 
 from __future__ import annotations
 
 import ctypes as C
-import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from .. import abi
 from ..errors import KernelError
-from ..state.atomic import write_atomic
-from . import regions
+from . import libbpf, regions
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Records(Protocol):
 
 # maps keyed by generation (the states and cells arrays are not: a generation
 # holds the region its `regions` entry names, free again once that is deleted)
-GEN_MAPS = ("exes", "policy_ops", "regions", "rules", "rule_hits")
+GEN_MAPS = ("exes", "exe_paths", "policy_ops", "regions", "rules", "rule_hits")
 
 
 def gens_by_target(k) -> dict[int, int]:
@@ -75,92 +76,54 @@ def gens_by_target(k) -> dict[int, int]:
     return out
 
 
-GRACE_S = 2.0  # how long a replaced generation stays readable (decisions in flight)
+def grace(k) -> None:
+    """Return once every program that could have read the maps before now has
+    finished: an update of the `grace` map of maps, which the kernel completes
+    after synchronize_rcu() (the new inner map is a fresh one-entry array)."""
+    fd = libbpf.create_array_map(4, 4, 1)
+    try:
+        k.grace.update(C.c_uint32(0), C.c_uint32(fd))
+    finally:
+        os.close(fd)
 
 
-def _now() -> float:
-    return time.clock_gettime(time.CLOCK_BOOTTIME)
+def stored_gens(k) -> set[int]:
+    """Generations with records in the maps (each has its `regions` entry)."""
+    return {key.gen for key in k.regions.keys()}
 
 
-class Retired:
-    """Generations replaced less than GRACE_S ago: kept, and their numbers reserved.
-
-    Shared by every process that writes the maps (attach, reload, detach, the
-    daemon) through a small JSON file beside their common lock; callers hold
-    that lock. Each entry is gen -> CLOCK_BOOTTIME of its retirement.
-    """
-
-    # in this process: (gen, retired at) -> (records, exe_ids) it was written from,
-    # so that reap() deletes it key by key instead of scanning every map
-    _exact: dict[tuple[int, float], tuple[Records, dict]] = {}
-
-    def __init__(self, path: str):
-        self.path = path
-        try:
-            with open(path) as f:
-                self.gens = {int(g): float(t) for g, t in json.load(f).items()}
-        except (OSError, ValueError, AttributeError):
-            self.gens = {}
-
-    def add(self, gen: int, written: tuple[Records, dict] | None = None) -> None:
-        t = self.gens[gen] = _now()
-        if written is not None:
-            Retired._exact[(gen, t)] = written
-        self.save()
-
-    def expired(self, now: float | None = None) -> list[int]:
-        now = _now() if now is None else now
-        return [g for g, t in self.gens.items() if now - t >= GRACE_S]
-
-    def forget(self, gens, save: bool = True) -> None:
-        for g in gens:
-            t = self.gens.pop(g, None)
-            if t is not None:
-                Retired._exact.pop((g, t), None)
-        if save:
-            self.save()
-
-    def clear(self) -> None:
-        self.forget(list(self.gens))
-
-    def save(self) -> None:
-        if not self.gens and not os.path.exists(self.path):
-            return
-        write_atomic(self.path, json.dumps({str(g): t for g, t in self.gens.items()}))
-
-
-def _keep(k, retired: Retired) -> set[int]:
-    """Generations whose records must stay: in force, or retired and not yet reaped."""
-    return set(gens_by_target(k).values()) | set(retired.gens)
-
-
-def reap(k, retired: Retired) -> int:
-    """Delete retired generations older than GRACE_S; returns how many."""
-    done = retired.expired()
-    if not done:
+def sweep(k) -> int:
+    """Delete generations that no target names: what a writer that died
+    half-way left (callers hold the common lock, so no one is writing)."""
+    if stored_gens(k) <= set(gens_by_target(k).values()):
         return 0
-    scan = False
-    for gen in done:
-        written = Retired._exact.get((gen, retired.gens[gen]))
-        if written is None:
-            scan = True
-            continue
-        by_map: dict[str, list] = {}
-        for name, key, _ in _entries(k, written[0], written[1], gen):
-            by_map.setdefault(name, []).append(key)
-        try:
-            for name, keys in by_map.items():
-                getattr(k, name).delete_many(keys)
-        except KernelError:
-            scan = True  # something else removed part of it: sweep instead
-    retired.forget(done)
-    if scan:
-        prune(k, keep=_keep(k, retired))
-    return len(done)
+    grace(k)
+    return prune(k, keep=set(gens_by_target(k).values()))
 
 
-def _free_gen(k, retired: Retired) -> int:
-    used = set(gens_by_target(k).values()) | set(retired.gens)
+def delete_gen(k, gen: int, written: tuple[Records, dict, dict] | None = None) -> None:
+    """Delete one generation no target names any more; call grace() first.
+    Key by key when `written` (records, exe_ids, exe_paths) says what it
+    holds, else by a scan of the maps."""
+    if gen in gens_by_target(k).values():
+        return
+    if written is None:
+        prune(k, keep=set(gens_by_target(k).values()))
+        return
+    by_map: dict[str, list] = {}
+    for name, key, _ in _entries(k, written[0], written[1], gen, exe_paths=written[2]):
+        by_map.setdefault(name, []).append(key)
+    # and the programs the kernel found by path (bpf/open.bpf.h binary_policy)
+    by_map["exes"] = [key for key in k.exes.keys() if key.gen == gen]
+    try:
+        for name, keys in by_map.items():
+            getattr(k, name).delete_many(keys)
+    except KernelError:
+        prune(k, keep=set(gens_by_target(k).values()))  # something else removed part of it
+
+
+def _free_gen(k) -> int:
+    used = set(gens_by_target(k).values()) | stored_gens(k)
     for gen in range(1, 1 << 20):
         if gen not in used:
             return gen
@@ -172,6 +135,7 @@ _CAPACITY = {
     "rules": abi.BST_MAX_RULES,
     "rule_hits": abi.BST_MAX_RULES,
     "exes": abi.BST_MAX_EXES,
+    "exe_paths": abi.BST_MAX_EXES,
     "policy_ops": abi.BST_MAX_POLICY_OPS,
 }
 
@@ -195,34 +159,33 @@ def install(
     k,
     recs: Records,
     exe_ids: dict[int, tuple[int, int]],
+    exe_paths: dict[str, int],
     cgid: int,
     manager: tuple[int, int] | None,
-    retired: Retired,
-    previous: tuple[int, Records, dict] | None = None,
+    previous: tuple[int, Records, dict, dict] | None = None,
     mode_flags: int = 0,
 ) -> tuple[int, dict[int, int]]:
-    """Write a generation for cgroup `cgid` and swap it in.
+    """Write a generation for cgroup `cgid` and swap it in (callers hold the
+    common lock).
 
-    Returns its gen and the rule hits of the generation it replaced (read just
-    after the swap, so that counters can carry over; decisions still in flight
-    on other CPUs during the swap may be missed). The replaced generation is
-    retired, not deleted (see the module's doc). `previous` = (gen, records,
-    exe_ids) that the generation in force was written from, when the caller
-    knows it for certain: it is then deleted key by key instead of by a scan.
-    `mode_flags`: BST_TARGET_AUDIT or BST_TARGET_LEARN (0: enforce).
+    Returns its gen and the rule hits of the generation it replaced, read once
+    no program can still count one there (grace()); that generation is then
+    deleted. `exe_paths`: policy program path -> policy (bpf/bpfsystrace.h
+    exe_paths). `previous` = (gen, records, exe_ids, exe_paths) that the
+    generation in force was written from, when the caller knows it for
+    certain: it is then deleted key by key instead of by a scan. `mode_flags`:
+    BST_TARGET_AUDIT or BST_TARGET_LEARN (0: enforce).
     """
-    reap(k, retired)
-    gen = _free_gen(k, retired)
-    retired.add(gen)  # reserved while written: if this process dies half-way, reap() sweeps it
+    sweep(k)
+    gen = _free_gen(k)
 
     def undo():
-        retired.forget([gen])
-        prune(k, keep=_keep(k, retired))
+        prune(k, keep=set(gens_by_target(k).values()))  # never in force: nothing reads it
 
     if mode_flags & abi.BST_TARGET_LEARN:
         forget_seen(k, gen)  # a generation number used before must report afresh
     try:
-        _write(k, recs, exe_ids, gen)
+        _write(k, recs, exe_ids, gen, exe_paths)
     except KernelError as e:
         undo()
         raise _explain_full(e) from None
@@ -240,14 +203,12 @@ def install(
     except BaseException:
         undo()
         raise
-    retired.forget([gen], save=False)  # saved with the old generation's retirement below
     if old is None:
         bump_epoch(k)
-        retired.save()
         return gen, {}
-    written = (previous[1], previous[2]) if previous is not None and previous[0] == old.gen else None
+    grace(k)  # no program still reads (or counts a hit in) the old generation
     old_hits = rule_hits(k, old.gen)  # one batched read of the map, not a lookup per rule
-    retired.add(old.gen, written)
+    delete_gen(k, old.gen, previous[1:] if previous is not None and previous[0] == old.gen else None)
     return gen, old_hits
 
 
@@ -259,7 +220,7 @@ def bump_epoch(k) -> None:
     k.epoch.update(zero, C.c_uint64((cur.value if cur is not None else 0) + 1))
 
 
-def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None = None):
+def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None = None, exe_paths=None):
     """Every (map name, key, value) of one generation keyed by it (the region's
     entry included; its tables are copied by regions.copy_tables)."""
     r = region or abi.BstRegion()
@@ -281,15 +242,25 @@ def _entries(k, recs: Records, exe_ids, gen: int, region: abi.BstRegion | None =
             )
     for policy, (dev, ino) in exe_ids.items():
         yield "exes", abi.BstExeKey(gen, dev, ino), C.c_uint32(policy)
+    for path, policy in (exe_paths or {}).items():
+        yield "exe_paths", exe_path_key(gen, path), C.c_uint32(policy)
 
 
-def _write(k, recs: Records, exe_ids, gen: int) -> None:
+def exe_path_key(gen: int, path: str) -> abi.BstExePathKey:
+    """exe_paths' key: the path as bpf_d_path renders it, zero-padded."""
+    raw = path.encode()
+    if len(raw) >= abi.BST_EXE_PATH_MAX:
+        raise ValueError(f"{path}: longer than {abi.BST_EXE_PATH_MAX - 1} bytes")
+    return abi.BstExePathKey(gen, 0, raw)
+
+
+def _write(k, recs: Records, exe_ids, gen: int, exe_paths: dict[str, int]) -> None:
     """The region first (recorded, so no other generation is placed over it),
     its tables copied in, then every keyed record in one batch per map."""
     region = regions.place(k, gen, recs.tables.nstates, recs.tables.ncells)
     regions.copy_tables(k, region, recs.tables)
     by_map: dict[str, list] = {}
-    for name, key, value in _entries(k, recs, exe_ids, gen, region):
+    for name, key, value in _entries(k, recs, exe_ids, gen, region, exe_paths):
         if name != "regions":
             by_map.setdefault(name, []).append((key, value))
     for name, items in by_map.items():  # one batch syscall per map (BPF_MAP_UPDATE_BATCH)
@@ -314,21 +285,30 @@ def forget_seen(k, gen: int) -> int:
     return len(stale)
 
 
-def remove_target(k, cgid: int, retired: Retired) -> bool:
-    """Stop deciding for `cgid`; its generation is retired (reaped after GRACE_S)."""
+def remove_target(k, cgid: int) -> bool:
+    """Stop deciding for `cgid`; its generation is deleted once no program reads it."""
     old = k.targets.lookup(C.c_uint64(cgid))
     if old is None:
         return False
     k.targets.delete(C.c_uint64(cgid))
-    if old.gen not in gens_by_target(k).values():
-        retired.add(old.gen)
-    reap(k, retired)
+    grace(k)
+    delete_gen(k, old.gen)
     return True
 
 
 def rule_hits(k, gen: int) -> dict[int, int]:
     """rule id -> hits summed over CPUs, for one generation."""
     return {key.rule: sum(val) for key, val in k.rule_hits.items() if key.gen == gen}
+
+
+def programs(k, gen: int) -> dict[int, list[tuple[int, int]]]:
+    """policy -> the (dev, ino) of every file exes gives it in one generation:
+    those resolved at attach and those the kernel found by path since."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for key, val in k.exes.items():
+        if key.gen == gen:
+            out.setdefault(val.value, []).append((key.dev, key.ino))
+    return out
 
 
 def counters(k) -> list[int]:

@@ -9,6 +9,7 @@ refuse LSM programs (EPERM before the verifier runs).
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass
 
 from ..errors import BpfsystraceError, VerifierRefusal
@@ -44,13 +45,21 @@ def hooks_check() -> Check:
 
 
 def checks(try_load: bool = True) -> list[Check]:
+    machine = platform.machine()
     out = [
+        Check(
+            "architecture",
+            machine == "x86_64",
+            machine,
+            "bpfsystrace enforces on x86-64 only: some hooks decide by x86-64 system call "
+            "numbers (docs/install.md)",
+        ),
         Check(
             "root",
             os.geteuid() == 0,
             f"euid {os.geteuid()}",
             "run bpfsystrace as root (it loads BPF programs)",
-        )
+        ),
     ]
     btf = os.path.exists("/sys/kernel/btf/vmlinux")
     out.append(

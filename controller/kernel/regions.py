@@ -3,10 +3,11 @@
 Each generation holds one region of each array (bpf/bpfsystrace.h): the
 `regions` map records it (gen -> bst_region), and a generation's region is
 free again once that entry is deleted with the rest of the generation
-(maps.reap, maps.prune). place() finds the first gap that fits among the
+(maps.delete_gen, maps.prune). place() finds the first gap that fits among the
 regions in use; copy_tables() writes the tables into it through the maps'
 mmap, one copy per array. The kernel never reads a region before the
-target's swap names its generation, nor after the generation is reaped.
+target's swap names its generation, nor after maps.grace() has let every reader of a
+replaced generation finish and it is deleted.
 """
 
 from __future__ import annotations

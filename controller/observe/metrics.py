@@ -84,6 +84,14 @@ class KernelCollector:
             "bpfsystrace_own_object_denials",
             "Confined tasks' attempts to reach bpfsystrace's own maps, programs, links or pins (all denied)",
         )
+        by_path = CounterMetricFamily(
+            "bpfsystrace_programs_found_by_path",
+            "Execs of a new file at a policy's path (a package upgrade): the policy followed the path",
+        )
+        clone_cgroup = CounterMetricFamily(
+            "bpfsystrace_clone_into_cgroup_denials",
+            "Confined tasks' clone3(CLONE_INTO_CGROUP) to a cgroup outside their target (denied)",
+        )
         up = GaugeMetricFamily("bpfsystrace_programs_loaded", "1 when the LSM programs are loaded and pinned")
         targets, counters = self._read()
         up.add_metric([], 1 if loader.is_loaded() else 0)
@@ -117,6 +125,8 @@ class KernelCollector:
             bindings.add_metric(["inherit"], counters[abi.BST_CNT_EXEC_INHERIT])
             bindings.add_metric(["detach"], counters[abi.BST_CNT_EXEC_DETACH])
             own.add_metric([], counters[abi.BST_CNT_OWN_OBJECT])
+            by_path.add_metric([], counters[abi.BST_CNT_EXE_BY_PATH])
+            clone_cgroup.add_metric([], counters[abi.BST_CNT_CLONE_CGROUP])
             for idx, reason in FAIL_CLOSED.items():
                 fail_closed.add_metric([reason], counters[idx])
         yield from (
@@ -131,6 +141,8 @@ class KernelCollector:
             transitions,
             bindings,
             own,
+            by_path,
+            clone_cgroup,
             up,
         )
         logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink", labels=["sink"])

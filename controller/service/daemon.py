@@ -25,7 +25,6 @@ import time
 from typing import Any
 
 from .. import attachments
-from ..errors import BpfsystraceError
 from ..kernel import loader
 from ..observe import metrics, sinks
 from .config import Options
@@ -105,10 +104,6 @@ class Daemon:
         self.reconciler.check()
         self.pump.check_lost()
         self.pump.check_ring()
-        try:
-            attachments.reap(self.pump.kernel)  # replaced generations past their grace period
-        except BpfsystraceError as e:
-            log.error("removing replaced policy generations: %s", e.render())
 
     def _close(self) -> None:
         try:
