@@ -75,3 +75,14 @@ def test_a_refusal_before_the_verifier_is_still_the_hosts(monkeypatch):
         loader._explain_load_failure(errno.EPERM, "/x.o")
     assert not isinstance(e.value, VerifierRefusal)
     assert "sandboxed or locked-down" in e.value.render()
+
+
+def test_another_architecture_is_refused_by_name(monkeypatch):
+    """The build and the package are x86-64 only; doctor and attach say so
+    rather than skip the calls decided by x86-64 system call numbers."""
+    import platform
+
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    first = probe.checks(try_load=False)[0]
+    assert (first.name, first.ok, first.detail) == ("architecture", False, "aarch64")
+    assert "x86-64 only" in first.fix

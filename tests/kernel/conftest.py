@@ -242,3 +242,17 @@ def new_log(json_out: bool = False) -> str:
     if evs:
         _log_cursor[0] = evs[-1]["seq"]
     return "".join((json.dumps(e) if json_out else e["line"]) + "\n" for e in evs)
+
+
+def counters():
+    """status's kernel counters line -> {name: count}."""
+    from tests.conftest import cli
+
+    line = next(
+        (ln for ln in cli("status", check=0).stdout.splitlines() if ln.startswith("kernel counters: ")),
+        "kernel counters: ",
+    )
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"([a-z ]+?) (\d+)(?:, |$)", line[len("kernel counters: ") :])
+    }

@@ -11,6 +11,7 @@ Prometheus must report exactly that number.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -354,6 +355,24 @@ def test_sigkill_changes_nothing_restart_adopts_and_reports_lost_events(svc, chu
     text = svc.syslog()
     assert text.count(f"filename: {d}/x1,") == 1  # not logged twice
     assert text.count(f"filename: {d}/x2,") == 1  # queued while down, logged once
+
+
+def test_a_package_upgrade_keeps_the_policy_with_the_daemon_running(svc):
+    """dpkg renames a new file over the program (a new inode), default deny:
+    the next start runs under the program's policy (found by its path), and
+    the metrics count it."""
+    d = svc.d
+    new = svc.probe + ".dpkg-new"
+    shutil.copy2(svc.probe, new)
+    old_ino = os.stat(svc.probe).st_ino
+    os.rename(new, svc.probe)
+    assert os.stat(svc.probe).st_ino != old_ino
+    res = svc.run_probe(f"open:{d}/allowed:r", f"open:{d}/secret:r")
+    assert res == {f"open:{d}/allowed:r": "OK", f"open:{d}/secret:r": "EPERM"}
+    found = [
+        ln for ln in svc.metrics().splitlines() if ln.startswith("bpfsystrace_programs_found_by_path_total ")
+    ]
+    assert found and float(found[0].split()[1]) >= 1, found
 
 
 def test_metrics_pass_promtool_and_prometheus_counts_the_denials(svc):

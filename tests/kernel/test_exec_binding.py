@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from tests.conftest import cli
-from tests.kernel.conftest import new_log, probe_results
+from tests.kernel.conftest import counters, new_log, probe_results
 
 CGROUP = "bst-bind.slice"
 
@@ -92,18 +92,6 @@ def opens(env, *names):
 def answers(proc, env, *names):
     got = probe_results(proc)
     return [got.get(a) for a in opens(env, *names)]
-
-
-def counters():
-    """status's kernel counters line -> {name: count}."""
-    line = next(
-        (ln for ln in cli("status", check=0).stdout.splitlines() if ln.startswith("kernel counters: ")),
-        "kernel counters: ",
-    )
-    return {
-        m.group(1): int(m.group(2))
-        for m in re.finditer(r"([a-z ]+?) (\d+)(?:, |$)", line[len("kernel counters: ") :])
-    }
 
 
 def scraped(binding):

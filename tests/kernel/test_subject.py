@@ -23,7 +23,7 @@ import pytest
 
 from bpfsystrace.kernel import system
 from tests.conftest import cli
-from tests.kernel.conftest import probe_results
+from tests.kernel.conftest import counters, probe_results
 
 CGROUP = "bst-subject.slice"
 
@@ -98,9 +98,20 @@ def test_moving_itself_out_of_the_cgroup_ends_nothing(env):
     assert got == {f"cgmove:{procs}": "OK", "cgroup:-": "/", secret(env): "EPERM"}, got
 
 
-def test_clone3_into_another_cgroup_stays_confined(env):
-    got = run(env, f"clone3cg:{env['root']}", "cgroup:-", secret(env))
-    assert got == {"cgroup:-": "/", secret(env): "EPERM"}, got
+def test_clone3_into_another_cgroup_is_denied(env):
+    """clone3(CLONE_INTO_CGROUP) would put the child outside the service's
+    cgroup (its stop, pids.max, memory.max): denied, counted; the caller
+    stays where it was, confined. Into a cgroup below the target too: the
+    hook cannot tell where the child would go."""
+    before = counters().get("clones into a cgroup denied", 0)
+    sub = env["cg"].child("sub")
+    for where in (env["root"], sub.path):
+        got = run(env, f"clone3cg:{where}", "cgroup:-", secret(env))
+        assert got == {f"clone3cg:{where}": "EPERM", "cgroup:-": "/" + CGROUP, secret(env): "EPERM"}, got
+    assert counters().get("clones into a cgroup denied", 0) == before + 2
+    # an unconfined process may (the hook decides confined tasks only)
+    proc = subprocess.run([env["att"], f"clone3cg:{sub.path}", "cgroup:-"], capture_output=True, text=True)
+    assert probe_results(proc) == {"cgroup:-": "/" + CGROUP + "/sub"}, proc.stdout
 
 
 def test_moved_out_by_another_process_stays_confined(env):
