@@ -216,6 +216,25 @@ def test_restarting_named_stays_confined(deb):
     assert "192.0.2.80" in dig(f"www.{ZONE}")
 
 
+def test_systemctl_reload_named_runs_rndc_under_its_policy(deb):
+    """named.service's ExecReload (and ExecStop) run rndc in named.slice: the
+    shipped policy usr_sbin_rndc lets it reach named's control channel, and
+    nothing it does is denied."""
+    before = run(BST, "status").stdout
+    assert "/usr/sbin/rndc" in before, before
+    pid = named_pid()
+    run("systemctl", "reload", "named", timeout=300)
+    assert (
+        named_pid() == pid and run("systemctl", "is-active", "named", check=False).stdout.strip() == "active"
+    )
+    wait_for(lambda: "reloading configuration succeeded" in journal("-u", "named"), 60, "named's reload")
+    allowed, denied = counts("/usr/sbin/rndc")
+    assert allowed > 0 and denied == 0, run(BST, "status", "--rules").stdout + journal(
+        "SYSLOG_IDENTIFIER=bpfsystrace"
+    )
+    assert "192.0.2.80" in dig(f"www.{ZONE}")
+
+
 def test_systemctl_reload_reloads_the_policies(deb):
     gen = int(re.search(rf"^{SLICE} \(id \d+\), generation (\d+)", run(BST, "status").stdout, re.M).group(1))
     run("systemctl", "reload", "bpfsystrace", timeout=300)
@@ -256,6 +275,9 @@ def test_stopping_the_controller_leaves_enforcement_in_force(deb):
     # rule, docs/install.md); the slice's attachment stays: whatever starts in named.slice
     # without the controller is confined, named by its policy, anything else by the default
     assert named_before and named_pid() == 0
+    # stopped by its ExecStop (rndc stop, under rndc's policy), not killed: inactive, not failed
+    assert run("systemctl", "is-active", "named", check=False).stdout.strip() == "inactive"
+    assert counts("/usr/sbin/rndc")[1] == 0
     _, denied = counts("default (deny)")
     other = run(
         "systemd-run", "--wait", "--quiet", "--slice=named.slice", "/bin/true", check=False, timeout=300
