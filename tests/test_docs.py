@@ -81,3 +81,35 @@ def test_the_system_call_table_names_exactly_the_names_the_checker_knows():
         f"in the code only: {sorted(set(syscalls.NAMES) - documented)}; "
         f"in the doc only: {sorted(documented - set(syscalls.NAMES))}"
     )
+
+
+def test_the_open_doors_in_security_md_are_the_tables():
+    """docs/security.md, "Every LSM hook": its list of OPEN hooks is
+    kernel/hook_table.py's, with the same future rule names; its counts per
+    class are those of the Debian kernels (checked where the VM's vmlinux
+    files are cached)."""
+    from bpfsystrace.kernel import hooks
+
+    text = doc("docs/security.md")
+    section = text[text.index("## Every LSM hook") :]
+    section = section[: section.index("\n## ")]
+    listed = dict(re.findall(r"^\| `(\w+)` \| (`native-.*?) \|", section, re.M))
+    open_ = {h.name: h.call for h in hooks.TABLE if h.cls == hooks.OPEN}
+    assert set(listed) == set(open_), (
+        f"OPEN in the table only: {sorted(set(open_) - set(listed))}; "
+        f"in the doc only: {sorted(set(listed) - set(open_))}"
+    )
+    for name, calls in listed.items():
+        assert re.findall(r"`(native-\w+)`", calls) == open_[name].split(", "), name
+    cache = os.path.expanduser("~/.cache/bpfsystrace/vm")
+    columns = {"6.1.0-57-amd64": 3, "6.12.118+deb12-amd64": 4}  # | class | meaning | 6.1 | 6.12 |
+    for release, cell in columns.items():
+        path = os.path.join(cache, release, "vmlinux")
+        if not os.path.exists(path):
+            continue  # the kernel tests check the booted kernel's hooks instead
+        names = hooks.kernel_hooks(path)
+        for cls, n in hooks.counts(names).items():
+            row = re.search(rf"^\| {cls} \|.*$", section, re.M)
+            assert row and row.group(0).split("|")[cell].strip() == str(n), (release, cls, n)
+        row = re.search(r"^\| hooks \|.*$", section, re.M)
+        assert row and row.group(0).split("|")[cell].strip() == str(len(names)), (release, len(names))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
 from ..compile import pipeline
-from ..errors import EXIT_OK, UsageError
-from ..kernel import lsm
+from ..errors import EXIT_OK, EXIT_POLICY, UnsupportedKernel, UsageError
+from ..kernel import hooks, lsm
 from ..model import reference, syscalls
 from ..observe.escape import escape
 
@@ -26,15 +27,79 @@ class CheckCommand:
             "warns of policies for programs that do not exist here.",
             epilog="examples:\n  bpfsystrace check policies/usr_sbin_named\n"
             "  bpfsystrace check /etc/systrace/            every file of a directory\n"
-            "  bpfsystrace check --stats policies/         automaton sizes, compile time",
+            "  bpfsystrace check --stats policies/         automaton sizes, compile time\n"
+            "  bpfsystrace check --hooks                   every LSM hook of this kernel: decided,\n"
+            "                                              open, harmless or not attachable, and why\n"
+            "  bpfsystrace check --hooks --json            the same as one JSON object",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("paths", nargs="+", metavar="FILE|DIR")
+        p.add_argument("paths", nargs="*", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
+        p.add_argument(
+            "--hooks",
+            action="store_true",
+            help="print the class of every LSM hook of the running kernel (docs/security.md, "
+            "'Every LSM hook'); exit 1 if one is not in bpfsystrace's table",
+        )
+        p.add_argument(
+            "--btf",
+            metavar="FILE",
+            help="with --hooks: read the hooks from this BTF or vmlinux file, not the running kernel's",
+        )
+        p.add_argument("--json", action="store_true", help="with --hooks: print the table as one JSON object")
         p.set_defaults(handler=cmd_check)
 
 
 def cmd_check(args) -> int:
+    if not args.hooks and (args.json or args.btf):
+        raise UsageError("check: --json and --btf go with --hooks")
+    if not args.paths and not args.hooks:
+        raise UsageError("check: give policy files or directories (FILE|DIR ...), or --hooks")
+    status = check_policies(args) if args.paths else EXIT_OK
+    return max(status, check_hooks(args)) if args.hooks else status
+
+
+def check_hooks(args) -> int:
+    """The class of every LSM hook of this kernel (kernel/hooks.py): one line
+    each; a hook the table does not know is UNCLASSIFIED and fails (exit 1)."""
+    try:
+        names = hooks.kernel_hooks(args.btf)
+    except OSError as e:
+        if args.btf:
+            raise UsageError(f"check --hooks --btf {args.btf}: {e}") from None
+        raise UnsupportedKernel(f"{e}: this kernel has no BTF, so it has no BPF-LSM hooks") from None
+    missing = hooks.unclassified(names)
+    counts = hooks.counts(names)
+    source = args.btf or f"Linux {os.uname().release}"
+    if args.json:
+        rows = [
+            {"hook": n, "class": h.cls, "call": h.call, "what": h.what}
+            if (h := hooks.classify(n))
+            else {"hook": n, "class": "UNCLASSIFIED", "call": "", "what": UNCLASSIFIED_WHY}
+            for n in sorted(names)
+        ]
+        print(json.dumps({"kernel": source, "hooks": rows, "counts": counts, "unclassified": missing}))
+    else:
+        for n in sorted(names):
+            h = hooks.classify(n)
+            cls, text = (h.cls, h.text()) if h else ("UNCLASSIFIED", UNCLASSIFIED_WHY)
+            print(f"{n:<28} {cls:<14} {text}")
+        summary = ", ".join(f"{counts[c]} {c}" for c in hooks.CLASSES)
+        print(f"{len(names)} LSM hooks in {source}: {summary}, {len(missing)} UNCLASSIFIED")
+    if missing:
+        print(
+            f"error: {len(missing)} LSM hook(s) of {source} are in no class of bpfsystrace's table "
+            f"(controller/kernel/hook_table.py): {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return EXIT_POLICY  # 1, as a rejected policy: the table must be completed first
+    return EXIT_OK
+
+
+UNCLASSIFIED_WHY = "not in bpfsystrace's table: a hook nobody has judged is a door (docs/security.md)"
+
+
+def check_policies(args) -> int:
     policies, warnings = pipeline.load_policies(args.paths)
     recs = pipeline.compile_all(policies, "deny")
     for w in warnings:

@@ -7,6 +7,7 @@ checks; nothing here loads anything.
 from __future__ import annotations
 
 import os
+import re
 
 from . import system
 
@@ -29,19 +30,26 @@ def not_enforced(op: str, hook: str) -> str:
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 
 
-def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
-    """{operation: LSM hook} for the optional hooks (OPTIONAL_HOOKS)
-    that the running kernel does not have. Every LSM hook has a BPF stub
-    function `bpf_lsm_<hook>`, named in the kernel's BTF string table. An
-    unreadable BTF says nothing ({}): loading needs it and fails on its own."""
+def bpf_lsm_names(btf_path: str | None = None) -> set[str] | None:
+    """Every NAME of a `bpf_lsm_NAME` in the kernel's BTF string table (or a
+    vmlinux file's): each LSM hook has such a BPF stub function, and so have a
+    few functions of BPF-LSM itself (hooks.NOT_HOOKS). None: unreadable."""
     try:
         with open(btf_path or VMLINUX_BTF, "rb") as f:
             data = f.read()
     except OSError:
+        return None
+    return {m.decode() for m in re.findall(rb"\0bpf_lsm_(\w+)(?=\0)", data)}
+
+
+def missing_hooks(btf_path: str | None = None) -> dict[str, str]:
+    """{operation: LSM hook} for the optional hooks (OPTIONAL_HOOKS)
+    that the running kernel does not have (bpf_lsm_names). An unreadable
+    BTF says nothing ({}): loading needs it and fails on its own."""
+    names = bpf_lsm_names(btf_path)
+    if names is None:
         return {}
-    return {
-        op: hook for op, hook in OPTIONAL_HOOKS.items() if b"\0bpf_lsm_" + hook.encode() + b"\0" not in data
-    }
+    return {op: hook for op, hook in OPTIONAL_HOOKS.items() if hook not in names}
 
 
 def active_lsms() -> list[str] | None:
