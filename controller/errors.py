@@ -109,6 +109,7 @@ class UnsupportedKernel(BpfsystraceError):
     """This host cannot enforce policies with BPF-LSM."""
 
     exit_code = EXIT_UNSUPPORTED
+    what = "this host cannot enforce policies"  # the first words of render()
 
     def __init__(self, reason: str, hint: str | None = None):
         self.reason = reason
@@ -116,7 +117,7 @@ class UnsupportedKernel(BpfsystraceError):
         super().__init__(reason)
 
     def render(self) -> str:
-        text = f"this host cannot enforce policies: {self.reason}"
+        text = f"{self.what}: {self.reason}"
         if self.hint:
             text += f"\nhint: {self.hint}"
         return text
@@ -125,21 +126,13 @@ class UnsupportedKernel(BpfsystraceError):
 class MissingObject(UnsupportedKernel):
     """This installation lacks its compiled BPF object (not a kernel problem)."""
 
-    def render(self) -> str:
-        text = f"this installation of bpfsystrace has no BPF object: {self.reason}"
-        if self.hint:
-            text += f"\nhint: {self.hint}"
-        return text
+    what = "this installation of bpfsystrace has no BPF object"
 
 
 class VerifierRefusal(UnsupportedKernel):
     """The kernel can load BPF-LSM programs, but its verifier refused one of ours: a bug."""
 
-    def render(self) -> str:
-        text = f"bpfsystrace's programs do not load on this kernel: {self.reason}"
-        if self.hint:
-            text += f"\nhint: {self.hint}"
-        return text
+    what = "bpfsystrace's programs do not load on this kernel"
 
 
 class KernelError(BpfsystraceError):
