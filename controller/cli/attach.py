@@ -33,10 +33,13 @@ enforcement stays after this command exits (it is pinned under
 replaces its policies atomically.
 
 Which policy applies: the one whose 'Policy:' header names the executable a
-process runs (compared by file identity, so links and bind mounts count).
-Every other process in the cgroup gets --default. Executing a binary that has
-a policy is always allowed and switches the process to that policy, so a
-service manager can fork, move the child into the cgroup and exec the daemon.""",
+process runs (compared by file identity, so links and bind mounts count, or
+by its path, so a package upgrade keeps it). Every other process in the
+cgroup gets --default. The caller's execve rules decide every exec; a
+permitted exec of a binary that has a policy switches the process to it. A
+process that came in from outside and has not exec'd there (a service
+manager's child, a shell, cgexec) may exec a binary that has a policy: that
+is how the daemon enters it (docs/enforcement.md).""",
             epilog="""\
 examples:
   bpfsystrace attach --cgroup named.slice --policy policies/usr_sbin_named
