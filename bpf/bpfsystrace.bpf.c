@@ -48,7 +48,11 @@ const volatile __u32 bst_abi_version = BST_ABI_VERSION;
 #include "unix.bpf.h"
 
 /* Hooks of their own headers: mounts, bpfsystrace's own objects, and what no
- * file or socket hook sees (ptrace, modules, prctl, capabilities). */
+ * file or socket hook sees (ptrace, modules, prctl, capabilities), other
+ * processes' scheduling and limits, SIGIO, xattrs, watches, SysV IPC, keys. */
 #include "own.bpf.h"
 #include "mount.bpf.h"
 #include "sys.bpf.h"
+#include "attr.bpf.h"
+#include "proc.bpf.h"
+#include "ipc.bpf.h"

@@ -21,13 +21,15 @@
 #ifndef __BPFSYSTRACE_H
 #define __BPFSYSTRACE_H
 
-/* 8: exe_paths (a policy follows its program's path through upgrades),
+/* 9: the second red team's operations (other processes, SIGIO, xattrs,
+ * watches, System V IPC, keys, io_uring personalities), BST_CNT_INSECURE_EXEC;
+ * 8: exe_paths (a policy follows its program's path through upgrades),
  * BST_CNT_EXE_BY_PATH, BST_CNT_CLONE_CGROUP; 7: split automata;
  * 6: the DFAs as comb-packed tables (states, cells) in regions of ARRAY
  * maps; 5: confinement carried by the task; exec decided by the caller;
  * BST_CNT_DISCONNECTED, unix names resolved; mounts, bpf, ptrace, kernel
  * operations, capabilities; own objects */
-#define BST_ABI_VERSION 8
+#define BST_ABI_VERSION 9
 
 #define BST_MAX_TARGETS	   64	   /* attached cgroups */
 #define BST_MAX_DEPTH	   16	   /* cgroup ancestor levels searched */
@@ -90,7 +92,29 @@
 #define BST_OP_IOPL	       40 /* capable in iopl/ioperm: "" */
 #define BST_OP_PERF_EVENT_OPEN 41 /* perf_event_open: "" */
 #define BST_OP_CAPABLE	       42 /* capable: the capability, CAP_NET_ADMIN */
-#define BST_NR_OPS	       43
+/* Acting on another process, shared kernel objects, attributes (issue 31). */
+#define BST_OP_SETPRIORITY	  43 /* task_setnice: pidname (another process's executable) */
+#define BST_OP_IOPRIO_SET	  44 /* task_setioprio: pidname */
+#define BST_OP_SCHED_SETSCHEDULER 45 /* task_setscheduler: pidname */
+#define BST_OP_PRLIMIT		  46 /* task_prlimit: "" (another process's limits) */
+#define BST_OP_FCNTL		  47 /* file_fcntl, file_ioctl: SIGIO's owner, cmd (F_SETOWN) */
+#define BST_OP_NOTIFY		  48 /* path_notify, file_fcntl(F_NOTIFY): the watched path */
+#define BST_OP_SETXATTR		  49 /* inode_setxattr, inode_set_acl: "" */
+#define BST_OP_REMOVEXATTR	  50 /* inode_removexattr, inode_remove_acl: "" */
+#define BST_OP_SHMGET		  51 /* shm_associate: "" (System V IPC, ipc.bpf.h) */
+#define BST_OP_SHMAT		  52 /* shm_shmat: "" */
+#define BST_OP_SHMCTL		  53 /* shm_shmctl: "" */
+#define BST_OP_MSGGET		  54 /* msg_queue_associate: "" */
+#define BST_OP_MSGSND		  55 /* msg_queue_msgsnd: "" */
+#define BST_OP_MSGRCV		  56 /* msg_queue_msgrcv: "" */
+#define BST_OP_MSGCTL		  57 /* msg_queue_msgctl: "" */
+#define BST_OP_SEMGET		  58 /* sem_associate: "" */
+#define BST_OP_SEMOP		  59 /* sem_semop: "" */
+#define BST_OP_SEMCTL		  60 /* sem_semctl: "" */
+#define BST_OP_ADD_KEY		  61 /* key_alloc: "" */
+#define BST_OP_KEYCTL		  62 /* key_permission: "" */
+#define BST_OP_IO_URING_REGISTER  63 /* uring_override_creds: "" (an io_uring personality) */
+#define BST_NR_OPS		  64
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1 /* manager_dev/ino name the service manager */
@@ -142,7 +166,9 @@
  * identity added to exes, the policy follows the path */
 #define BST_CNT_EXE_BY_PATH  13
 #define BST_CNT_CLONE_CGROUP 14 /* clone3(CLONE_INTO_CGROUP) by a confined task: denied */
-#define BST_NR_COUNTERS	     15
+/* a policy-changing execve killed: the caller passed loader variables (LD_PRELOAD) */
+#define BST_CNT_INSECURE_EXEC 15
+#define BST_NR_COUNTERS	      16
 
 /* targets: cgroup id (u64) -> bst_target */
 struct bst_target {

@@ -2,8 +2,9 @@
 /*
  * exec.bpf.h — an execve after the binary's open (open.bpf.h): bprm_check
  * arms its interpreter's decision, cred_prepare disarms a failed one,
- * bprm_committed_creds puts its binding in force; and fork: task_alloc
- * confines the child as its parent.
+ * bprm_committed_creds puts its binding in force and makes an exec into
+ * another policy a secure one; and fork: task_alloc confines the child as
+ * its parent.
  */
 #ifndef __BST_EXEC_BPF_H
 #define __BST_EXEC_BPF_H
@@ -13,6 +14,7 @@
 #include "task.bpf.h"
 #include "subject.bpf.h"
 #include "hook.bpf.h"
+#include "decide.bpf.h"
 
 /* The binary of an execve passed its open: later FMODE_EXEC opens in this
  * execve are its interpreter's, decided by the policy the binary will run
@@ -72,6 +74,120 @@ int BST_LSM(bst_cred_prepare, struct cred *new, const struct cred *old, gfp_t gf
 	return 0;
 }
 
+/* ---- secure exec ---- */
+
+/* An exec into another policy than the caller's (BIND_SECURE) must not run
+ * code the caller chooses under that policy. AppArmor and SELinux make such
+ * an exec secure (AT_SECURE: the loader ignores LD_PRELOAD and the rest); a
+ * BPF program cannot set bprm->secureexec, so the exec is refused instead
+ * when its environment holds a variable that glibc's loader or libc would
+ * drop in a secure exec (glibc's unsecvars.h, less TMPDIR and TZDIR, which
+ * choose where files go, not code). It is checked at bprm_committed_creds,
+ * in the kernel's own copy of the strings, in the new process's memory that
+ * nothing else can write and before any of its code runs; the exec is past
+ * its point of no return there, so the process is killed (SIGKILL), counted
+ * and reported. */
+#define ENV_CHUNK 64
+#define SIGKILL	  9
+
+static __always_inline int has_prefix(const char *buf, const char *lit, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (buf[i] != lit[i])
+			return 0;
+	return 1;
+}
+
+#define PREFIX(buf, lit) has_prefix(buf, lit, sizeof(lit) - 1)
+
+static __always_inline int loader_var(const char *b)
+{
+	return PREFIX(b, "LD_") || PREFIX(b, "GCONV_PATH=") || PREFIX(b, "GETCONF_DIR=") ||
+	       PREFIX(b, "GLIBC_TUNABLES=") || PREFIX(b, "HOSTALIASES=") ||
+	       PREFIX(b, "LOCALDOMAIN=") || PREFIX(b, "LOCPATH=") || PREFIX(b, "MALLOC_TRACE=") ||
+	       PREFIX(b, "NIS_PATH=") || PREFIX(b, "NLSPATH=") || PREFIX(b, "RESOLV_HOST_CONF=") ||
+	       PREFIX(b, "RES_OPTIONS=");
+}
+
+struct env_ctx {
+	__u64 p;     /* user address of the next chunk */
+	__u32 skip;  /* argument strings before the environment */
+	__u32 left;  /* environment strings not yet read */
+	__u32 mid;   /* p is inside a string, not at its start */
+	__s32 found; /* 1: a loader variable starts at p; -1: unreadable */
+};
+
+/* One chunk of the strings: argv[0..argc), then envp[0..envc), NUL-ended,
+ * one after the other from bprm->p. */
+static long env_chunk(__u32 i, void *data)
+{
+	struct env_ctx *c = data;
+	char buf[ENV_CHUNK];
+	long n;
+
+	if (!c->left)
+		return 1;
+	n = bpf_probe_read_user_str(buf, sizeof(buf), (void *)c->p);
+	if (n <= 0) {
+		c->found = -1;
+		return 1;
+	}
+	if (!c->mid && !c->skip && loader_var(buf)) {
+		c->found = 1;
+		return 1;
+	}
+	if (n < ENV_CHUNK) {
+		c->p += n;
+		c->mid = 0;
+		if (c->skip)
+			c->skip--;
+		else
+			c->left--;
+	} else {
+		c->p += ENV_CHUNK - 1;
+		c->mid = 1;
+	}
+	return 0;
+}
+
+static __always_inline void secure_exec(struct linux_binprm *bprm)
+{
+	struct env_ctx c = {};
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	int r;
+
+	c.p = BPF_CORE_READ(bprm, p);
+	c.skip = BPF_CORE_READ(bprm, argc);
+	c.left = BPF_CORE_READ(bprm, envc);
+	bpf_loop(1 << 22, env_chunk, &c, 0);
+	if (c.left && !c.found)
+		c.found = -1; /* not read to the end: fail closed */
+	if (!c.found)
+		return;
+	r = hook_begin(&s, &ts, MANAGER_TOO);
+	if (r < 0 || (r > 0 && !(s.flags & (BST_TARGET_AUDIT | BST_TARGET_LEARN)))) {
+		count(BST_CNT_INSECURE_EXEC);
+		bpf_send_signal(SIGKILL);
+	}
+	if (r <= 0)
+		return;
+	/* the report: the new program's policy, the variable (or the binary's
+	 * name when the strings could not be read) */
+	if (c.found < 0 || bpf_probe_read_user_str(ts->buf, BST_EVENT_STR, (void *)c.p) <= 0)
+		bpf_probe_read_kernel_str(ts->buf, BST_EVENT_STR, BPF_CORE_READ(bprm, filename));
+	ts->buf[BST_EVENT_STR - 1] = 0;
+	{
+		struct decision d = { 0, s.policy, BST_OP_EXECVE, BST_RULE_NONE, EPERM, 0 };
+
+		for (d.len = 0; d.len < BST_EVENT_STR - 1 && ts->buf[d.len]; d.len++)
+			;
+		if (s.flags & (BST_TARGET_AUDIT | BST_TARGET_LEARN))
+			d.evflags = BST_EV_AUDIT;
+		bst_emit(&s, ts, &d);
+	}
+}
+
 /* The execve succeeded: the task now runs the new binary, and that is the
  * executable its policy is looked up by from now on (whatever its mm later
  * claims, e.g. after prctl(PR_SET_MM_EXE_FILE)). Under a permit[inherit] rule
@@ -84,7 +200,7 @@ int BST_LSM(bst_bprm_committed, struct linux_binprm *bprm)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bst_task *ts = bpf_task_storage_get(&task_store, task, 0, 0);
 	struct bst_subj *r = bpf_task_storage_get(&subjects, task, 0, 0);
-	__u32 dev;
+	__u32 dev, secure;
 	__u64 ino;
 
 	if (ts)
@@ -111,7 +227,10 @@ int BST_LSM(bst_bprm_committed, struct linux_binprm *bprm)
 		r->pol_dev = dev;
 		r->pol_ino = ino;
 	}
+	secure = r->pend_mode == BIND_SECURE;
 	r->pend_mode = BIND_NONE;
+	if (secure)
+		secure_exec(bprm);
 	return 0;
 }
 

@@ -96,7 +96,7 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 				       struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	__u32 dev, binding, own;
+	__u32 dev, binding, own, next;
 	__u64 ino;
 	int err;
 
@@ -144,7 +144,8 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 
 	d.rule = bst_match(s, ts, len, d.policy, BST_OP_EXECVE);
 	binding = exec_binding(s, d.rule);
-	own = binary_policy(s, ts, len, inode, dev, ino) != BST_POLICY_NONE;
+	next = binary_policy(s, ts, len, inode, dev, ino);
+	own = next != BST_POLICY_NONE;
 	if (s->launcher && own && binding == BIND_NONE) {
 		count(BST_CNT_EXEC_TRANSITION);
 		count(BST_CNT_EXEC_ENTRY);
@@ -155,6 +156,12 @@ static __always_inline int decide_exec(struct subject *s, struct bst_task *ts, _
 		return err;
 	if (own && binding == BIND_NONE)
 		count(BST_CNT_EXEC_TRANSITION);
+	/* Code the caller chooses must not run under another policy than its
+	 * own: a plain exec that changes the policy in force (into the binary's
+	 * own, or the default) is a secure exec (exec.bpf.h). The exempt
+	 * manager's exec runs what the administrator configured. */
+	if (binding == BIND_NONE && !s->manager && (own ? next : s->default_policy) != s->policy)
+		binding = BIND_SECURE;
 	return exec_bind(s, binding);
 }
 

@@ -71,6 +71,9 @@ struct {
 #define BIND_NONE    0
 #define BIND_INHERIT 1 /* the new program keeps the caller's policy */
 #define BIND_DETACH  2 /* the new program is not confined */
+/* a plain execve into another policy than the caller's: its environment is
+ * checked for loader variables at commit (secure exec, exec.bpf.h) */
+#define BIND_SECURE 3
 
 struct bst_subj {
 	__u64 target_id;  /* the attached cgroup that confines the task */

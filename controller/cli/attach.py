@@ -213,6 +213,7 @@ def cmd_status(args) -> int:
             "execs entering a policy",
             "programs found by path",
             "clones into a cgroup denied",
+            "insecure execs killed",
         )
         print("kernel counters: " + ", ".join(f"{n} {c}" for n, c in zip(names, counters, strict=False) if c))
     return EXIT_KERNEL if lost else EXIT_OK

@@ -68,24 +68,24 @@ inode_readlink              OPEN            native-readlink: readlink(2) reads a
 inode_getxattr              OPEN            native-getxattr: getxattr(2) reads any file's extended attributes by name (user.* can hold data), no open decided
 inode_listxattr             OPEN            native-listxattr: listxattr(2) lists any file's extended attributes by name
 inode_get_acl               OPEN            native-getxattr: reads any file's POSIX ACL by name (6.12+; on 6.1 through inode_getxattr)
-inode_setxattr              OPEN            native-setxattr: sets extended attributes of any file it owns (root: any): security.capability on a binary others run, POSIX ACLs on 6.1, user.* data; the capability-gated names ask capable
+inode_setxattr              DECIDED         setxattr (setxattr, lsetxattr, fsetxattr; POSIX ACLs on 6.1) on "": the hook has no mount to render a path; the kernel's own writes under credentials of its own (overlayfs copy-up) pass
 inode_post_setxattr         HARMLESS        void, after inode_setxattr
-inode_set_acl               OPEN            native-setxattr: sets a POSIX ACL (6.12+): the chmod of ACLs, which chmod rules do not see
+inode_set_acl               DECIDED         setxattr on "": a POSIX ACL set (6.2+; on 6.1 through inode_setxattr) (6.12+)
 inode_post_set_acl          HARMLESS        void, after inode_set_acl (6.12+)
-inode_removexattr           OPEN            native-removexattr: removes extended attributes (file capabilities, ACLs on 6.1, IMA/EVM labels) of any file it owns (root: any)
+inode_removexattr           DECIDED         removexattr (removexattr, lremovexattr, fremovexattr; POSIX ACLs on 6.1) on "", as inode_setxattr
 inode_post_removexattr      HARMLESS        void, after inode_removexattr (6.12+)
-inode_remove_acl            OPEN            native-removexattr: removes a POSIX ACL (6.12+)
+inode_remove_acl            DECIDED         removexattr on "": a POSIX ACL removed (6.2+; on 6.1 through inode_removexattr) (6.12+)
 inode_post_remove_acl       HARMLESS        void, after inode_remove_acl (6.12+)
 inode_file_getattr          OPEN            native-file_getattr: file_getattr(2) (after 6.12) and FS_IOC_FSGETXATTR read inode flags and project ids by name
 inode_file_setattr          OPEN            native-file_setattr: file_setattr(2) (after 6.12) and FS_IOC_FSSETXATTR change inode flags and project ids by name
-inode_setsecurity           HARMLESS        an LSM's own half of a security.* xattr write, reached only through inode_setxattr (OPEN)
+inode_setsecurity           HARMLESS        an LSM's own half of a security.* xattr write, reached only through inode_setxattr (DECIDED)
 inode_killpriv              HARMLESS        the kernel clears setuid bits and file capabilities on a write: it only removes privilege
 inode_need_killpriv         NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
 inode_getsecurity           NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
 inode_listsecurity          NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
 inode_copy_up_xattr         NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
-inode_xattr_skipcap         NOT_ATTACHABLE  its verifier range is 0/1 and 1 only waives a capability check: it cannot refuse (the xattr write is inode_setxattr, OPEN) (6.12+)
-path_notify                 OPEN            native-inotify_add_watch: inotify/fanotify/dnotify watches on any file or directory it can name report other processes' activity outside its policy
+inode_xattr_skipcap         NOT_ATTACHABLE  its verifier range is 0/1 and 1 only waives a capability check: it cannot refuse (the xattr write is inode_setxattr, DECIDED) (6.12+)
+path_notify                 DECIDED         inotify_add_watch (inotify_add_watch, fanotify_mark) on the watched path; dnotify (fcntl F_NOTIFY) is decided the same at file_fcntl
 # ---- files: security labels and bookkeeping ----
 inode_alloc_security        HARMLESS        bookkeeping: the LSM blob of a new inode
 inode_free_security         HARMLESS        bookkeeping: frees an inode's LSM blob
@@ -149,7 +149,7 @@ capget                      HARMLESS        reads a process's capability sets, a
 capset                      HARMLESS        a task can only lower or rearrange its own capabilities within its permitted set; their use is decided by capable
 cred_alloc_blank            HARMLESS        bookkeeping: a blank credential (keyctl session to parent)
 cred_free                   HARMLESS        void; frees credentials
-cred_transfer               HARMLESS        KEYCTL_SESSION_TO_PARENT's copy of credentials; its door is keyctl (key_permission, OPEN)
+cred_transfer               HARMLESS        KEYCTL_SESSION_TO_PARENT's copy of credentials; its door is keyctl (key_permission, DECIDED)
 cred_getsecid               HARMLESS        void; a label query for audit
 cred_getlsmprop             HARMLESS        a label query for audit (after 6.12)
 current_getsecid_subj       HARMLESS        void; a label query for audit
@@ -165,11 +165,11 @@ ptrace_access_check         DECIDED         ptrace on the other process's execut
 ptrace_traceme              DECIDED         ptrace on the parent's executable (PTRACE_TRACEME)
 task_kill                   DECIDED         kill on "target's executable\\0signal name" (kill, tkill, tgkill, sigqueue, pidfd_send_signal); not the kernel's own signals nor those to its own threads
 task_prctl                  DECIDED         prctl on the option's name (PR_SET_MM, PR_SET_PTRACER ...)
-task_setnice                OPEN            native-setpriority: renices processes of the same uid (a root task: every root daemon) outside the cgroup; lowering nice asks CAP_SYS_NICE of capable
-task_setioprio              OPEN            native-ioprio_set: sets the I/O priority of processes of the same uid outside the cgroup
-task_setscheduler           OPEN            native-sched_setscheduler: SCHED_IDLE or a CPU affinity for processes of the same uid outside the cgroup (sched_setscheduler, sched_setattr, sched_setaffinity)
-task_prlimit                OPEN            native-prlimit: prlimit(2) reads and sets the limits of processes of the same uid (root: every root daemon) outside the cgroup
-task_setrlimit              OPEN            native-setrlimit: the new limit of prlimit(2) on another process (RLIMIT_NOFILE, RLIMIT_CORE ...); raising a hard limit asks CAP_SYS_RESOURCE of capable
+task_setnice                DECIDED         setpriority on the other process's executable (pidname); the task's own process passes; lowering nice also asks CAP_SYS_NICE of capable
+task_setioprio              DECIDED         ioprio_set on the other process's executable (pidname); the task's own process passes
+task_setscheduler           DECIDED         sched_setscheduler (sched_setscheduler, sched_setparam, sched_setattr, sched_setaffinity) on the other process's executable; the task's own process passes
+task_prlimit                DECIDED         prlimit (prlimit64 of another process: the kernel asks only then) on "": the hook sees the other's credentials, not the task; the task's own threads pass
+task_setrlimit              HARMLESS        the new limit: the task's own (raising a hard limit asks CAP_SYS_RESOURCE of capable), or another process's, decided first at task_prlimit
 task_movememory             HARMLESS        migrate_pages/move_pages of another process pass ptrace_access_check first, which decides ptrace
 task_setpgid                HARMLESS        setpgid(2) reaches only the task itself and its own children, which are confined
 task_getpgid                HARMLESS        reads another process's process group, as /proc/PID/stat shows
@@ -180,11 +180,11 @@ task_getsecid_obj           HARMLESS        void; a label query for audit
 task_getlsmprop_obj         HARMLESS        a label query for audit (after 6.12)
 task_to_inode               HARMLESS        void; the label of a /proc/PID inode
 task_free                   HARMLESS        void; a task goes away
-file_fcntl                  OPEN            native-fcntl: F_SETOWN/F_SETSIG point SIGIO (any signal) at any process, F_SETLEASE and F_NOTIFY watch files: not seen by task_kill
-file_ioctl                  OPEN            native-ioctl: ioctl(2) on any descriptor it holds, also one inherited and never decided: TIOCSTI pushes input into the terminal of the shell that started it (6.1; 6.12 asks CAP_SYS_ADMIN), device commands
-file_ioctl_compat           OPEN            native-ioctl: the 32-bit ioctl(2) of a 64-bit kernel, as file_ioctl
-file_set_fowner             NOT_ATTACHABLE  void: F_SETOWN cannot be refused here; the road is file_fcntl and file_send_sigiotask (OPEN)
-file_send_sigiotask         OPEN            native-fcntl: the signal of F_SETOWN/F_SETSIG, sent to a process outside the cgroup without task_kill (a root owner passes sigio_perm for every process)
+file_fcntl                  DECIDED         fcntl on the command: F_SETOWN to another process or a group, F_SETOWN_EX, F_SETSIG (SIGIO's target and signal, which task_kill never sees); F_NOTIFY as inotify_add_watch on the directory; leases and locks as file_lock
+file_ioctl                  DECIDED         fcntl (ioctl rules too) on FIOSETOWN and SIOCSPGRP (F_SETOWN by ioctl) and TIOCSTI (input pushed into a terminal); every other ioctl passes: device commands are the device's (Known limits)
+file_ioctl_compat           DECIDED         as file_ioctl, for a 32-bit process (6.8+; before, through file_ioctl) (6.12+)
+file_set_fowner             NOT_ATTACHABLE  void: F_SETOWN cannot be refused here; it is decided at file_fcntl and file_ioctl
+file_send_sigiotask         HARMLESS        SIGIO to the owner a task chose with F_SETOWN/F_SETOWN_EX/FIOSETOWN/SIOCSPGRP and the signal of F_SETSIG, all decided at file_fcntl/file_ioctl (an owner set before the task was confined: Known limits)
 # ---- the kernel: modules, kexec, BPF, perf, logs, lockdown ----
 kernel_load_data            DECIDED         init_module on "" (a module from memory), kexec_load; firmware, IMA policies and certificates from memory are not decided
 kernel_read_file            DECIDED         finit_module on the module file's path; kexec_file_load
@@ -221,10 +221,10 @@ bdev_alloc_security         HARMLESS        bookkeeping: the LSM blob of a block
 bdev_free_security          HARMLESS        bookkeeping: frees a block device's blob (6.12+)
 bdev_setintegrity           HARMLESS        integrity data device-mapper records (dm-verity) for IPE; a dm table needs CAP_SYS_ADMIN (capable) (6.12+)
 # ---- io_uring ----
-uring_override_creds        OPEN            native-io_uring_register: a request runs with a personality registered earlier (e.g. root's before a setuid); the capable hook does not decide such credentials (Known limits)
+uring_override_creds        DECIDED         io_uring_register on "": a request that runs with a personality registered earlier (other credentials than the task's, which the capable and xattr hooks take for the kernel's)
 uring_sqpoll                HARMLESS        the SQPOLL thread is the task's own io thread, confined like its workers (task_alloc)
 uring_cmd                   OPEN            native-ioctl: io_uring's passthrough command, the ioctl of io_uring (device commands, socket options)
-uring_allowed               HARMLESS        io_uring_setup (after 6.12): its requests reach the hooks of the calls they stand for; the personality road is uring_override_creds (OPEN)
+uring_allowed               HARMLESS        io_uring_setup (after 6.12): its requests reach the hooks of the calls they stand for; the personality road is uring_override_creds (DECIDED)
 # ---- sockets ----
 socket_create               DECIDED         socket and socketpair on "domain\\0type" (AF_INET\\0SOCK_DGRAM); the protocol is not in the object (IPPROTO_SCTP passes as SOCK_STREAM); not the kernel's own sockets
 socket_bind                 DECIDED         bind on the address (inet-[addr]:port, @abstract, "" for autobind); a unix path is decided at path_mknod
@@ -281,18 +281,18 @@ xfrm_policy_lookup          HARMLESS        IPsec policy lookup in the network s
 xfrm_state_pol_flow_match   HARMLESS        IPsec state matching in the network stack (a 0/1 answer)
 xfrm_decode_session         NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
 # ---- SysV IPC (the IPC namespace: shared with every service that has no PrivateIPC) ----
-ipc_permission              OPEN            native-shmget, native-msgget, native-semget: any SysV object the mode bits allow (root: every one), of any process outside the cgroup
-shm_associate               OPEN            native-shmget: shmget(2) of another process's segment by key
-shm_shmat                   OPEN            native-shmat: maps another process's shared memory (read, write)
-shm_shmctl                  OPEN            native-shmctl: IPC_RMID/IPC_SET on another process's segment
-msg_queue_associate         OPEN            native-msgget: msgget(2) of another process's queue by key
-msg_queue_msgsnd            OPEN            native-msgsnd: sends into another process's queue
-msg_queue_msgrcv            OPEN            native-msgrcv: takes messages from another process's queue
-msg_queue_msgctl            OPEN            native-msgctl: IPC_RMID/IPC_SET on another process's queue
-sem_associate               OPEN            native-semget: semget(2) of another process's semaphores by key
-sem_semop                   OPEN            native-semop: operates another process's semaphores (blocks or releases it)
-sem_semctl                  OPEN            native-semctl: SETVAL/IPC_RMID/IPC_SET on another process's semaphores
-shm_alloc_security          HARMLESS        bookkeeping: the LSM blob of a new segment (reaching others' is ipc_permission, OPEN)
+ipc_permission              HARMLESS        the mode-bit check under each System V call, each of which also reaches its own hook below (shm_shmat, msg_queue_msgsnd ...), decided
+shm_associate               DECIDED         shmget on "": shmget(2) of an existing segment by key (the hook sees the object, not whose it is)
+shm_shmat                   DECIDED         shmat on "": maps a segment (the hook sees the object, not whose it is)
+shm_shmctl                  DECIDED         shmctl on "": every shmctl(2) command, IPC_INFO too (the hook sees the object, not whose it is)
+msg_queue_associate         DECIDED         msgget on "": msgget(2) of an existing queue by key (the hook sees the object, not whose it is)
+msg_queue_msgsnd            DECIDED         msgsnd on "": sends into a queue (the hook sees the object, not whose it is)
+msg_queue_msgrcv            DECIDED         msgrcv on "": the receiver's own msgrcv(2); a message handed to a waiting receiver was decided as the sender's msgsnd (the hook sees the object, not whose it is)
+msg_queue_msgctl            DECIDED         msgctl on "": every msgctl(2) command (the hook sees the object, not whose it is)
+sem_associate               DECIDED         semget on "": semget(2) of an existing set by key (the hook sees the object, not whose it is)
+sem_semop                   DECIDED         semop on "": semop, semtimedop (the hook sees the object, not whose it is)
+sem_semctl                  DECIDED         semctl on "": every semctl(2) command (the hook sees the object, not whose it is)
+shm_alloc_security          HARMLESS        bookkeeping: the LSM blob of a new segment (using it is decided: shm_shmat, shm_shmctl)
 shm_free_security           HARMLESS        void; a segment goes away
 msg_queue_alloc_security    HARMLESS        bookkeeping: the LSM blob of a new queue
 msg_queue_free_security     HARMLESS        void; a queue goes away
@@ -303,8 +303,8 @@ sem_free_security           HARMLESS        void; a semaphore set goes away
 ipc_getsecid                HARMLESS        void; a label query for audit
 ipc_getlsmprop              HARMLESS        a label query for audit (after 6.12)
 # ---- keys ----
-key_alloc                   OPEN            native-add_key: new keys in shared keyrings (root's user keyring), and request_key(2)'s upcall runs /sbin/request-key (keyutils) as root outside the cgroup
-key_permission              OPEN            native-keyctl: reads, links, updates and revokes keys of the keyrings it can name (root's user keyring is every root process's)
+key_alloc                   DECIDED         add_key (add_key, request_key, KEYCTL_JOIN_SESSION_KEYRING) on "": a new key or keyring of the task's; the kernel's own under credentials of its own pass
+key_permission              DECIDED         keyctl (and add_key, request_key) on "": each use of a key the task names, asked for its own credentials (the kernel's lookups on its own behalf pass)
 key_free                    HARMLESS        void; a key goes away (6.1)
 key_post_create_or_update   HARMLESS        void, after a key was made (6.12+)
 key_getsecurity             NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)

@@ -19,13 +19,13 @@ import importlib.resources
 import logging
 import os
 import platform
-import re
 import shutil
 import struct
 
 from .. import abi
-from ..errors import KernelError, MissingObject, UnsupportedKernel, VerifierRefusal
+from ..errors import KernelError, MissingObject, UnsupportedKernel
 from . import libbpf, lsm, own, system
+from .refusal import explain_load_failure
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,15 @@ LINK_DIR = os.path.join(PIN_ROOT, "links")
 # Programs of hooks a kernel may lack (lsm.OPTIONAL_HOOKS): left out of
 # the load there; lsm.missing_hooks() and check/doctor/attach say so.
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
+# Programs of hooks newer kernels added for a road that older ones send
+# through a hook decided on every kernel (POSIX ACLs through inode_setxattr
+# before 6.2, a 32-bit ioctl through file_ioctl before 6.8): left out where
+# the kernel lacks the hook, with nothing left undecided to say.
+NEWER_HOOK_PROGRAMS = {
+    "bst_inode_set_acl": "inode_set_acl",
+    "bst_inode_remove_acl": "inode_remove_acl",
+    "bst_file_ioctl_compat": "file_ioctl_compat",
+}
 # name -> (key type, value type, per-CPU)
 MAPS = {
     "targets": (C.c_uint64, abi.BstTarget, False),
@@ -52,13 +61,6 @@ MAPS = {
     "grace": (C.c_uint32, C.c_uint32, False),
 }
 PINNED_EXTRA = ("events", "task_store", "subjects", "rodata", "own")
-
-UNSUPPORTED_HINT = (
-    "run the kernel tests and the demo in the test VM instead "
-    "(tests/vm/run-in-vm, or the README's demo command), or boot a kernel with "
-    "'lsm=...,bpf' on its command line (see docs/install.md)"
-)
-
 
 OBJECT_NAME = "bpfsystrace.bpf.o"
 OBJECT_ENV = "BPFSYSTRACE_BPF_OBJECT"
@@ -152,8 +154,11 @@ def object_contents(path: str | None = None) -> ObjectContents:
 
 def required_links() -> list[str]:
     """The programs every kernel attaches (one pinned link each); the optional
-    ones (OPTIONAL_PROGRAMS) are attached where the kernel has their hook."""
-    return [p for p in object_contents().programs if p not in OPTIONAL_PROGRAMS]
+    ones (OPTIONAL_PROGRAMS, NEWER_HOOK_PROGRAMS) are attached where the
+    kernel has their hook."""
+    return [
+        p for p in object_contents().programs if p not in OPTIONAL_PROGRAMS and p not in NEWER_HOOK_PROGRAMS
+    ]
 
 
 def is_loaded() -> bool:
@@ -169,6 +174,15 @@ def skipped_programs() -> dict[str, str]:
     """{program: operation} of the optional programs this kernel cannot run."""
     missing = lsm.missing_hooks()
     return {p: op for p, op in OPTIONAL_PROGRAMS.items() if op in missing}
+
+
+def absent_programs(btf_path: str | None = None) -> set[str]:
+    """The NEWER_HOOK_PROGRAMS whose hook this kernel lacks (none when its
+    BTF cannot be read: the load then fails on its own)."""
+    names = lsm.bpf_lsm_names(btf_path)
+    if names is None:
+        return set()
+    return {p for p, hook in NEWER_HOOK_PROGRAMS.items() if hook not in names}
 
 
 def _open_pinned() -> Kernel:
@@ -261,10 +275,13 @@ def _load_and_pin(path: str) -> None:
     try:
         _check_abi_object(b, obj, path)
         skipped = skipped_programs()
+        absent = absent_programs()
         prog = b.bpf_object__next_program(obj, None)
         while prog:
             name = b.bpf_program__name(prog).decode()
-            if name in skipped:
+            if name in absent:
+                b.bpf_program__set_autoload(prog, False)  # an older road decides it here
+            elif name in skipped:
                 # the hook does not exist here: load everything else, and
                 # say loudly what is not enforced (never fail open silently)
                 b.bpf_program__set_autoload(prog, False)
@@ -273,7 +290,7 @@ def _load_and_pin(path: str) -> None:
             prog = b.bpf_object__next_program(obj, prog)
         ret = b.bpf_object__load(obj)
         if ret < 0:
-            _explain_load_failure(-ret, path)
+            explain_load_failure(-ret, path)
         os.makedirs(MAP_DIR, exist_ok=True)
         os.makedirs(LINK_DIR, exist_ok=True)
         m = b.bpf_object__next_map(obj, None)
@@ -290,13 +307,13 @@ def _load_and_pin(path: str) -> None:
         prog = b.bpf_object__next_program(obj, None)
         while prog:
             name = b.bpf_program__name(prog).decode()
-            if name in skipped:
+            if name in skipped or name in absent:
                 prog = b.bpf_object__next_program(obj, prog)
                 continue
             link = b.bpf_program__attach(prog)
             if not link:
                 err = C.get_errno()
-                _explain_load_failure(err, path, f"attach {name}")
+                explain_load_failure(err, path, f"attach {name}")
             links.append(link)
             libbpf.check(b.bpf_link__pin(link, os.path.join(LINK_DIR, name).encode()), "pin link", name)
             prog = b.bpf_object__next_program(obj, prog)
@@ -327,59 +344,6 @@ def _check_abi_object(b, obj, path: str) -> None:
                 return
         m = b.bpf_object__next_map(obj, m)
     raise UnsupportedKernel(f"{path} has no ABI version", "rebuild it with 'make -C bpf'")
-
-
-def verifier_refusal(messages: list[str]) -> tuple[str, list[str]] | None:
-    """The program the verifier refused and the last lines of its log, if
-    libbpf's messages hold a verifier log (the kernel ran the verifier: it
-    can load LSM programs, and one of ours is wrong for it)."""
-    begin = end = None
-    for i, line in enumerate(messages):
-        if "-- BEGIN PROG LOAD LOG --" in line:
-            begin, end = i, None
-        elif "-- END PROG LOAD LOG --" in line and begin is not None:
-            end = i
-    if begin is None:
-        return None
-    prog = "?"
-    for line in messages[begin::-1]:
-        m = re.search(r"prog '([^']+)'", line)
-        if m:
-            prog = m.group(1)
-            break
-    log_lines = [ln for ln in messages[begin + 1 : end] if ln.strip() and not ln.startswith("processed ")]
-    return prog, log_lines[-6:]
-
-
-def _explain_load_failure(err: int, path: str, op: str = "load") -> None:
-    messages = list(libbpf.recent_messages)
-    tail = "\n".join(messages[-15:])
-    refused = verifier_refusal(messages)
-    if refused and op == "load":
-        prog, lines = refused
-        raise VerifierRefusal(
-            f"this kernel ({os.uname().release}) can load BPF-LSM programs, but its verifier refused "
-            f"bpfsystrace's program {prog} ({errno.errorcode.get(err, err)}): this is a bug in "
-            f"bpfsystrace, not a locked-down kernel. The verifier's last lines:\n  " + "\n  ".join(lines),
-            "report it with the kernel release and these lines; meanwhile use a kernel listed in "
-            "docs/install.md (the kernels bpfsystrace is tested on)",
-        )
-    if err in (errno.EPERM, errno.EACCES) and os.geteuid() == 0:
-        raise UnsupportedKernel(
-            f"the kernel refused to {op} the BPF-LSM programs ({errno.errorcode[err]}). "
-            + lsm.lsm_diagnosis(),
-            UNSUPPORTED_HINT,
-        )
-    if err in (errno.EPERM, errno.EACCES):
-        raise KernelError(op, path, err, "run bpfsystrace as root")
-    if err in (errno.EINVAL, 524):  # 524: ENOTSUPP, the kernel's "not supported here"
-        raise UnsupportedKernel(
-            f"the kernel cannot {op} the programs ({errno.errorcode.get(err, err)}). "
-            + lsm.lsm_diagnosis()
-            + ("\nlibbpf said:\n" + tail if tail else ""),
-            UNSUPPORTED_HINT,
-        )
-    raise KernelError(op, path, err, ("libbpf said:\n" + tail) if tail else None)
 
 
 def unload() -> None:

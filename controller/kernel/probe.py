@@ -13,7 +13,7 @@ import platform
 from dataclasses import dataclass
 
 from ..errors import BpfsystraceError, VerifierRefusal
-from . import loader, system
+from . import loader, refusal, system
 from .lsm import HOOK_SINCE, OPTIONAL_HOOKS, active_lsms, missing_hooks
 
 
@@ -123,4 +123,4 @@ def _try_load() -> Check:
     except VerifierRefusal as e:
         return Check("load LSM programs", False, e.reason, e.hint or "")
     except BpfsystraceError as e:
-        return Check("load LSM programs", False, e.render().splitlines()[0], loader.UNSUPPORTED_HINT)
+        return Check("load LSM programs", False, e.render().splitlines()[0], refusal.UNSUPPORTED_HINT)

@@ -92,6 +92,37 @@ OPERATIONS = {
     "iopl": Operation(_A.BST_OP_IOPL, "iopl", "", ("capable",)),
     "perf_event_open": Operation(_A.BST_OP_PERF_EVENT_OPEN, "perf_event_open", "", ("perf_event_open",)),
     "capable": Operation(_A.BST_OP_CAPABLE, "capable", "capability", ("capable",)),
+    # Acting on another process, shared kernel objects, attributes (bpf/proc.bpf.h,
+    # attr.bpf.h, ipc.bpf.h): a task's own process is never decided.
+    "setpriority": Operation(_A.BST_OP_SETPRIORITY, "setpriority", "pidname", ("task_setnice",)),
+    "ioprio_set": Operation(_A.BST_OP_IOPRIO_SET, "ioprio_set", "pidname", ("task_setioprio",)),
+    "sched_setscheduler": Operation(
+        _A.BST_OP_SCHED_SETSCHEDULER, "sched_setscheduler", "pidname", ("task_setscheduler",)
+    ),
+    "prlimit": Operation(_A.BST_OP_PRLIMIT, "prlimit", "", ("task_prlimit",)),
+    "fcntl": Operation(_A.BST_OP_FCNTL, "fcntl", "cmd", ("file_fcntl", "file_ioctl", "file_ioctl_compat")),
+    "inotify_add_watch": Operation(
+        _A.BST_OP_NOTIFY, "inotify_add_watch", "filename", ("path_notify", "file_fcntl")
+    ),
+    "setxattr": Operation(_A.BST_OP_SETXATTR, "setxattr", "", ("inode_setxattr", "inode_set_acl")),
+    "removexattr": Operation(
+        _A.BST_OP_REMOVEXATTR, "removexattr", "", ("inode_removexattr", "inode_remove_acl")
+    ),
+    "shmget": Operation(_A.BST_OP_SHMGET, "shmget", "", ("shm_associate",)),
+    "shmat": Operation(_A.BST_OP_SHMAT, "shmat", "", ("shm_shmat",)),
+    "shmctl": Operation(_A.BST_OP_SHMCTL, "shmctl", "", ("shm_shmctl",)),
+    "msgget": Operation(_A.BST_OP_MSGGET, "msgget", "", ("msg_queue_associate",)),
+    "msgsnd": Operation(_A.BST_OP_MSGSND, "msgsnd", "", ("msg_queue_msgsnd",)),
+    "msgrcv": Operation(_A.BST_OP_MSGRCV, "msgrcv", "", ("msg_queue_msgrcv",)),
+    "msgctl": Operation(_A.BST_OP_MSGCTL, "msgctl", "", ("msg_queue_msgctl",)),
+    "semget": Operation(_A.BST_OP_SEMGET, "semget", "", ("sem_associate",)),
+    "semop": Operation(_A.BST_OP_SEMOP, "semop", "", ("sem_semop",)),
+    "semctl": Operation(_A.BST_OP_SEMCTL, "semctl", "", ("sem_semctl",)),
+    "add_key": Operation(_A.BST_OP_ADD_KEY, "add_key", "", ("key_alloc",)),
+    "keyctl": Operation(_A.BST_OP_KEYCTL, "keyctl", "", ("key_permission",)),
+    "io_uring_register": Operation(
+        _A.BST_OP_IO_URING_REGISTER, "io_uring_register", "", ("uring_override_creds",)
+    ),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -179,6 +210,27 @@ NAMES: dict[str, tuple[int, ...]] = {
         "ioperm": ("iopl",),
         "perf_event_open": ("perf_event_open",),
         "capable": ("capable",),
+        "setpriority": ("setpriority",),
+        "ioprio_set": ("ioprio_set",),
+        **{
+            n: ("sched_setscheduler",)
+            for n in ("sched_setscheduler", "sched_setparam", "sched_setattr", "sched_setaffinity")
+        },
+        "prlimit": ("prlimit",),
+        "prlimit64": ("prlimit",),
+        "fcntl": ("fcntl",),
+        "ioctl": ("fcntl",),
+        "inotify_add_watch": ("inotify_add_watch",),
+        "fanotify_mark": ("inotify_add_watch",),
+        **{n: ("setxattr",) for n in ("setxattr", "lsetxattr", "fsetxattr")},
+        **{n: ("removexattr",) for n in ("removexattr", "lremovexattr", "fremovexattr")},
+        **{n: (n,) for n in ("shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl")},
+        **{n: (n,) for n in ("semget", "semop", "semctl")},
+        "semtimedop": ("semop",),
+        "keyctl": ("keyctl",),
+        "add_key": ("add_key", "keyctl"),
+        "request_key": ("add_key", "keyctl"),
+        "io_uring_register": ("io_uring_register",),
     }.items()
 }
 

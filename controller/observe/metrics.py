@@ -92,6 +92,10 @@ class KernelCollector:
             "bpfsystrace_clone_into_cgroup_denials",
             "Confined tasks' clone3(CLONE_INTO_CGROUP) to a cgroup outside their target (denied)",
         )
+        insecure = CounterMetricFamily(
+            "bpfsystrace_insecure_execs_killed",
+            "Execs into another policy killed before they ran: the caller passed loader variables (LD_PRELOAD)",
+        )
         up = GaugeMetricFamily("bpfsystrace_programs_loaded", "1 when the LSM programs are loaded and pinned")
         targets, counters = self._read()
         up.add_metric([], 1 if loader.is_loaded() else 0)
@@ -127,6 +131,7 @@ class KernelCollector:
             own.add_metric([], counters[abi.BST_CNT_OWN_OBJECT])
             by_path.add_metric([], counters[abi.BST_CNT_EXE_BY_PATH])
             clone_cgroup.add_metric([], counters[abi.BST_CNT_CLONE_CGROUP])
+            insecure.add_metric([], counters[abi.BST_CNT_INSECURE_EXEC])
             for idx, reason in FAIL_CLOSED.items():
                 fail_closed.add_metric([reason], counters[idx])
         yield from (
@@ -143,6 +148,7 @@ class KernelCollector:
             own,
             by_path,
             clone_cgroup,
+            insecure,
             up,
         )
         logged = CounterMetricFamily("bpfsystrace_events_logged", "Events written, by sink", labels=["sink"])

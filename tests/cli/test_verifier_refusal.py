@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from bpfsystrace.errors import VerifierRefusal
-from bpfsystrace.kernel import libbpf, loader, lsm, probe
+from bpfsystrace.kernel import libbpf, loader, lsm, probe, refusal
 
 # libbpf's messages on Linux 6.12.118 for the object before the clamp (abridged)
 LOG_612 = """\
@@ -32,7 +32,7 @@ def refused(monkeypatch):
 
 
 def test_the_refused_program_and_the_verifiers_words(refused):
-    assert loader.verifier_refusal(LOG_612) == (
+    assert refusal.verifier_refusal(LOG_612) == (
         "bst_file_open",
         [
             "0: R1=ctx() R10=fp0",
@@ -42,12 +42,12 @@ def test_the_refused_program_and_the_verifiers_words(refused):
             "At program exit the register R0 has smin=-4095 smax=2147483647 should have been in [-4095, 0]",
         ],
     )
-    assert loader.verifier_refusal(["libbpf: prog 'x': failed to load: -1"]) is None
+    assert refusal.verifier_refusal(["libbpf: prog 'x': failed to load: -1"]) is None
 
 
 def test_a_refusal_is_a_bug_report_not_a_locked_down_kernel(refused):
     with pytest.raises(VerifierRefusal) as e:
-        loader._explain_load_failure(errno.EINVAL, "/x.o")
+        refusal.explain_load_failure(errno.EINVAL, "/x.o")
     text = e.value.render()
     assert "verifier refused bpfsystrace's program bst_file_open (EINVAL)" in text
     assert "this is a bug in bpfsystrace, not a locked-down kernel" in text
@@ -58,7 +58,7 @@ def test_a_refusal_is_a_bug_report_not_a_locked_down_kernel(refused):
 
 def test_doctor_shows_it(refused, monkeypatch):
     def load(load=False):
-        loader._explain_load_failure(errno.EINVAL, "/x.o")
+        refusal.explain_load_failure(errno.EINVAL, "/x.o")
 
     monkeypatch.setattr(loader, "open_kernel", load)
     monkeypatch.setattr(loader, "is_loaded", lambda: False)
@@ -72,7 +72,7 @@ def test_a_refusal_before_the_verifier_is_still_the_hosts(monkeypatch):
     monkeypatch.setattr(lsm, "active_lsms", lambda: ["bpf"])
     monkeypatch.setattr(libbpf, "recent_messages", ["libbpf: prog 'bst_file_open': failed to load: -1"])
     with pytest.raises(Exception) as e:
-        loader._explain_load_failure(errno.EPERM, "/x.o")
+        refusal.explain_load_failure(errno.EPERM, "/x.o")
     assert not isinstance(e.value, VerifierRefusal)
     assert "sandboxed or locked-down" in e.value.render()
 

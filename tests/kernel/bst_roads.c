@@ -1,0 +1,271 @@
+/*
+ * bst_roads — a static attacker for tests/kernel/test_mediation.py (issue 31).
+ *
+ * It tries the second red team's roads to other processes and shared kernel
+ * objects, printing one line per action, "<action> OK" or "<action> <ERRNO
+ * NAME>" (the first step that failed), like bst_attack:
+ *   setown:PID            fcntl(F_SETOWN, PID) on a pipe
+ *   setsig:N              fcntl(F_SETSIG, N) on a pipe
+ *   fiosetown:PID         ioctl(FIOSETOWN, &PID) on a socket
+ *   sigio:PID:SIG         F_SETOWN PID, F_SETSIG SIG, O_ASYNC on a socket pair, then
+ *                         a write: the kernel sends SIG to PID (no kill(2))
+ *   nice:PID              setpriority(PRIO_PROCESS, PID, 7)
+ *   ioprio:PID            ioprio_set(IOPRIO_WHO_PROCESS, PID, idle class)
+ *   sched:PID             sched_setaffinity(PID, CPU 0)
+ *   prlimit:PID           prlimit64(PID, RLIMIT_CORE): read it, set it again
+ *   selfnice:-            setpriority of its own process (never decided)
+ *   setxattr:PATH         setxattr(PATH, "user.bst", "x")
+ *   rmxattr:PATH          removexattr(PATH, "user.bst")
+ *   acl:PATH              setxattr(PATH, "system.posix_acl_access"): uid 65534 may read
+ *   rmacl:PATH            removexattr(PATH, "system.posix_acl_access")
+ *   inotify:PATH          inotify_add_watch(PATH, IN_CREATE)
+ *   dnotify:PATH          fcntl(F_NOTIFY, DN_CREATE) on the directory PATH
+ *   mkipc:KEY             shmget/msgget/semget(KEY, IPC_CREAT) (the owner's side)
+ *   rmipc:KEY             IPC_RMID of all three
+ *   shm:KEY               shmget(KEY) of the existing segment, shmat, read a byte
+ *   msg:KEY               msgget(KEY), msgsnd a message
+ *   sem:KEY               semget(KEY), semop +1
+ *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
+ *   keyread:DESC          keyctl SEARCH @u for DESC, then READ
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <linux/keyctl.h>
+
+static void report(const char *action, int ok)
+{
+	const char *name = strerrorname_np(errno);
+
+	if (ok)
+		printf("%s OK\n", action);
+	else
+		printf("%s %s\n", action, name ? name : "E?");
+	fflush(stdout);
+}
+
+static int on_pipe(int cmd, long arg)
+{
+	int p[2];
+
+	if (pipe(p) < 0)
+		return 0;
+	return fcntl(p[0], cmd, arg) == 0;
+}
+
+static int do_sigio(pid_t pid, int sig)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return 0;
+	if (fcntl(sv[0], F_SETOWN, pid) < 0 || fcntl(sv[0], F_SETSIG, sig) < 0)
+		return 0;
+	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_ASYNC) < 0)
+		return 0;
+	return write(sv[1], "x", 1) == 1;
+}
+
+static int do_prlimit(pid_t pid)
+{
+	struct rlimit old;
+
+	if (prlimit(pid, RLIMIT_CORE, NULL, &old) < 0)
+		return 0;
+	return prlimit(pid, RLIMIT_CORE, &old, NULL) == 0;
+}
+
+static int do_acl(const char *path)
+{
+	/* POSIX ACL xattr: version 2, then (tag, perm, id) entries */
+	struct {
+		uint32_t version;
+		struct {
+			uint16_t tag, perm;
+			uint32_t id;
+		} e[5];
+	} acl = {2,
+		 {{0x01, 6, -1}, {0x02, 4, 65534}, {0x04, 4, -1}, {0x10, 4, -1}, {0x20, 0, -1}}};
+
+	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) == 0;
+}
+
+static int do_dnotify(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+
+	return fd >= 0 && fcntl(fd, F_NOTIFY, DN_CREATE) == 0;
+}
+
+static int do_mkipc(key_t key)
+{
+	int shm = shmget(key, 4096, IPC_CREAT | 0600);
+	char *p;
+
+	if (shm < 0 || msgget(key, IPC_CREAT | 0600) < 0 || semget(key, 1, IPC_CREAT | 0600) < 0)
+		return 0;
+	p = shmat(shm, NULL, 0);
+	if (p == (void *)-1)
+		return 0;
+	strcpy(p, "SECRET");
+	return shmdt(p) == 0;
+}
+
+static int do_rmipc(key_t key)
+{
+	int ok = 1;
+	int id;
+
+	if ((id = shmget(key, 0, 0)) >= 0)
+		ok &= shmctl(id, IPC_RMID, NULL) == 0;
+	if ((id = msgget(key, 0)) >= 0)
+		ok &= msgctl(id, IPC_RMID, NULL) == 0;
+	if ((id = semget(key, 0, 0)) >= 0)
+		ok &= semctl(id, 0, IPC_RMID) == 0;
+	return ok;
+}
+
+static int do_shm(key_t key)
+{
+	int id = shmget(key, 0, 0);
+	volatile char *p;
+
+	if (id < 0)
+		return 0;
+	p = shmat(id, NULL, SHM_RDONLY);
+	if (p == (void *)-1)
+		return 0;
+	return p[0] == 'S';
+}
+
+static int do_msg(key_t key)
+{
+	struct {
+		long type;
+		char text[8];
+	} m = {1, "hello"};
+	int id = msgget(key, 0);
+
+	return id >= 0 && msgsnd(id, &m, sizeof(m.text), IPC_NOWAIT) == 0;
+}
+
+static int do_sem(key_t key)
+{
+	struct sembuf op = {0, 1, 0};
+	int id = semget(key, 0, 0);
+
+	return id >= 0 && semop(id, &op, 1) == 0;
+}
+
+static int do_mkkey(const char *desc)
+{
+	return syscall(SYS_add_key, "user", desc, "SECRET", 6, KEY_SPEC_USER_KEYRING) >= 0;
+}
+
+static int do_keyread(const char *desc)
+{
+	char buf[16] = {0};
+	long key = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", desc, 0);
+
+	if (key < 0)
+		return 0;
+	if (syscall(SYS_keyctl, KEYCTL_READ, key, buf, sizeof(buf) - 1) < 0)
+		return 0;
+	return strcmp(buf, "SECRET") == 0;
+}
+
+static int act(char *a)
+{
+	char *arg = strchr(a, ':'), *arg2;
+	cpu_set_t cpus;
+
+	if (!arg)
+		return errno = EINVAL, 0;
+	*arg++ = 0;
+	arg2 = strchr(arg, ':');
+	if (arg2)
+		*arg2++ = 0;
+	if (!strcmp(a, "setown"))
+		return on_pipe(F_SETOWN, atoi(arg));
+	if (!strcmp(a, "setsig"))
+		return on_pipe(F_SETSIG, atoi(arg));
+	if (!strcmp(a, "fiosetown")) {
+		int sv[2], pid = atoi(arg);
+
+		return socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && ioctl(sv[0], FIOSETOWN, &pid) == 0;
+	}
+	if (!strcmp(a, "sigio") && arg2)
+		return do_sigio(atoi(arg), atoi(arg2));
+	if (!strcmp(a, "nice"))
+		return setpriority(PRIO_PROCESS, atoi(arg), 7) == 0;
+	if (!strcmp(a, "selfnice"))
+		return setpriority(PRIO_PROCESS, 0, 1) == 0;
+	if (!strcmp(a, "ioprio")) /* IOPRIO_WHO_PROCESS, class idle (3) << 13 */
+		return syscall(SYS_ioprio_set, 1, atoi(arg), 3 << 13) == 0;
+	if (!strcmp(a, "sched")) {
+		CPU_ZERO(&cpus);
+		CPU_SET(0, &cpus);
+		return sched_setaffinity(atoi(arg), sizeof(cpus), &cpus) == 0;
+	}
+	if (!strcmp(a, "prlimit"))
+		return do_prlimit(atoi(arg));
+	if (!strcmp(a, "setxattr"))
+		return setxattr(arg, "user.bst", "x", 1, 0) == 0;
+	if (!strcmp(a, "rmxattr"))
+		return removexattr(arg, "user.bst") == 0;
+	if (!strcmp(a, "acl"))
+		return do_acl(arg);
+	if (!strcmp(a, "rmacl"))
+		return removexattr(arg, "system.posix_acl_access") == 0;
+	if (!strcmp(a, "inotify")) {
+		int fd = inotify_init1(0);
+
+		return fd >= 0 && inotify_add_watch(fd, arg, IN_CREATE) >= 0;
+	}
+	if (!strcmp(a, "dnotify"))
+		return do_dnotify(arg);
+	if (!strcmp(a, "mkipc"))
+		return do_mkipc(strtol(arg, 0, 0));
+	if (!strcmp(a, "rmipc"))
+		return do_rmipc(strtol(arg, 0, 0));
+	if (!strcmp(a, "shm"))
+		return do_shm(strtol(arg, 0, 0));
+	if (!strcmp(a, "msg"))
+		return do_msg(strtol(arg, 0, 0));
+	if (!strcmp(a, "sem"))
+		return do_sem(strtol(arg, 0, 0));
+	if (!strcmp(a, "mkkey"))
+		return do_mkkey(arg);
+	if (!strcmp(a, "keyread"))
+		return do_keyread(arg);
+	return errno = EINVAL, 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *copy = strdup(argv[i]);
+
+		errno = 0;
+		report(argv[i], act(copy));
+		free(copy);
+	}
+	return 0;
+}

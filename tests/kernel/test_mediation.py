@@ -1,0 +1,296 @@
+"""The second red team's roads (issue 31): a root attacker inside the target
+cgroup reaches other processes and shared kernel objects through hooks
+nobody decided: SIGIO at any process, other processes' priority, affinity
+and limits, extended attributes and ACLs, inotify/dnotify watches, System V
+IPC and keys.
+
+The attacker is tests/kernel/bst_roads.c (static). Every road is tried three
+ways, in one cgroup each:
+  control  nothing attached: the road works (so a denial below is the hook's,
+           not the kernel's own refusal);
+  deny     a policy that names none of these calls: each fails with EPERM and
+           the objects are untouched;
+  permit   a policy that names each call (on the other process's executable,
+           the watched path, the command): each works again, so the rules are
+           real and not blanket denials.
+The victim is an unconfined root process (sleep) outside every cgroup; the
+shared objects are made by the unconfined control copy.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import cli
+from tests.kernel.conftest import build_static, counters, new_log, probe_results
+
+KEY = "0x5b57"
+KEYDESC = "bst-mediation-secret"
+
+DENY = """\
+Policy: {bin}, Emulation: native
+	native-fsread: filename inpath "{d}" then permit
+	native-socket: permit
+"""
+
+PERMIT = """\
+Policy: {bin}, Emulation: native
+	native-fsread: filename inpath "{d}" then permit
+	native-socket: permit
+	native-fcntl: cmd eq "F_SETOWN" then permit
+	native-fcntl: cmd eq "F_SETSIG" then permit
+	native-ioctl: cmd eq "FIOSETOWN" then permit
+	native-setpriority: pidname eq "{sleep}" then permit
+	native-ioprio_set: pidname eq "{sleep}" then permit
+	native-sched_setaffinity: pidname eq "{sleep}" then permit
+	native-prlimit64: permit
+	native-setxattr: permit
+	native-removexattr: permit
+	native-inotify_add_watch: filename eq "{d}/watched" then permit
+	native-shmget: permit
+	native-shmat: permit
+	native-msgget: permit
+	native-msgsnd: permit
+	native-semget: permit
+	native-semop: permit
+	native-keyctl: permit
+"""
+
+
+@pytest.fixture(scope="module")
+def world(workdir, make_cgroup_module):
+    d = os.path.join(workdir, "mediation")
+    os.makedirs(os.path.join(d, "watched"), exist_ok=True)
+    with open(os.path.join(d, "file"), "w") as f:
+        f.write("data\n")
+    attack = build_static(workdir, "bst_roads")
+    sleep = os.path.realpath(shutil.which("sleep"))
+    bins, cgs = {}, {}
+    for variant in ("control", "deny", "permit"):
+        os.makedirs(os.path.join(workdir, "roads-" + variant), exist_ok=True)
+        bins[variant] = shutil.copy(attack, os.path.join(workdir, "roads-" + variant, "bst_roads"))
+        cgs[variant] = make_cgroup_module(f"bst-mediation-{variant}.slice")
+    for variant, text in (("deny", DENY), ("permit", PERMIT)):
+        pol = os.path.join(workdir, f"mediation-{variant}.policy")
+        with open(pol, "w") as f:
+            f.write(text.format(bin=bins[variant], d=d, sleep=sleep))
+        cli("attach", "--cgroup", f"bst-mediation-{variant}.slice", "--policy", pol, check=0)
+    # the other processes' objects: made by the unconfined copy
+    made = run(cgs["control"], bins["control"], f"mkipc:{KEY}", f"mkkey:{KEYDESC}")
+    assert set(made.values()) == {"OK"}, made
+    yield {"d": d, "bin": bins, "cg": cgs, "sleep": sleep}
+    run(cgs["control"], bins["control"], f"rmipc:{KEY}")
+    cli("detach", "--all", check=0)
+
+
+def run(cg, binary, *acts):
+    proc = cg.run([binary, *acts])
+    assert proc.returncode == 0, proc.stderr
+    return probe_results(proc)
+
+
+@pytest.fixture
+def victim():
+    """An unconfined root process outside every cgroup, as a root daemon is."""
+    p = subprocess.Popen(["sleep", "600"])
+    yield p
+    p.kill()
+    p.wait()
+
+
+def attack(world, variant, *acts):
+    return run(world["cg"][variant], world["bin"][variant], *acts)
+
+
+def everywhere(world, acts):
+    """{variant: results} for the control, deny and permit copies."""
+    return {v: attack(world, v, *acts) for v in ("control", "deny", "permit")}
+
+
+def events():
+    """The journal's events since the previous call (conftest.new_log)."""
+    return [json.loads(x) for x in new_log(json_out=True).splitlines()]
+
+
+def _stat(pid):
+    """(nice, the CPUs it may run on) of process pid."""
+    with open(f"/proc/{pid}/stat") as f:
+        nice = int(f.read().rsplit(")", 1)[1].split()[16])
+    with open(f"/proc/{pid}/status") as f:
+        cpus = next(ln for ln in f if ln.startswith("Cpus_allowed_list:")).split()[1]
+    return nice, cpus
+
+
+def test_sigio_at_another_process_is_decided_as_fcntl(world):
+    """Road 1: F_SETOWN + F_SETSIG + O_ASYNC, then I/O: the kernel delivers the
+    chosen signal to the owner without task_kill."""
+    for variant, want_alive in (("control", False), ("deny", True), ("permit", False)):
+        v = subprocess.Popen(["sleep", "600"])
+        try:
+            got = attack(world, variant, f"sigio:{v.pid}:15")
+            assert got == {f"sigio:{v.pid}:15": "EPERM" if want_alive else "OK"}, variant
+            if want_alive:
+                assert v.poll() is None, "the victim was signalled through a denied F_SETOWN"
+            else:
+                assert v.wait(timeout=30) == -15, variant
+        finally:
+            v.kill()
+            v.wait()
+    denials = {(e["policy"], e["op"], e["obj"]) for e in events() if e["action"] == "deny"}
+    assert (world["bin"]["deny"], "fcntl", "F_SETOWN") in denials, denials
+
+
+def test_setown_setsig_and_fiosetown_of_another_process(world, victim):
+    pid = victim.pid
+    acts = (f"setown:{pid}", "setsig:9", f"fiosetown:{pid}", f"setown:{os.getpid()}")
+    got = everywhere(world, acts)
+    assert set(got["control"].values()) == {"OK"}, got["control"]
+    assert got["deny"] == dict.fromkeys(acts, "EPERM"), got["deny"]
+    assert got["permit"] == dict.fromkeys(acts, "OK"), got["permit"]
+
+
+def test_another_processs_priority_affinity_and_limits(world, victim):
+    """Road 2: root acting on a root daemon needs no capability: the hooks decide."""
+    pid = victim.pid
+    before = _stat(pid)
+    acts = (f"nice:{pid}", f"ioprio:{pid}", f"sched:{pid}", f"prlimit:{pid}")
+    got = attack(world, "deny", *acts, "selfnice:-")
+    assert got == {**dict.fromkeys(acts, "EPERM"), "selfnice:-": "OK"}, got
+    assert _stat(pid) == before, "the victim changed under a denial"
+    mine = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
+    assert ("setpriority", world["sleep"]) in mine, mine
+    assert ("sched_setscheduler", world["sleep"]) in mine, mine
+    assert ("prlimit", "") in mine, mine
+    got = attack(world, "permit", *acts)
+    assert got == dict.fromkeys(acts, "OK"), got
+    assert _stat(pid)[0] == 7
+    v2 = subprocess.Popen(["sleep", "600"])
+    try:
+        assert attack(world, "control", *(a.replace(str(pid), str(v2.pid)) for a in acts)) == {
+            a.replace(str(pid), str(v2.pid)): "OK" for a in acts
+        }
+    finally:
+        v2.kill()
+        v2.wait()
+
+
+def test_xattrs_and_acls_are_decided(world):
+    """Road 5: permissions without chmod: a POSIX ACL that lets uid 65534 read
+    (inode_setxattr on 6.1, inode_set_acl on 6.2+), and user.* data (which
+    tmpfs, where the test's files are, stores from Linux 6.6 on: before, the
+    file system refuses it after the hook)."""
+    f = os.path.join(world["d"], "file")
+    acl = (f"acl:{f}", f"rmacl:{f}")
+    user = (f"setxattr:{f}", f"rmxattr:{f}")
+    past_the_hook = {"OK", "EOPNOTSUPP"}
+    got = attack(world, "deny", *acl, *user)
+    assert got == dict.fromkeys(acl + user, "EPERM"), got
+    assert "system.posix_acl_access" not in os.listxattr(f)
+    for variant in ("permit", "control"):
+        got = attack(world, variant, acl[0], *user)
+        assert got[acl[0]] == "OK" and {got[a] for a in user} <= past_the_hook, (variant, got)
+        assert "system.posix_acl_access" in os.listxattr(f)
+        assert attack(world, variant, acl[1]) == {acl[1]: "OK"}
+        assert "system.posix_acl_access" not in os.listxattr(f)
+    denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
+    assert {("setxattr", ""), ("removexattr", "")} <= denied, denied
+
+
+def test_watches_are_decided_on_the_watched_path(world):
+    """Road 8: inotify and dnotify report other processes' activity."""
+    d = world["d"]
+    acts = (f"inotify:{d}/watched", f"dnotify:{d}/watched")
+    assert attack(world, "control", *acts) == dict.fromkeys(acts, "OK")
+    assert attack(world, "deny", *acts) == dict.fromkeys(acts, "EPERM")
+    assert attack(world, "permit", *acts, f"inotify:{d}") == {
+        **dict.fromkeys(acts, "OK"),
+        f"inotify:{d}": "EPERM",  # the rule names one directory
+    }
+
+
+def test_system_v_ipc_and_keys_of_other_processes(world):
+    """Roads 6 and 7: another process's shared memory, queue, semaphores, and
+    a key in root's user keyring. A keyring search skips the keys it may not
+    use: denied, the key is not found (ENOKEY)."""
+    acts = (f"shm:{KEY}", f"msg:{KEY}", f"sem:{KEY}", f"keyread:{KEYDESC}")
+    got = everywhere(world, acts)
+    assert got["control"] == dict.fromkeys(acts, "OK"), got["control"]
+    assert got["deny"] == {**dict.fromkeys(acts[:3], "EPERM"), acts[3]: "ENOKEY"}, got["deny"]
+    assert got["permit"] == dict.fromkeys(acts, "OK"), got["permit"]
+    denied = {e["op"] for e in events() if e["policy"] == world["bin"]["deny"] and e["action"] == "deny"}
+    assert {"shmget", "msgget", "semget", "keyctl"} <= denied, denied
+
+
+# ---- road 9: code injection through an exec into another policy ----
+
+PRELOAD_C = r"""
+#include <unistd.h>
+__attribute__((constructor)) static void injected(void) { write(1, "INJECTED\n", 9); }
+"""
+
+
+@pytest.fixture(scope="module")
+def secure(workdir, probe_bin, make_cgroup_module):
+    """A (static bst_probe, its own policy) may exec B (a copy of cat, dynamic,
+    with another policy that could read the attacker's library): the road is
+    LD_PRELOAD and its kin on that exec."""
+    d = os.path.join(workdir, "secure")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "b-file"), "w") as f:
+        f.write("B RAN\n")
+    src = os.path.join(d, "inject.c")
+    with open(src, "w") as f:
+        f.write(PRELOAD_C)
+    lib = os.path.join(d, "inject.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", lib, src], check=True)
+    a = shutil.copy(probe_bin, os.path.join(d, "caller"))
+    b = shutil.copy(os.path.realpath(shutil.which("cat")), os.path.join(d, "cat"))
+    pol = os.path.join(d, "policies")
+    os.makedirs(pol, exist_ok=True)
+    with open(os.path.join(pol, "caller"), "w") as f:
+        f.write(f'Policy: {a}, Emulation: native\n\tnative-execve: filename eq "{b}" then permit\n')
+    with open(os.path.join(pol, "cat"), "w") as f:
+        f.write(
+            f"Policy: {b}, Emulation: native\n"
+            '\tnative-fsread: filename eq "/etc/ld.so.cache" then permit\n'
+            '\tnative-fsread: filename match "/usr/lib/*" then permit\n'
+            f'\tnative-fsread: filename inpath "{d}" then permit\n'
+        )
+    cgs = {v: make_cgroup_module(f"bst-secure-{v}.slice") for v in ("control", "confined")}
+    cli("attach", "--cgroup", "bst-secure-confined.slice", "--policy", pol, check=0)
+    yield {"d": d, "lib": lib, "a": a, "b": b, "cg": cgs}
+    cli("detach", "--cgroup", "bst-secure-confined.slice", check=0)
+
+
+def exec_b(secure, variant, **env):
+    """A execs B (cat b-file) with these environment variables: (exit status, output)."""
+    proc = secure["cg"][variant].run(
+        [secure["a"], f"exec:{secure['b']},{secure['d']}/b-file"],
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+    return proc.returncode, proc.stdout
+
+
+@pytest.mark.parametrize("var", ["LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"])
+def test_loader_variables_never_reach_a_program_under_another_policy(secure, var):
+    lib = secure["lib"]
+    value = os.path.dirname(lib) if var == "LD_LIBRARY_PATH" else lib
+    # with nothing attached the road works (LD_AUDIT's library only needs to load)
+    code, out = exec_b(secure, "control", **{var: value})
+    assert code == 0 and "B RAN" in out, out
+    if var == "LD_PRELOAD":
+        assert "INJECTED" in out
+    new_log()
+    killed = counters().get("insecure execs killed", 0)
+    code, out = exec_b(secure, "confined", **{var: value})
+    assert code == -9 and "B RAN" not in out and "INJECTED" not in out, (code, out)
+    assert counters().get("insecure execs killed", 0) == killed + 1
+    ev = [e for e in events() if e["op"] == "execve" and e["action"] == "deny"]
+    assert [(e["policy"], e["obj"]) for e in ev] == [(secure["b"], f"{var}={value}")], ev
+
+
+def test_the_same_exec_without_them_runs(secure):
+    assert exec_b(secure, "confined", LANG="C.UTF-8", TMPDIR="/tmp") == (0, "B RAN\n")
