@@ -113,3 +113,15 @@ def test_the_open_doors_in_security_md_are_the_tables():
             assert row and row.group(0).split("|")[cell].strip() == str(n), (release, cls, n)
         row = re.search(r"^\| hooks \|.*$", section, re.M)
         assert row and row.group(0).split("|")[cell].strip() == str(len(names)), (release, len(names))
+
+
+def test_every_metric_is_in_the_operations_table():
+    """docs/operations.md's metrics table names every family the collector
+    yields (counters with their `_total`, the info metric as `_info`)."""
+    src = open(os.path.join(ROOT, "controller", "observe", "metrics.py")).read()
+    table = doc("docs/operations.md")
+    found = re.findall(r'(Counter|Gauge|Info)MetricFamily\(\s*"(bpfsystrace_\w+)"', src)
+    assert len(found) > 15
+    suffix = {"Counter": "_total", "Gauge": "", "Info": "_info"}
+    missing = [n + suffix[k] for k, n in found if f"| `{n}{suffix[k]}` |" not in table]
+    assert not missing, f"docs/operations.md does not list {missing}"
