@@ -8,6 +8,8 @@
  *                               ::a.b.c.d for mapped and compatible addresses)
  *   AF_UNIX   the socket path; an abstract name as @name
  *   other     family(N)
+ *   SOCK_RAW  raw-[127.0.0.1], raw-[::1]: a raw socket's port field is no port
+ *             (its protocol, or nothing), so port rules never match one
  *
  * Verifier cost: number formatting branches on data at every digit, and when a
  * branch's outcome follows from constants the verifier keeps those paths apart,
@@ -190,9 +192,32 @@ static long unix_byte(__u32 i, void *data)
 	return 0;
 }
 
+#ifndef SOCK_RAW
+#define SOCK_RAW 3
+#endif
+
+static __always_inline void put_inet_start(struct bst_task *ts, int raw)
+{
+	if (raw)
+		put_lit(ts, "raw-[", 5);
+	else
+		put_lit(ts, "inet-[", 6);
+}
+
+static __always_inline void put_inet_end(struct bst_task *ts, int raw)
+{
+	if (raw) {
+		put(ts, ']');
+		return;
+	}
+	put_lit(ts, "]:", 2);
+	put_dec(ts, ((__u32)ts->sa[2] << 8) | ts->sa[3]);
+}
+
 /* Render ts->sa (a copy of the sockaddr; addrlen bytes valid) into ts->buf
- * and NUL-terminate it; returns the length. Global: verified once. */
-__noinline int bst_render(struct bst_task *ts, int addrlen)
+ * and NUL-terminate it; returns the length. raw: the socket is SOCK_RAW.
+ * Global: verified once. */
+__noinline int bst_render(struct bst_task *ts, int addrlen, int raw)
 {
 	struct render_ctx r = { .ts = ts };
 	__u32 family;
@@ -203,12 +228,11 @@ __noinline int bst_render(struct bst_task *ts, int addrlen)
 	ts->pos = 0;
 	family = ts->sa[0] | ((__u32)ts->sa[1] << 8);
 	if (family == AF_INET && addrlen >= 16) {
-		put_lit(ts, "inet-[", 6);
+		put_inet_start(ts, raw);
 		put_ipv4(ts, 4);
-		put_lit(ts, "]:", 2);
-		put_dec(ts, ((__u32)ts->sa[2] << 8) | ts->sa[3]);
+		put_inet_end(ts, raw);
 	} else if (family == AF_INET6 && addrlen >= 24) {
-		put_lit(ts, "inet-[", 6);
+		put_inet_start(ts, raw);
 		ts->v6[0] = -1;
 		ts->v6[1] = 0;
 		ts->v6[2] = -1;
@@ -217,8 +241,7 @@ __noinline int bst_render(struct bst_task *ts, int addrlen)
 		if (ts->v6[3] < 2)
 			ts->v6[2] = -1;
 		bpf_loop(8, v6_group, &r, 0);
-		put_lit(ts, "]:", 2);
-		put_dec(ts, ((__u32)ts->sa[2] << 8) | ts->sa[3]);
+		put_inet_end(ts, raw);
 	} else if (family == AF_UNIX) {
 		r.n = addrlen - 2;
 		if (r.n > 108)

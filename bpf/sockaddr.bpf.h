@@ -34,7 +34,7 @@ static __always_inline int sock_hook(struct socket *sock, struct sockaddr *addre
 			     BPF_CORE_READ(sock, type), addrlen, op);
 	if (len <= 0)
 		return len; /* decided where the kernel resolves the name (unix.bpf.h) */
-	len = bst_render(ts, addrlen);
+	len = bst_render(ts, addrlen, BPF_CORE_READ(sock, type) == SOCK_RAW);
 	if (len < 0)
 		return -EPERM;
 	return bst_decide(&s, ts, len, s.policy, op);

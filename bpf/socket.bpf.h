@@ -93,7 +93,7 @@ __noinline int bst_sock_local(struct bst_task *ts)
 				(void *)ua + bpf_core_field_offset(struct unix_address, name));
 		}
 	}
-	return bst_render(ts, len);
+	return bst_render(ts, len, 0); /* listen, accept: not raw sockets */
 }
 
 static __always_inline int sock_local_hook(struct socket *sock, __u32 op)

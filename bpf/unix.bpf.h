@@ -36,7 +36,6 @@
 #include "socket.bpf.h"
 
 #define AF_UNSPEC 0
-#define SOCK_RAW  3
 
 /* Returns 1: render and decide the address here; 0: decided elsewhere (the
  * unix hooks below, or the INET code ignores the address); the address is

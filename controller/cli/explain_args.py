@@ -18,7 +18,7 @@ from ..model import syscalls
 
 # operations whose object the kernel renders after following the last symbolic link
 _FOLLOWS_LAST = {"fsread", "fswrite", "execve", "truncate", "chmod", "chown", "chroot", "stat"}
-_SOCKADDR = re.compile(r"^(inet-\[[0-9A-Fa-f:.]+\]:\d{1,5}|@.*|family\(\d+\))$")
+_SOCKADDR = re.compile(r"^(inet-\[[0-9A-Fa-f:.]+\]:\d{1,5}|raw-\[[0-9A-Fa-f:.]+\]|@.*|family\(\d+\))$")
 
 
 def operation(name: str) -> tuple[str, str | None]:
@@ -62,13 +62,13 @@ def object_for(op_name: str, value: str) -> tuple[str, str | None]:
             if not stat.S_ISSOCK(mode):
                 raise UsageError(
                     f"{op_name} {value}: {value} exists and is not a unix socket; "
-                    f"a sockaddr is inet-[ADDR]:PORT, a unix socket path, "
-                    f"@abstract or family(N) (for a file, ask fsread or fswrite)"
+                    f"a sockaddr is inet-[ADDR]:PORT, raw-[ADDR] (a raw socket), a unix socket "
+                    f"path, @abstract or family(N) (for a file, ask fsread or fswrite)"
                 )
             return value, None
         raise UsageError(
             f"{op_name} {value}: not a socket address; write inet-[127.0.0.1]:53, "
-            f"inet-[::1]:53, a unix socket path, @abstract or family(N)"
+            f"inet-[::1]:53, raw-[127.0.0.1] (a raw socket), a unix socket path, @abstract or family(N)"
         )
     if o.arg in ("uid", "gid") and not value.isdigit():
         raise UsageError(f"{op_name} {value}: the kernel sees a numeric {o.arg}, e.g. {op_name} 70")

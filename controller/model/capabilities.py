@@ -17,8 +17,10 @@ A policy may also name a capability itself, before the generated rule:
 from __future__ import annotations
 
 from .. import abi
+from . import syscalls
 from .kernel_names import CAPABILITIES
-from .types import Atom, Const, Expr, Or, Rule
+from .reference import atom_holds
+from .types import Atom, Const, Expr, Or, Rule, evaluate
 
 _CHOWN = ("chown", "fchown", "lchown", "fchownat")
 _CHMOD = ("chmod", "fchmod", "fchmodat")
@@ -72,10 +74,46 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
 assert set(NEEDED_BY) <= set(CAPABILITIES)
 
 
+# The sockets CAP_NET_RAW opens, as socket_create renders them (AF_PACKET is
+# AF_UNKNOWN(17), SOCK_PACKET SOCK_UNKNOWN(10)): a policy gives CAP_NET_RAW
+# only when one of its socket rules permits one of these, not for any socket
+# rule (a policy naming SOCK_STREAM and SOCK_DGRAM opens no raw socket, root
+# or not).
+RAW_SOCKETS = (
+    ("AF_INET", "SOCK_RAW"),
+    ("AF_INET6", "SOCK_RAW"),
+    ("AF_UNKNOWN(17)", "SOCK_RAW"),
+    ("AF_UNKNOWN(17)", "SOCK_DGRAM"),
+    ("AF_INET", "SOCK_UNKNOWN(10)"),
+)
+
+
+def permits_raw(rule: Rule) -> bool:
+    """Whether a socket rule's condition holds for a raw or packet socket."""
+    op = syscalls.OPERATIONS["socket"]
+    for parts in RAW_SOCKETS:
+
+        def part(a, parts=parts):
+            i = op.part(a.arg, a.index)
+            return parts[i] if i is not None else ""
+
+        if evaluate(rule.expr, lambda a: atom_holds(a, part(a))):
+            return True
+    return False
+
+
 def needed(rules) -> tuple[str, ...]:
     """The capabilities the permit rules among `rules` need, in the kernel's order."""
+    rules = list(rules)
     permitted = {r.syscall for r in rules if r.action == "permit"}
-    return tuple(c for c in CAPABILITIES if any(n in permitted for n in NEEDED_BY.get(c, ())))
+    raw = any(
+        r.action == "permit" and r.syscall in NEEDED_BY["CAP_NET_RAW"] and permits_raw(r) for r in rules
+    )
+    return tuple(
+        c
+        for c in CAPABILITIES
+        if (raw if c == "CAP_NET_RAW" else any(n in permitted for n in NEEDED_BY.get(c, ())))
+    )
 
 
 def rule(rules, coord) -> Rule | None:

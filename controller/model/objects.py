@@ -16,6 +16,11 @@ def inet(addr: str, port: int) -> str:
     return f"inet-[{socket.inet_ntop(family, packed)}]:{port}"
 
 
+def raw(addr: str) -> str:
+    """raw-[ADDR]: a raw socket's address (its port field is no port)."""
+    return inet(addr, 0).rsplit(":", 1)[0].replace("inet-", "raw-", 1)
+
+
 def unix(path: str) -> str:
     """A unix socket address: its path, or @name for an abstract one."""
     return "@" + path[1:] if path.startswith("\0") else path

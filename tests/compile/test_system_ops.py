@@ -96,9 +96,30 @@ def test_named_keeps_what_it_needs_and_nothing_more():
         "CAP_SYS_BOOT",
         "CAP_SYS_RAWIO",
         "CAP_SYS_TIME",
+        "CAP_NET_RAW",  # its socket rules name SOCK_DGRAM and SOCK_STREAM only
     ):
         assert c not in caps
         assert reference.decide(pol, abi.BST_OP_CAPABLE, c).errno == 1
+
+
+@pytest.mark.parametrize(
+    "rule, raw",
+    [
+        ("native-socket: permit", True),
+        ('native-socket: socktype eq "SOCK_RAW" then permit', True),
+        ('native-socket: sockdom eq "AF_INET" then permit', True),
+        ('native-socket: sockdom eq "AF_UNKNOWN(17)" then permit', True),
+        ('native-socket: socktype neq "SOCK_RAW" then permit', True),  # AF_PACKET's SOCK_DGRAM
+        ('native-socket: socktype eq "SOCK_DGRAM" and sockdom match "AF_INET*" then permit', False),
+        ('native-socketpair: sockdom eq "AF_UNIX" then permit', False),
+        ('native-socket: socktype eq "SOCK_RAW" then deny', False),
+    ],
+)
+def test_cap_net_raw_only_where_a_raw_or_packet_socket_is_permitted(tmp_path, rule, raw):
+    path = tmp_path / "usr_bin_x"
+    path.write_text(f"Policy: /usr/bin/x, Emulation: native\n\t{rule}\n")
+    (pol,), _ = pipeline.load_policies([str(path)])
+    assert ("CAP_NET_RAW" in capabilities.needed(pol.rules)) == raw
 
 
 def test_every_name_in_the_table_is_a_capability_and_the_docs_list_them():

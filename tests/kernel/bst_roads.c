@@ -25,6 +25,9 @@
  *   shm:KEY               shmget(KEY) of the existing segment, shmat, read a byte
  *   msg:KEY               msgget(KEY), msgsnd a message
  *   sem:KEY               semget(KEY), semop +1
+ *   rawudp:ADDR:PORT:DPORT  a raw IPPROTO_UDP socket's sendto(ADDR, sin_port PORT)
+ *                         carrying a UDP datagram "RAW" to DPORT (the port field of
+ *                         a raw socket's address is not where the datagram goes)
  *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
  *   keyread:DESC          keyctl SEARCH @u for DESC, then READ
  */
@@ -48,6 +51,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <linux/keyctl.h>
 
 static void report(const char *action, int ok)
@@ -191,6 +197,21 @@ static int do_keyread(const char *desc)
 	return strcmp(buf, "SECRET") == 0;
 }
 
+static int do_rawudp(const char *addr, int port, int dport)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct {
+		struct udphdr h;
+		char data[3];
+	} pkt = { { .source = htons(40000), .dest = htons(dport), .len = htons(sizeof(pkt)) },
+		  { 'R', 'A', 'W' } };
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+	if (s < 0 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return 0;
+	return sendto(s, &pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) == sizeof(pkt);
+}
+
 static int act(char *a)
 {
 	char *arg = strchr(a, ':'), *arg2;
@@ -251,6 +272,14 @@ static int act(char *a)
 		return do_msg(strtol(arg, 0, 0));
 	if (!strcmp(a, "sem"))
 		return do_sem(strtol(arg, 0, 0));
+	if (!strcmp(a, "rawudp") && arg2) {
+		char *arg3 = strchr(arg2, ':');
+
+		if (!arg3)
+			return errno = EINVAL, 0;
+		*arg3++ = 0;
+		return do_rawudp(arg, atoi(arg2), atoi(arg3));
+	}
 	if (!strcmp(a, "mkkey"))
 		return do_mkkey(arg);
 	if (!strcmp(a, "keyread"))

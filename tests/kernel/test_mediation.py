@@ -20,6 +20,7 @@ shared objects are made by the unconfined control copy.
 import json
 import os
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -57,6 +58,8 @@ Policy: {bin}, Emulation: native
 	native-semget: permit
 	native-semop: permit
 	native-keyctl: permit
+	native-sendto: sockaddr eq "inet-[127.0.0.1]:53" then permit
+	native-sendto: sockaddr eq "raw-[127.0.0.2]" then permit
 """
 
 
@@ -222,6 +225,29 @@ def test_system_v_ipc_and_keys_of_other_processes(world):
     assert got["permit"] == dict.fromkeys(acts, "OK"), got["permit"]
     denied = {e["op"] for e in events() if e["policy"] == world["bin"]["deny"] and e["action"] == "deny"}
     assert {"shmget", "msgget", "semget", "keyctl"} <= denied, denied
+
+
+def test_a_raw_socket_is_not_a_port(world):
+    """Road 4: a raw IPPROTO_UDP socket's sendto names port 53, which a port
+    rule permits, while the datagram it carries goes to another port. A raw
+    socket's address renders as raw-[ADDR], which no port rule matches: it
+    needs a rule of its own."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("0.0.0.0", 0))
+        port = u.getsockname()[1]
+        u.settimeout(60)
+        to_53, to_2 = f"rawudp:127.0.0.1:53:{port}", f"rawudp:127.0.0.2:53:{port}"
+        assert attack(world, "control", to_53) == {to_53: "OK"}
+        assert u.recvfrom(64)[0].startswith(b"RAW")
+        # the permit copy's rules: inet-[127.0.0.1]:53 and raw-[127.0.0.2]
+        assert attack(world, "permit", to_53, to_2) == {to_53: "EPERM", to_2: "OK"}
+        assert u.recvfrom(64)[1][0] == "127.0.0.2"
+        assert attack(world, "deny", to_53) == {to_53: "EPERM"}
+        u.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            u.recvfrom(64)  # the denied sends failed in the call: nothing is on its way
+    denied = {(e["policy"], e["obj"]) for e in events() if e["op"] == "sendto" and e["action"] == "deny"}
+    assert (world["bin"]["permit"], "raw-[127.0.0.1]") in denied, denied
 
 
 # ---- road 9: code injection through an exec into another policy ----
