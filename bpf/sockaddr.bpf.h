@@ -73,4 +73,72 @@ int BST_LSM(bst_socket_sendmsg, struct socket *sock, struct msghdr *msg, int siz
 	return sock_hook(sock, name, BPF_CORE_READ(msg, msg_namelen), BST_OP_SENDTO);
 }
 
+/* ---- SCTP ---- */
+
+#define SCTP_SET_PEER_PRIMARY_ADDR 5
+#define SCTP_PRIMARY_ADDR	   6
+#define SCTP_SOCKOPT_BINDX_ADD	   100
+#define SCTP_SOCKOPT_BINDX_REM	   101
+#define SCTP_MAX_ADDRS		   16 /* addresses of one call decided one by one */
+
+/* One address of a packed list: its size (16 or 28), copied to ts->sa; 0:
+ * not an inet address, or past the list's end. */
+static __always_inline int sctp_addr(struct bst_task *ts, void *list, int off, int addrlen)
+{
+	__u16 family = 0;
+
+	bpf_probe_read_kernel(&family, sizeof(family), list + off);
+	if (family == AF_INET && off + 16 <= addrlen) {
+		bpf_probe_read_kernel(ts->sa, 16, list + off);
+		return 16;
+	}
+	if (family == AF_INET6 && off + 28 <= addrlen) {
+		bpf_probe_read_kernel(ts->sa, 28, list + off);
+		return 28;
+	}
+	return 0;
+}
+
+/* SCTP's own ways to bind and connect, which socket_bind and socket_connect
+ * never see: sctp_bindx(SCTP_BINDX_ADD_ADDR), SCTP_PRIMARY_ADDR and
+ * SCTP_SET_PEER_PRIMARY_ADDR (local addresses) as bind; sctp_connectx,
+ * sendmsg's implicit connect and the rest as connect. Every address of the
+ * packed list (the kernel's copy) is decided, as bind or connect decide one;
+ * removing addresses (SCTP_BINDX_REM_ADDR) is not. A list that is not inet
+ * addresses, or longer than SCTP_MAX_ADDRS, is refused. */
+SEC("lsm/sctp_bind_connect")
+int BST_LSM(bst_sctp_bind_connect, struct sock *sk, int optname, struct sockaddr *address,
+	    int addrlen)
+{
+	struct subject s = {};
+	struct bst_task *ts = 0;
+	__u32 op = BST_OP_CONNECT;
+	int off = 0, size, len, r;
+
+	if (optname == SCTP_SOCKOPT_BINDX_REM)
+		return 0;
+	if (optname == SCTP_SOCKOPT_BINDX_ADD || optname == SCTP_PRIMARY_ADDR ||
+	    optname == SCTP_SET_PEER_PRIMARY_ADDR)
+		op = BST_OP_BIND;
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
+	if (r <= 0)
+		return r;
+	for (int i = 0; i < SCTP_MAX_ADDRS; i++) {
+		if (off >= addrlen)
+			return 0;
+		size = sctp_addr(ts, address, off, addrlen);
+		if (!size)
+			break;
+		len = bst_render(ts, size, 0);
+		if (len < 0)
+			return -EPERM;
+		r = bst_decide(&s, ts, len, s.policy, op);
+		if (r)
+			return r;
+		off += size;
+	}
+	ts->buf[0] = 0;
+	return deny_unrendered(&s, ts, op, -EPERM);
+}
+
 #endif /* __BST_SOCKADDR_BPF_H */

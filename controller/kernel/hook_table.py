@@ -239,13 +239,13 @@ socket_post_create          HARMLESS        after socket_create decided the sock
 socket_getsockname          HARMLESS        the task's own socket's address
 socket_getpeername          HARMLESS        the peer of the task's own socket, whose connect or accept was decided
 socket_getsockopt           HARMLESS        options of the task's own socket
-socket_setsockopt           OPEN            native-setsockopt: options are not decided (multicast membership, SO_REUSEPORT, filters, SCTP's addresses through sctp_bind_connect); the capability-gated ones ask capable
+socket_setsockopt           OPEN            native-setsockopt: options are not decided (multicast membership, SO_REUSEPORT, filters; SCTP's addresses are decided at sctp_bind_connect); the capability-gated ones ask capable
 socket_recvmsg              HARMLESS        receives on a socket whose socket, bind or connect was decided
 socket_shutdown             HARMLESS        shuts down the task's own socket
 socket_sock_rcv_skb         HARMLESS        incoming packets, in the network stack, not the task's doing
 socket_getpeersec_stream    HARMLESS        SO_PEERSEC: a peer's LSM label (BPF keeps none)
 socket_getpeersec_dgram     HARMLESS        a datagram's LSM label (BPF keeps none)
-sctp_bind_connect           OPEN            native-bind, native-connect: SCTP's bindx/connectx options and sendmsg addresses bind and connect to any address without socket_bind/socket_connect
+sctp_bind_connect           DECIDED         bind (sctp_bindx add, SCTP_PRIMARY_ADDR, SCTP_SET_PEER_PRIMARY_ADDR) and connect (sctp_connectx, sendmsg's implicit connect, ASCONF) on each address of the list, as socket_bind/socket_connect render one
 sctp_assoc_request          HARMLESS        an incoming SCTP association to a socket whose listen was decided (network stack)
 sctp_assoc_established      HARMLESS        an SCTP association completes on a socket whose connect or listen was decided
 sctp_sk_clone               HARMLESS        void; SCTP peel-off/accept copying a decided socket's state

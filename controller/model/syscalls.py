@@ -45,9 +45,12 @@ _A = abi
 OPERATIONS = {
     "fsread": Operation(_A.BST_OP_FSREAD, "fsread", "filename", ("file_open",)),
     "fswrite": Operation(_A.BST_OP_FSWRITE, "fswrite", "filename", ("file_open", "path_mknod")),
-    "bind": Operation(_A.BST_OP_BIND, "bind", "sockaddr", ("socket_bind", "path_mknod")),
+    "bind": Operation(_A.BST_OP_BIND, "bind", "sockaddr", ("socket_bind", "path_mknod", "sctp_bind_connect")),
     "connect": Operation(
-        _A.BST_OP_CONNECT, "connect", "sockaddr", ("socket_connect", "unix_stream_connect", "unix_may_send")
+        _A.BST_OP_CONNECT,
+        "connect",
+        "sockaddr",
+        ("socket_connect", "unix_stream_connect", "unix_may_send", "sctp_bind_connect"),
     ),
     "execve": Operation(_A.BST_OP_EXECVE, "execve", "filename", ("file_open", "bprm_check_security")),
     "unlink": Operation(_A.BST_OP_UNLINK, "unlink", "filename", ("path_unlink",)),

@@ -28,6 +28,8 @@
  *   rawudp:ADDR:PORT:DPORT  a raw IPPROTO_UDP socket's sendto(ADDR, sin_port PORT)
  *                         carrying a UDP datagram "RAW" to DPORT (the port field of
  *                         a raw socket's address is not where the datagram goes)
+ *   sctpbindx:ADDR:PORT   an SCTP socket's sctp_bindx(ADD) of ADDR:PORT (a setsockopt)
+ *   sctpconnectx:ADDR:PORT  an SCTP socket's sctp_connectx to ADDR:PORT
  *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
  *   keyread:DESC          keyctl SEARCH @u for DESC, then READ
  */
@@ -212,6 +214,20 @@ static int do_rawudp(const char *addr, int port, int dport)
 	return sendto(s, &pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) == sizeof(pkt);
 }
 
+#define SOL_SCTP		 132
+#define SCTP_SOCKOPT_BINDX_ADD	 100
+#define SCTP_SOCKOPT_CONNECTX	 110
+
+static int do_sctp(int opt, const char *addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+
+	if (s < 0 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return 0;
+	return setsockopt(s, SOL_SCTP, opt, &sin, sizeof(sin)) >= 0;
+}
+
 static int act(char *a)
 {
 	char *arg = strchr(a, ':'), *arg2;
@@ -280,6 +296,10 @@ static int act(char *a)
 		*arg3++ = 0;
 		return do_rawudp(arg, atoi(arg2), atoi(arg3));
 	}
+	if (!strcmp(a, "sctpbindx") && arg2)
+		return do_sctp(SCTP_SOCKOPT_BINDX_ADD, arg, atoi(arg2));
+	if (!strcmp(a, "sctpconnectx") && arg2)
+		return do_sctp(SCTP_SOCKOPT_CONNECTX, arg, atoi(arg2));
 	if (!strcmp(a, "mkkey"))
 		return do_mkkey(arg);
 	if (!strcmp(a, "keyread"))

@@ -60,6 +60,8 @@ Policy: {bin}, Emulation: native
 	native-keyctl: permit
 	native-sendto: sockaddr eq "inet-[127.0.0.1]:53" then permit
 	native-sendto: sockaddr eq "raw-[127.0.0.2]" then permit
+	native-bind: sockaddr eq "inet-[127.0.0.1]:5999" then permit
+	native-connect: sockaddr eq "inet-[127.0.0.1]:5998" then permit
 """
 
 
@@ -248,6 +250,23 @@ def test_a_raw_socket_is_not_a_port(world):
             u.recvfrom(64)  # the denied sends failed in the call: nothing is on its way
     denied = {(e["policy"], e["obj"]) for e in events() if e["op"] == "sendto" and e["action"] == "deny"}
     assert (world["bin"]["permit"], "raw-[127.0.0.1]") in denied, denied
+
+
+def test_sctp_binds_and_connects_through_its_own_options(world):
+    """Road 3: sctp_bindx and sctp_connectx are socket options (setsockopt), not
+    bind(2) and connect(2): each address they carry is decided as bind and
+    connect decide one."""
+    subprocess.run(["modprobe", "sctp"], check=True)
+    acts = ("sctpbindx:127.0.0.1:5999", "sctpconnectx:127.0.0.1:5998")
+    assert attack(world, "control", *acts) == dict.fromkeys(acts, "OK")
+    assert attack(world, "deny", *acts) == dict.fromkeys(acts, "EPERM")
+    others = ("sctpbindx:127.0.0.1:5997", "sctpconnectx:127.0.0.1:5996")
+    assert attack(world, "permit", *acts, *others) == {
+        **dict.fromkeys(acts, "OK"),
+        **dict.fromkeys(others, "EPERM"),
+    }
+    denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["permit"]}
+    assert {("bind", "inet-[127.0.0.1]:5997"), ("connect", "inet-[127.0.0.1]:5996")} <= denied, denied
 
 
 # ---- road 9: code injection through an exec into another policy ----
