@@ -133,6 +133,16 @@ int BST_LSM(bst_path_truncate, const struct path *path, int ret)
 	return path_op(path, BPF_CORE_READ(path, dentry), BST_OP_TRUNCATE);
 }
 
+/* ftruncate(2) and open(O_TRUNC) on Linux 6.2+, which call this hook instead
+ * of path_truncate (loader.NEWER_HOOK_PROGRAMS: 6.1 decides them there). */
+SEC("lsm/file_truncate")
+int BST_LSM(bst_file_truncate, struct file *file)
+{
+	const struct path *p = __builtin_preserve_access_index(&file->f_path);
+
+	return path_op(p, BPF_CORE_READ(file, f_path.dentry), BST_OP_TRUNCATE);
+}
+
 /* the new link's path (the link's target text is not an object) */
 SEC("lsm/path_symlink")
 int BST_LSM(bst_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,

@@ -28,7 +28,7 @@ path_unlink                 DECIDED         unlink on the resolved path; never o
 path_mkdir                  DECIDED         mkdir on the resolved path
 path_rmdir                  DECIDED         rmdir on the resolved path; never a pin directory
 path_mknod                  DECIDED         mknod on the resolved path; a regular file (open O_CREAT) as fswrite; a socket inode as bind(2) to that path
-path_truncate               DECIDED         truncate on the resolved path: truncate(2); on 6.1 also ftruncate(2) and open(O_TRUNC) (6.2+: file_truncate)
+path_truncate               DECIDED         truncate on the resolved path: truncate(2); on 6.1 also ftruncate(2) and open(O_TRUNC) (6.2+: file_truncate, DECIDED)
 path_symlink                DECIDED         symlink on the new link's resolved path
 path_chmod                  DECIDED         chmod (chmod, fchmod, fchmodat) on the resolved path; never a pin
 path_chown                  DECIDED         chown (chown, fchown, lchown, fchownat) on the resolved path; never a pin
@@ -37,7 +37,7 @@ path_link                   DECIDED         link on "existing path\\0new path"; 
 path_rename                 DECIDED         rename on "old path\\0new path" (both directions for RENAME_EXCHANGE); never a pin
 path_post_mknod             HARMLESS        void, after path_mknod decided the creation (6.12+)
 inode_getattr               DECIDED         stat on the resolved path: stat, lstat, newfstatat, statx by name (x86-64), fstat of an O_PATH descriptor, io_uring STATX
-file_truncate               OPEN            native-ftruncate: Linux 6.2+ calls this hook, not path_truncate, for ftruncate(2) and open(O_TRUNC), so truncate rules do not decide them there (the file's open for writing was decided as fswrite)
+file_truncate               DECIDED         truncate on the file's path: ftruncate(2) and open(O_TRUNC) on Linux 6.2+, which call it instead of path_truncate (6.12+)
 # ---- files: decided by the open or path hook above ----
 inode_create                HARMLESS        the creation of a regular file, decided at path_mknod (fswrite) on the same name
 inode_link                  HARMLESS        the inode half of link(2), decided at path_link

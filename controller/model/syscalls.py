@@ -57,7 +57,7 @@ OPERATIONS = {
     "mkdir": Operation(_A.BST_OP_MKDIR, "mkdir", "filename", ("path_mkdir",)),
     "rmdir": Operation(_A.BST_OP_RMDIR, "rmdir", "filename", ("path_rmdir",)),
     "mknod": Operation(_A.BST_OP_MKNOD, "mknod", "filename", ("path_mknod",)),
-    "truncate": Operation(_A.BST_OP_TRUNCATE, "truncate", "filename", ("path_truncate",)),
+    "truncate": Operation(_A.BST_OP_TRUNCATE, "truncate", "filename", ("path_truncate", "file_truncate")),
     "symlink": Operation(_A.BST_OP_SYMLINK, "symlink", "filename", ("path_symlink",)),
     "chmod": Operation(_A.BST_OP_CHMOD, "chmod", "filename", ("path_chmod",)),
     "chown": Operation(_A.BST_OP_CHOWN, "chown", "filename", ("path_chown",)),

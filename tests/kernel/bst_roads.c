@@ -30,6 +30,8 @@
  *                         a raw socket's address is not where the datagram goes)
  *   sctpbindx:ADDR:PORT   an SCTP socket's sctp_bindx(ADD) of ADDR:PORT (a setsockopt)
  *   sctpconnectx:ADDR:PORT  an SCTP socket's sctp_connectx to ADDR:PORT
+ *   ftruncate:PATH        open(O_WRONLY), then ftruncate to 0
+ *   otrunc:PATH           open(O_WRONLY|O_TRUNC)
  *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
  *   keyread:DESC          keyctl SEARCH @u for DESC, then READ
  */
@@ -300,6 +302,13 @@ static int act(char *a)
 		return do_sctp(SCTP_SOCKOPT_BINDX_ADD, arg, atoi(arg2));
 	if (!strcmp(a, "sctpconnectx") && arg2)
 		return do_sctp(SCTP_SOCKOPT_CONNECTX, arg, atoi(arg2));
+	if (!strcmp(a, "ftruncate")) {
+		int fd = open(arg, O_WRONLY);
+
+		return fd >= 0 && ftruncate(fd, 0) == 0;
+	}
+	if (!strcmp(a, "otrunc"))
+		return open(arg, O_WRONLY | O_TRUNC) >= 0;
 	if (!strcmp(a, "mkkey"))
 		return do_mkkey(arg);
 	if (!strcmp(a, "keyread"))

@@ -62,6 +62,8 @@ Policy: {bin}, Emulation: native
 	native-sendto: sockaddr eq "raw-[127.0.0.2]" then permit
 	native-bind: sockaddr eq "inet-[127.0.0.1]:5999" then permit
 	native-connect: sockaddr eq "inet-[127.0.0.1]:5998" then permit
+	native-truncate: filename eq "{d}/w/keep" then deny
+	native-fswrite: filename inpath "{d}/w" then permit
 """
 
 
@@ -69,6 +71,7 @@ Policy: {bin}, Emulation: native
 def world(workdir, make_cgroup_module):
     d = os.path.join(workdir, "mediation")
     os.makedirs(os.path.join(d, "watched"), exist_ok=True)
+    os.makedirs(os.path.join(d, "w"), exist_ok=True)
     with open(os.path.join(d, "file"), "w") as f:
         f.write("data\n")
     attack = build_static(workdir, "bst_roads")
@@ -267,6 +270,22 @@ def test_sctp_binds_and_connects_through_its_own_options(world):
     }
     denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["permit"]}
     assert {("bind", "inet-[127.0.0.1]:5997"), ("connect", "inet-[127.0.0.1]:5996")} <= denied, denied
+
+
+def test_ftruncate_and_o_trunc_are_decided_as_truncate(world):
+    """Linux 6.2+ calls file_truncate, not path_truncate, for ftruncate(2) and
+    open(O_TRUNC): truncate rules decide them on every kernel. The permit
+    copy may write {d}/w but not truncate {d}/w/keep."""
+    w = os.path.join(world["d"], "w")
+    for name in ("keep", "other"):
+        with open(os.path.join(w, name), "w") as f:
+            f.write("data\n")
+    keep = (f"ftruncate:{w}/keep", f"otrunc:{w}/keep")
+    got = attack(world, "permit", *keep, f"ftruncate:{w}/other")
+    assert got == {**dict.fromkeys(keep, "EPERM"), f"ftruncate:{w}/other": "OK"}, got
+    assert open(os.path.join(w, "keep")).read() == "data\n"
+    assert attack(world, "control", *keep) == dict.fromkeys(keep, "OK")
+    assert open(os.path.join(w, "keep")).read() == ""
 
 
 # ---- road 9: code injection through an exec into another policy ----
