@@ -182,7 +182,7 @@ task_to_inode               HARMLESS        void; the label of a /proc/PID inode
 task_free                   HARMLESS        void; a task goes away
 file_fcntl                  DECIDED         fcntl on the command: F_SETOWN to another process or a group, F_SETOWN_EX, F_SETSIG (SIGIO's target and signal, which task_kill never sees); F_NOTIFY as inotify_add_watch on the directory; leases and locks as file_lock
 file_ioctl                  DECIDED         fcntl (ioctl rules too) on FIOSETOWN and SIOCSPGRP (F_SETOWN by ioctl) and TIOCSTI (input pushed into a terminal); every other ioctl passes: device commands are the device's (Known limits)
-file_ioctl_compat           DECIDED         as file_ioctl, for a 32-bit process (6.8+; before, through file_ioctl) (6.12+)
+file_ioctl_compat           DECIDED         as file_ioctl, for a 32-bit process (Linux 6.8+, and Debian's 6.1 by a stable backport; before, through file_ioctl)
 file_set_fowner             NOT_ATTACHABLE  void: F_SETOWN cannot be refused here; it is decided at file_fcntl and file_ioctl
 file_send_sigiotask         HARMLESS        SIGIO to the owner a task chose with F_SETOWN/F_SETOWN_EX/FIOSETOWN/SIOCSPGRP and the signal of F_SETSIG, all decided at file_fcntl/file_ioctl (an owner set before the task was confined: Known limits)
 # ---- the kernel: modules, kexec, BPF, perf, logs, lockdown ----
