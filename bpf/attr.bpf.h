@@ -37,7 +37,9 @@ static __always_inline int own_creds(void)
 	return BPF_CORE_READ(cur, cred) == BPF_CORE_READ(cur, real_cred);
 }
 
-static __always_inline int xattr_decide(__u32 op)
+/* op on "", for the task's own credentials only (the kernel's work under
+ * credentials of its own passes) */
+static __always_inline int own_creds_decide(__u32 op)
 {
 	return own_creds() ? decide_bare(op) : 0;
 }
@@ -47,13 +49,13 @@ static __always_inline int xattr_decide(__u32 op)
 SEC("lsm/inode_setxattr")
 int BST_LSM(bst_inode_setxattr, void *idmap, struct dentry *dentry, const char *name)
 {
-	return xattr_decide(BST_OP_SETXATTR);
+	return own_creds_decide(BST_OP_SETXATTR);
 }
 
 SEC("lsm/inode_removexattr")
 int BST_LSM(bst_inode_removexattr, void *idmap, struct dentry *dentry, const char *name)
 {
-	return xattr_decide(BST_OP_REMOVEXATTR);
+	return own_creds_decide(BST_OP_REMOVEXATTR);
 }
 
 /* Linux 6.2+ sets and removes POSIX ACLs through these, not the xattr hooks
@@ -61,13 +63,13 @@ int BST_LSM(bst_inode_removexattr, void *idmap, struct dentry *dentry, const cha
 SEC("lsm/inode_set_acl")
 int BST_LSM(bst_inode_set_acl, void *idmap, struct dentry *dentry, const char *acl_name)
 {
-	return xattr_decide(BST_OP_SETXATTR);
+	return own_creds_decide(BST_OP_SETXATTR);
 }
 
 SEC("lsm/inode_remove_acl")
 int BST_LSM(bst_inode_remove_acl, void *idmap, struct dentry *dentry, const char *acl_name)
 {
-	return xattr_decide(BST_OP_REMOVEXATTR);
+	return own_creds_decide(BST_OP_REMOVEXATTR);
 }
 
 /* inotify_add_watch(2) and fanotify_mark(2) (a mount or file system mark

@@ -104,7 +104,7 @@ int BST_LSM(bst_sem_semctl, struct kern_ipc_perm *perm, int cmd)
 SEC("lsm/key_alloc")
 int BST_LSM(bst_key_alloc, struct key *key, const struct cred *cred, unsigned long flags)
 {
-	return own_creds() ? decide_bare(BST_OP_ADD_KEY) : 0;
+	return own_creds_decide(BST_OP_ADD_KEY);
 }
 
 /* Every use of a key the task names (keyctl(2) reads, links, updates,
