@@ -14,6 +14,7 @@ remove the cgroup (systemd removes an empty scope by itself).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -214,6 +215,10 @@ def _empty(cgroup: str) -> bool:
                 pids = [int(p) for p in f.read().split()]
         except FileNotFoundError:
             return True
+        except OSError as e:
+            if e.errno == errno.ENODEV:  # removed while open: systemd reaped the empty scope
+                return True
+            raise
         if not pids:
             return True
         try:
