@@ -122,11 +122,13 @@ def test_without_a_terminal_one_line_per_denial(env):
     with open(os.path.join(d, "stream-x"), "w") as f:
         f.write("x")
     out = open(os.path.join(d, "stream.txt"), "w+")
+    # stderr to a file too: a pipe nobody reads fills up and blocks watch's writes
+    err = open(os.path.join(d, "stream.err"), "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bpfsystrace", "watch", "--cgroup", CG],
         cwd=ROOT,
         stdout=out,
-        stderr=subprocess.PIPE,
+        stderr=err,
         text=True,
     )
     try:
@@ -138,12 +140,17 @@ def test_without_a_terminal_one_line_per_denial(env):
                 break
             time.sleep(2)
         if "stream-x" not in text:
-            proc.terminate()
-            _, err = proc.communicate(timeout=30)
-            raise AssertionError(f"no denial line in 180 s; watch wrote:\n{text}\nstderr:\n{err}")
+            raise AssertionError(
+                f"no denial line in 180 s; watch wrote:\n{text}\nstderr:\n{open(err.name).read()}"
+            )
         assert f"deny EPERM fsread {d}/stream-x  [{probe}]" in text, text
         assert f'    would permit: native-fsread: filename eq "{d}/stream-x" then permit' in text
         assert "\x1b[" not in text  # no terminal control sequences
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"watch did not end on SIGTERM; stderr:\n{open(err.name).read()}") from None
