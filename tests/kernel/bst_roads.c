@@ -30,6 +30,7 @@
  *                         a raw socket's address is not where the datagram goes)
  *   sctpbindx:ADDR:PORT   an SCTP socket's sctp_bindx(ADD) of ADDR:PORT (a setsockopt)
  *   sctpconnectx:ADDR:PORT  an SCTP socket's sctp_connectx to ADDR:PORT
+ *   sctpbindxs:ADDR,ADDR...:PORT  one sctp_bindx(ADD) of the list (up to 20 IPv4 addresses)
  *   ftruncate:PATH        open(O_WRONLY), then ftruncate to 0
  *   otrunc:PATH           open(O_WRONLY|O_TRUNC)
  *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
@@ -230,6 +231,23 @@ static int do_sctp(int opt, const char *addr, int port)
 	return setsockopt(s, SOL_SCTP, opt, &sin, sizeof(sin)) >= 0;
 }
 
+static int do_sctp_list(char *addrs, int port)
+{
+	struct sockaddr_in list[20];
+	int n = 0, s = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+
+	for (char *a = strtok(addrs, ","); a && n < 20; a = strtok(NULL, ","), n++) {
+		memset(&list[n], 0, sizeof(list[n]));
+		list[n].sin_family = AF_INET;
+		list[n].sin_port = htons(port);
+		if (inet_pton(AF_INET, a, &list[n].sin_addr) != 1)
+			return errno = EINVAL, 0;
+	}
+	if (s < 0)
+		return 0;
+	return setsockopt(s, SOL_SCTP, SCTP_SOCKOPT_BINDX_ADD, list, n * sizeof(list[0])) >= 0;
+}
+
 static int act(char *a)
 {
 	char *arg = strchr(a, ':'), *arg2;
@@ -300,6 +318,8 @@ static int act(char *a)
 	}
 	if (!strcmp(a, "sctpbindx") && arg2)
 		return do_sctp(SCTP_SOCKOPT_BINDX_ADD, arg, atoi(arg2));
+	if (!strcmp(a, "sctpbindxs") && arg2)
+		return do_sctp_list(arg, atoi(arg2));
 	if (!strcmp(a, "sctpconnectx") && arg2)
 		return do_sctp(SCTP_SOCKOPT_CONNECTX, arg, atoi(arg2));
 	if (!strcmp(a, "ftruncate")) {

@@ -61,6 +61,9 @@ Policy: {bin}, Emulation: native
 	native-sendto: sockaddr eq "inet-[127.0.0.1]:53" then permit
 	native-sendto: sockaddr eq "raw-[127.0.0.2]" then permit
 	native-bind: sockaddr eq "inet-[127.0.0.1]:5999" then permit
+	native-bind: sockaddr eq "inet-[127.0.0.1]:5995" then permit
+	native-bind: sockaddr match "inet-*:5994" then permit
+	native-bind: sockaddr match "inet-*:5993" then permit
 	native-connect: sockaddr eq "inet-[127.0.0.1]:5998" then permit
 	native-truncate: filename eq "{d}/w/keep" then deny
 	native-fswrite: filename inpath "{d}/w" then permit
@@ -272,8 +275,24 @@ def test_sctp_binds_and_connects_through_its_own_options(world):
             **dict.fromkeys(acts, "OK"),
             **dict.fromkeys(others, "EPERM"),
         }
+    # one call, a list: every address is decided (a permitted first one lets nothing through),
+    # and a list longer than SCTP_MAX_ADDRS (16) is refused whatever it holds
+    pair, first = "sctpbindxs:127.0.0.1,127.0.0.2:5995", "sctpbindxs:127.0.0.1:5995"
+    loopbacks = ",".join(f"127.0.0.{i}" for i in range(1, 17))
+    many, more = f"sctpbindxs:{loopbacks}:5994", f"sctpbindxs:{loopbacks},127.0.0.17:5993"
+    assert attack(world, "control", pair, many) == dict.fromkeys((pair, many), "OK")
+    assert attack(world, "permit", pair, first, many, more) == {
+        pair: "EPERM",
+        first: "OK",
+        many: "OK",
+        more: "EPERM",
+    }
     denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["permit"]}
-    assert {("bind", "inet-[127.0.0.1]:5997"), ("connect", "inet-[127.0.0.1]:5996")} <= denied, denied
+    assert {
+        ("bind", "inet-[127.0.0.1]:5997"),
+        ("connect", "inet-[127.0.0.1]:5996"),
+        ("bind", "inet-[127.0.0.2]:5995"),
+    } <= denied, denied
 
 
 def test_ftruncate_and_o_trunc_are_decided_as_truncate(world):
