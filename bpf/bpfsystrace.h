@@ -114,7 +114,9 @@
 #define BST_OP_ADD_KEY		  61 /* key_alloc: "" */
 #define BST_OP_KEYCTL		  62 /* key_permission: "" */
 #define BST_OP_IO_URING_REGISTER  63 /* uring_override_creds: "" (an io_uring personality) */
-#define BST_NR_OPS		  64
+#define BST_OP_SYSLOG		  64 /* syslog: "" (syslog(2), /proc/kmsg, reading /dev/kmsg) */
+#define BST_OP_USERFAULTFD	  65 /* inode_init_security_anon("[userfaultfd]"): "" */
+#define BST_NR_OPS		  66
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1 /* manager_dev/ino name the service manager */

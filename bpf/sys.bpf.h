@@ -11,6 +11,9 @@
  *   task_prctl           cmd, the option's name (PR_SET_MM)
  *   kernel_load_data     init_module ("", LOADING_MODULE), kexec_load
  *   kernel_read_file     finit_module (filename, the module file), kexec_file_load
+ *   kernel_module_request  init_module (""): a module autoloaded for the task
+ *   syslog               syslog ("": syslog(2), /proc/kmsg, /dev/kmsg read)
+ *   inode_init_security_anon  userfaultfd ("": "[userfaultfd]" only)
  *   userns_create        unshare (a new user namespace, also unprivileged; 6.1+)
  *   perf_event_open      perf_event_open ("")
  *   capable              the system calls that have no hook of their own but
@@ -183,6 +186,50 @@ int BST_LSM(bst_kernel_read_file, struct file *file, enum kernel_read_file_id id
 	if (r < 0)
 		return deny_unrendered(&s, ts, BST_OP_FINIT_MODULE, r);
 	return bst_decide(&s, ts, r, s.policy, BST_OP_FINIT_MODULE);
+}
+
+/* Module autoloading on the task's behalf (request_module: a socket family
+ * or protocol, a line discipline, a filesystem type, a crypto algorithm):
+ * kernel code that no rule permitted, decided as init_module on "". The
+ * kernel goes on without the module, so the call that asked fails as if it
+ * did not exist (socket: EAFNOSUPPORT); the denial is logged. */
+SEC("lsm/kernel_module_request")
+int BST_LSM(bst_kernel_module_request, char *kmod_name)
+{
+	return decide_bare(BST_OP_INIT_MODULE);
+}
+
+/* ---- the kernel log, userfaultfd ---- */
+
+/* syslog(2), /proc/kmsg's open and /dev/kmsg opened for reading: the kernel
+ * log ("", syslog). With kernel.dmesg_restrict=1 (Debian's default) the
+ * kernel asks capable for CAP_SYSLOG first, which a syslog rule permits too. */
+SEC("lsm/syslog")
+int BST_LSM(bst_syslog, int type)
+{
+	return decide_bare(BST_OP_SYSLOG);
+}
+
+/* userfaultfd(2) and /dev/userfaultfd: the kernel asks for every secure
+ * anonymous inode, named by its kind. A userfaultfd stops the kernel in the
+ * middle of a copy from user memory for as long as its owner wants (the
+ * classic aid for winning a kernel race): decided as userfaultfd on "".
+ * Other kinds pass: io_uring's instance ("[io_uring]"; its work is decided
+ * at the hooks of what it does), secretmem, KVM. */
+SEC("lsm/inode_init_security_anon")
+int BST_LSM(bst_inode_init_security_anon, struct inode *inode, const struct qstr *name,
+	    const struct inode *context_inode)
+{
+	static const char uffd[] = "[userfaultfd]";
+	char kind[sizeof(uffd)] = {};
+
+	if (bpf_probe_read_kernel_str(kind, sizeof(kind), BPF_CORE_READ(name, name)) !=
+	    sizeof(uffd))
+		return 0;
+	for (int i = 0; i < sizeof(uffd); i++)
+		if (kind[i] != uffd[i])
+			return 0;
+	return decide_bare(BST_OP_USERFAULTFD);
 }
 
 /* ---- namespaces, perf ---- */

@@ -91,7 +91,7 @@ inode_alloc_security        HARMLESS        bookkeeping: the LSM blob of a new i
 inode_free_security         HARMLESS        bookkeeping: frees an inode's LSM blob
 inode_free_security_rcu     HARMLESS        bookkeeping: frees an inode's LSM blob after RCU (6.12+)
 inode_init_security         HARMLESS        the label of a file being made by a decided create (path_mknod, path_mkdir, path_symlink)
-inode_init_security_anon    OPEN            native-userfaultfd: anonymous-inode objects (userfaultfd, a classic aid for winning kernel races; io_uring instances) are made undecided; systrace refused calls a policy does not name
+inode_init_security_anon    DECIDED         userfaultfd on "" for "[userfaultfd]" (userfaultfd(2), /dev/userfaultfd); other kinds pass: io_uring's instance (its work is decided at the hooks of what it does), secretmem, KVM
 inode_post_create_tmpfile   HARMLESS        void, after an O_TMPFILE open that file_open decided (6.12+)
 inode_copy_up               HARMLESS        overlayfs copying a file up for an operation decided on its overlay path
 inode_getsecid              HARMLESS        a label query for audit (BPF keeps no labels)
@@ -188,7 +188,7 @@ file_send_sigiotask         HARMLESS        SIGIO to the owner a task chose with
 # ---- the kernel: modules, kexec, BPF, perf, logs, lockdown ----
 kernel_load_data            DECIDED         init_module on "" (a module from memory), kexec_load; firmware, IMA policies and certificates from memory are not decided
 kernel_read_file            DECIDED         finit_module on the module file's path; kexec_file_load
-kernel_module_request       OPEN            native-init_module: module autoloading on the task's behalf (a netlink protocol, a line discipline, a crypto algorithm) loads kernel code no rule permitted
+kernel_module_request       DECIDED         init_module on "": a module autoloaded on the task's behalf (a socket family or protocol, a line discipline, a filesystem type, a crypto algorithm); the kernel goes on without it
 kernel_post_load_data       HARMLESS        after kernel_load_data decided the load
 kernel_post_read_file       HARMLESS        after kernel_read_file decided the read
 bpf                         DECIDED         bpf on the command's name (BPF_MAP_CREATE ...); bpfsystrace's own links by identity (LINK_GET_FD_BY_ID, LINK_DETACH, LINK_UPDATE): denied
@@ -212,7 +212,7 @@ perf_event_free             HARMLESS        void; an event goes away (6.1)
 perf_event_read             HARMLESS        reads an event whose perf_event_open was decided
 perf_event_write            HARMLESS        changes an event whose perf_event_open was decided
 locked_down                 HARMLESS        asks whether a kernel-integrity feature may be used (/dev/mem, kprobes, debugfs, bpf_probe_write_user ...); each is reached through an operation decided elsewhere (open, bpf, perf_event_open, iopl)
-syslog                      OPEN            native-syslog: syslog(2) reads the kernel log where kernel.dmesg_restrict=0 (Debian: 1, then CAP_SYSLOG is asked of capable; /dev/kmsg is an open)
+syslog                      DECIDED         syslog on "": syslog(2), /proc/kmsg's open, /dev/kmsg opened for reading (with dmesg_restrict=1 CAP_SYSLOG is asked of capable first; a syslog rule permits it)
 settime                     HARMLESS        settimeofday, clock_settime, adjtimex: decided at their CAP_SYS_TIME check by capable (settimeofday rules)
 vm_enough_memory            NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
 mmap_addr                   OPEN            native-mmap: mmap below vm.mmap_min_addr (the NULL page, a kernel-exploit aid); its CAP_SYS_RAWIO check is commoncap's own, which the capable hook never sees

@@ -80,7 +80,9 @@ OPERATIONS = {
     "pivot_root": Operation(_A.BST_OP_PIVOT_ROOT, "pivot_root", "filename", ("sb_pivotroot",)),
     "bpf": Operation(_A.BST_OP_BPF, "bpf", "cmd", ("bpf", "bpf_map", "bpf_prog")),
     "ptrace": Operation(_A.BST_OP_PTRACE, "ptrace", "pidname", ("ptrace_access_check", "ptrace_traceme")),
-    "init_module": Operation(_A.BST_OP_INIT_MODULE, "init_module", "", ("kernel_load_data",)),
+    "init_module": Operation(
+        _A.BST_OP_INIT_MODULE, "init_module", "", ("kernel_load_data", "kernel_module_request")
+    ),
     "finit_module": Operation(_A.BST_OP_FINIT_MODULE, "finit_module", "filename", ("kernel_read_file",)),
     "kexec_load": Operation(
         _A.BST_OP_KEXEC_LOAD, "kexec_load", "", ("kernel_load_data", "kernel_read_file", "capable")
@@ -126,6 +128,8 @@ OPERATIONS = {
     "io_uring_register": Operation(
         _A.BST_OP_IO_URING_REGISTER, "io_uring_register", "", ("uring_override_creds",)
     ),
+    "syslog": Operation(_A.BST_OP_SYSLOG, "syslog", "", ("syslog",)),
+    "userfaultfd": Operation(_A.BST_OP_USERFAULTFD, "userfaultfd", "", ("inode_init_security_anon",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -234,6 +238,8 @@ NAMES: dict[str, tuple[int, ...]] = {
         "add_key": ("add_key", "keyctl"),
         "request_key": ("add_key", "keyctl"),
         "io_uring_register": ("io_uring_register",),
+        "syslog": ("syslog",),
+        "userfaultfd": ("userfaultfd",),
     }.items()
 }
 

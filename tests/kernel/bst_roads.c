@@ -35,6 +35,9 @@
  *   otrunc:PATH           open(O_WRONLY|O_TRUNC)
  *   mkkey:DESC            add_key("user", DESC, "SECRET", @u)
  *   keyread:DESC          keyctl SEARCH @u for DESC, then READ
+ *   syslog:-              syslog(2) SYSLOG_ACTION_SIZE_BUFFER (klogctl(10))
+ *   uffd:-                userfaultfd(UFFD_USER_MODE_ONLY): no capability asked
+ *   canraw:-              socket(AF_CAN, SOCK_RAW, CAN_RAW): autoloads can, can-raw
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +51,7 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
@@ -333,6 +337,12 @@ static int act(char *a)
 		return do_mkkey(arg);
 	if (!strcmp(a, "keyread"))
 		return do_keyread(arg);
+	if (!strcmp(a, "syslog"))
+		return klogctl(10, NULL, 0) >= 0;
+	if (!strcmp(a, "uffd"))
+		return syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */ | O_CLOEXEC) >= 0;
+	if (!strcmp(a, "canraw"))
+		return socket(29 /* AF_CAN */, SOCK_RAW, 1 /* CAN_RAW */) >= 0;
 	return errno = EINVAL, 0;
 }
 

@@ -66,6 +66,9 @@ Policy: {bin}, Emulation: native
 	native-bind: sockaddr match "inet-*:5993" then permit
 	native-connect: sockaddr eq "inet-[127.0.0.1]:5998" then permit
 	native-truncate: filename eq "{d}/w/keep" then deny
+	native-syslog: permit
+	native-userfaultfd: permit
+	native-init_module: permit
 	native-fswrite: filename inpath "{d}/w" then permit
 """
 
@@ -293,6 +296,48 @@ def test_sctp_binds_and_connects_through_its_own_options(world):
         ("connect", "inet-[127.0.0.1]:5996"),
         ("bind", "inet-[127.0.0.2]:5995"),
     } <= denied, denied
+
+
+def test_kernel_log_and_userfaultfd_are_decided(world):
+    """The kernel log (syslog(2); /proc/kmsg, /dev/kmsg) and a userfaultfd,
+    which stalls the kernel mid-copy for as long as its owner likes."""
+    # dmesg_restrict=0 for the test: the kernel then asks no capability for the
+    # buffer's size, so only the syslog hook can refuse (Debian's 1 asks
+    # CAP_SYSLOG of capable first, decided there); UFFD_USER_MODE_ONLY asks none
+    with open("/proc/sys/kernel/dmesg_restrict") as f:
+        restrict = f.read().strip()
+    with open("/proc/sys/kernel/dmesg_restrict", "w") as f:
+        f.write("0")
+    try:
+        acts = ("syslog:-", "uffd:-")
+        assert everywhere(world, acts) == {
+            "control": dict.fromkeys(acts, "OK"),
+            "deny": dict.fromkeys(acts, "EPERM"),
+            "permit": dict.fromkeys(acts, "OK"),
+        }
+    finally:
+        with open("/proc/sys/kernel/dmesg_restrict", "w") as f:
+            f.write(restrict)
+    denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
+    assert {("syslog", ""), ("userfaultfd", "")} <= denied, denied
+
+
+def _loaded(module):
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == module for line in f)
+
+
+def test_a_module_autoload_is_decided_as_init_module(world):
+    """socket(AF_CAN) makes the kernel load the can module for the caller: kernel
+    code no rule permitted. Denied, the kernel goes on without it (EAFNOSUPPORT)."""
+    assert not _loaded("can"), "can is loaded already: this test needs a fresh VM"
+    assert attack(world, "deny", "canraw:-") == {"canraw:-": "EAFNOSUPPORT"}
+    assert not _loaded("can")
+    assert attack(world, "permit", "canraw:-") == {"canraw:-": "OK"}
+    assert _loaded("can") and _loaded("can_raw")
+    assert attack(world, "control", "canraw:-") == {"canraw:-": "OK"}
+    denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
+    assert ("init_module", "") in denied, denied
 
 
 def test_ftruncate_and_o_trunc_are_decided_as_truncate(world):
