@@ -283,7 +283,7 @@ struct bst_seen_key {
 #define BST_OWN_LINK 3 /* id: the link's id */
 #define BST_OWN_PIN  4 /* dev, id: a pin's inode (kernel dev_t, inode number) */
 #define BST_OWN_SB   5 /* dev: the bpffs superblock that holds the pins */
-#define BST_MAX_OWN  256
+#define BST_MAX_OWN  1024
 
 struct bst_own_key {
 	__u32 kind; /* BST_OWN_* */

@@ -133,7 +133,7 @@ BST_OWN_PROG = 2
 BST_OWN_LINK = 3
 BST_OWN_PIN = 4
 BST_OWN_SB = 5
-BST_MAX_OWN = 256
+BST_MAX_OWN = 1024
 
 u32, s32, u64 = C.c_uint32, C.c_int32, C.c_uint64
 
