@@ -116,7 +116,8 @@
 #define BST_OP_IO_URING_REGISTER  63 /* uring_override_creds: "" (an io_uring personality) */
 #define BST_OP_SYSLOG		  64 /* syslog: "" (syslog(2), /proc/kmsg, reading /dev/kmsg) */
 #define BST_OP_USERFAULTFD	  65 /* inode_init_security_anon("[userfaultfd]"): "" */
-#define BST_NR_OPS		  66
+#define BST_OP_MMAP		  66 /* mmap_addr: "" (a mapping below 64 KiB: the NULL page) */
+#define BST_NR_OPS		  67
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1 /* manager_dev/ino name the service manager */

@@ -14,6 +14,7 @@
  *   kernel_module_request  init_module (""): a module autoloaded for the task
  *   syslog               syslog ("": syslog(2), /proc/kmsg, /dev/kmsg read)
  *   inode_init_security_anon  userfaultfd ("": "[userfaultfd]" only)
+ *   mmap_addr            mmap ("": a mapping below 64 KiB only)
  *   userns_create        unshare (a new user namespace, also unprivileged; 6.1+)
  *   perf_event_open      perf_event_open ("")
  *   capable              the system calls that have no hook of their own but
@@ -230,6 +231,22 @@ int BST_LSM(bst_inode_init_security_anon, struct inode *inode, const struct qstr
 		if (kind[i] != uffd[i])
 			return 0;
 	return decide_bare(BST_OP_USERFAULTFD);
+}
+
+/* A mapping below 64 KiB (Debian's vm.mmap_min_addr): the NULL page, where a
+ * kernel bug's NULL dereference finds what the task put there. The kernel
+ * asks CAP_SYS_RAWIO for it through commoncap alone, which the capable hook
+ * never sees. Decided as mmap on "" (mmap, mremap with MREMAP_FIXED); every
+ * other mapping returns at once (the hook runs for every mapping of every
+ * task). */
+#define LOW_MAP_END 65536
+
+SEC("lsm/mmap_addr")
+int BST_LSM(bst_mmap_addr, unsigned long addr)
+{
+	if (addr >= LOW_MAP_END)
+		return 0;
+	return decide_bare(BST_OP_MMAP);
 }
 
 /* ---- namespaces, perf ---- */

@@ -215,7 +215,7 @@ locked_down                 HARMLESS        asks whether a kernel-integrity feat
 syslog                      DECIDED         syslog on "": syslog(2), /proc/kmsg's open, /dev/kmsg opened for reading (with dmesg_restrict=1 CAP_SYSLOG is asked of capable first; a syslog rule permits it)
 settime                     HARMLESS        settimeofday, clock_settime, adjtimex: decided at their CAP_SYS_TIME check by capable (settimeofday rules)
 vm_enough_memory            NOT_ATTACHABLE  the kernel refuses BPF programs here (6.1 and 6.12 bpf_lsm_disabled_hooks)
-mmap_addr                   OPEN            native-mmap: mmap below vm.mmap_min_addr (the NULL page, a kernel-exploit aid); its CAP_SYS_RAWIO check is commoncap's own, which the capable hook never sees
+mmap_addr                   DECIDED         mmap on "" for a mapping below 64 KiB (the NULL page, a kernel-exploit aid; Debian's vm.mmap_min_addr), whose CAP_SYS_RAWIO check is commoncap's own; every other address returns at once
 initramfs_populated         HARMLESS        void; boot time only (6.12+)
 bdev_alloc_security         HARMLESS        bookkeeping: the LSM blob of a block device (6.12+)
 bdev_free_security          HARMLESS        bookkeeping: frees a block device's blob (6.12+)

@@ -130,6 +130,7 @@ OPERATIONS = {
     ),
     "syslog": Operation(_A.BST_OP_SYSLOG, "syslog", "", ("syslog",)),
     "userfaultfd": Operation(_A.BST_OP_USERFAULTFD, "userfaultfd", "", ("inode_init_security_anon",)),
+    "mmap": Operation(_A.BST_OP_MMAP, "mmap", "", ("mmap_addr",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -240,6 +241,8 @@ NAMES: dict[str, tuple[int, ...]] = {
         "io_uring_register": ("io_uring_register",),
         "syslog": ("syslog",),
         "userfaultfd": ("userfaultfd",),
+        "mmap": ("mmap",),
+        "mremap": ("mmap",),
     }.items()
 }
 
@@ -277,7 +280,6 @@ ARG_NAMES = frozenset(
 # Names no LSM hook used by bpfsystrace sees, with the reason `check` prints.
 # Anything not listed and not in OPERATIONS gets the generic reason.
 WHY_NOT = {
-    "mmap": "memory mapping is not mediated by the hooks bpfsystrace uses",
     "mprotect": "memory protection is not mediated by the hooks bpfsystrace uses",
     "munmap": "unmapping memory is not an access decision",
     "read": "reads of an open descriptor are not re-checked; the open is (fsread)",

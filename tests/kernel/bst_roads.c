@@ -38,6 +38,7 @@
  *   syslog:-              syslog(2) SYSLOG_ACTION_SIZE_BUFFER (klogctl(10))
  *   uffd:-                userfaultfd(UFFD_USER_MODE_ONLY): no capability asked
  *   canraw:-              socket(AF_CAN, SOCK_RAW, CAN_RAW): autoloads can, can-raw
+ *   lowmap:-              mmap(MAP_FIXED) of one page at 0x1000 (below vm.mmap_min_addr)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +54,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
@@ -341,6 +343,9 @@ static int act(char *a)
 		return klogctl(10, NULL, 0) >= 0;
 	if (!strcmp(a, "uffd"))
 		return syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */ | O_CLOEXEC) >= 0;
+	if (!strcmp(a, "lowmap"))
+		return mmap((void *)0x1000, 4096, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+		       MAP_FAILED;
 	if (!strcmp(a, "canraw"))
 		return socket(29 /* AF_CAN */, SOCK_RAW, 1 /* CAN_RAW */) >= 0;
 	return errno = EINVAL, 0;

@@ -69,6 +69,7 @@ Policy: {bin}, Emulation: native
 	native-syslog: permit
 	native-userfaultfd: permit
 	native-init_module: permit
+	native-mmap: permit
 	native-fswrite: filename inpath "{d}/w" then permit
 """
 
@@ -298,9 +299,10 @@ def test_sctp_binds_and_connects_through_its_own_options(world):
     } <= denied, denied
 
 
-def test_kernel_log_and_userfaultfd_are_decided(world):
-    """The kernel log (syslog(2); /proc/kmsg, /dev/kmsg) and a userfaultfd,
-    which stalls the kernel mid-copy for as long as its owner likes."""
+def test_kernel_log_userfaultfd_and_the_null_page_are_decided(world):
+    """The kernel log (syslog(2); /proc/kmsg, /dev/kmsg), a userfaultfd, which
+    stalls the kernel mid-copy for as long as its owner likes, and a mapping of
+    the NULL page (root's CAP_SYS_RAWIO for it is asked of commoncap alone)."""
     # dmesg_restrict=0 for the test: the kernel then asks no capability for the
     # buffer's size, so only the syslog hook can refuse (Debian's 1 asks
     # CAP_SYSLOG of capable first, decided there); UFFD_USER_MODE_ONLY asks none
@@ -309,7 +311,7 @@ def test_kernel_log_and_userfaultfd_are_decided(world):
     with open("/proc/sys/kernel/dmesg_restrict", "w") as f:
         f.write("0")
     try:
-        acts = ("syslog:-", "uffd:-")
+        acts = ("syslog:-", "uffd:-", "lowmap:-")
         assert everywhere(world, acts) == {
             "control": dict.fromkeys(acts, "OK"),
             "deny": dict.fromkeys(acts, "EPERM"),
@@ -319,7 +321,7 @@ def test_kernel_log_and_userfaultfd_are_decided(world):
         with open("/proc/sys/kernel/dmesg_restrict", "w") as f:
             f.write(restrict)
     denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
-    assert {("syslog", ""), ("userfaultfd", "")} <= denied, denied
+    assert {("syslog", ""), ("userfaultfd", ""), ("mmap", "")} <= denied, denied
 
 
 def _loaded(module):
