@@ -132,11 +132,11 @@ def test_denials_are_logged_in_systrace_format(env):
     assert len(lines) == 2, lines  # the permitted open is not logged
     assert lines[0].startswith("deny user: root, prog: bst_probe, pid: ")
     assert (
-        f"policy: {probe}, filters: 12, syscall: native-fsread, filename: {d}/secret-file, "
+        f"policy: {probe}, filters: 13, syscall: native-fsread, filename: {d}/secret-file, "
         f"errno: EACCES, rule: {env['policy']}:5:2"
     ) in lines[0]
     assert (
-        f"policy: {probe}, filters: 12, syscall: native-bind, "
+        f"policy: {probe}, filters: 13, syscall: native-bind, "
         f"sockaddr: inet-[127.0.0.1]:5454, errno: EPERM, rule: no rule matched"
     ) in lines[1]
 
