@@ -182,13 +182,39 @@ def _libbpf_version() -> str:
 
 
 def serve(address: str, collector: KernelCollector):
-    """Start the exporter on HOST:PORT in a thread; returns the server."""
-    from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+    """Start the exporter on HOST:PORT in a thread; returns the server (shutdown() stops it).
+
+    One request at a time: prometheus_client's own server starts a thread per
+    request, and on a slow host, where a scrape takes longer than the scrape
+    interval, those threads piled up (50 in the VM) and starved the daemon's
+    own loop of the interpreter: reloads and logging stalled. Here a slow
+    scrape makes the next one wait in the listen queue (the scraper times it
+    out), and a client that sends nothing is dropped after READ_TIMEOUT_S.
+    """
+    import socket
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from prometheus_client import CollectorRegistry, ProcessCollector, make_wsgi_app
 
     host, _, port = address.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     reg = CollectorRegistry(auto_describe=False)
     reg.register(collector)
     ProcessCollector(registry=reg)
-    started = start_http_server(int(port), addr=host, registry=reg)
-    return started[0] if isinstance(started, tuple) else started  # (server, thread) since 0.17
+
+    class Server(WSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    class Handler(WSGIRequestHandler):
+        timeout = READ_TIMEOUT_S
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass  # no access log on stderr (the daemon's log is for what matters)
+
+    server = make_server(host, int(port), make_wsgi_app(reg), Server, handler_class=Handler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
+READ_TIMEOUT_S = 10

@@ -44,6 +44,7 @@ Policy: {churn}, Emulation: native
 """
 
 caused = {"deny": 0}
+running: list = []  # the module's Service, whose daemon log a failed wait shows
 
 
 def wait_for(pred, timeout, what):
@@ -53,7 +54,21 @@ def wait_for(pred, timeout, what):
         if got:
             return got
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    log = ""
+    if running and running[0].daemon_err:
+        state = running[0].procs["daemon"].poll()
+        log = f"\nthe daemon ({'running' if state is None else f'exited {state}'}) wrote:\n"
+        if state is None:
+            pid = running[0].procs["daemon"].pid
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                    log += f"thread {tid} waits in {f.read()}\n"
+                with open(f"/proc/{pid}/task/{tid}/stack") as f:
+                    log += f.read()
+            os.kill(pid, signal.SIGABRT)  # PYTHONFAULTHANDLER: its threads' Python stacks
+            running[0].procs["daemon"].wait()
+        log += running[0].daemon_log()[-6000:]
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}{log}")
 
 
 class Service:
@@ -111,7 +126,9 @@ class Service:
         conf = os.path.join(self.w, "prometheus.yml")
         with open(conf, "w") as f:
             f.write(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                # a scrape under TCG can take more than a second while the daemon drains a
+                # flood of events: Prometheus's timeout is the interval
+                "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\n  evaluation_interval: 5s\n"
                 "scrape_configs:\n  - job_name: bpfsystrace\n    static_configs:\n"
                 f"      - targets: ['127.0.0.1:{METRICS_PORT}']\n"
             )
@@ -142,7 +159,7 @@ class Service:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=err,
-            env={**os.environ, "NOTIFY_SOCKET": path},
+            env={**os.environ, "NOTIFY_SOCKET": path, "PYTHONFAULTHANDLER": "1"},
         )
         assert self.notify_state() == "READY=1", self.daemon_log()
         assert "running:" in self.daemon_log()
@@ -208,6 +225,7 @@ def svc(workdir, probe_bin, churn_bin, make_cgroup_module):
     make_cgroup_module("bst-svc.slice")
     make_cgroup_module(CG)
     s = Service(w, probe_bin, churn_bin)
+    running[:] = [s]
     s.start_prometheus()  # slow to start under emulation: first, in the background
     s.start_rsyslog()
     s.start_daemon()
