@@ -128,7 +128,7 @@ class Service:
             f.write(
                 # a scrape under TCG can take more than a second while the daemon drains a
                 # flood of events: Prometheus's timeout is the interval
-                "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\n  evaluation_interval: 5s\n"
+                "global:\n  scrape_interval: 10s\n  scrape_timeout: 10s\n  evaluation_interval: 10s\n"
                 "scrape_configs:\n  - job_name: bpfsystrace\n    static_configs:\n"
                 f"      - targets: ['127.0.0.1:{METRICS_PORT}']\n"
             )
@@ -410,16 +410,29 @@ def test_metrics_pass_promtool_and_prometheus_counts_the_denials(svc):
     query = f'sum(bpfsystrace_decisions_total{{cgroup="{svc.cgroup()}",action="deny"}})'
     url = f"http://127.0.0.1:{PROM_PORT}/api/v1/query?" + urllib.parse.urlencode({"query": query})
 
+    last = []
+
     def value():
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
                 body = json.load(r)
-        except OSError:
+        except OSError as e:
+            last[:] = [f"no answer: {e}"]
             return None
         result = body["data"]["result"]
+        last[:] = [result]
         return result and int(float(result[0]["value"][1])) == caused["deny"] and result
 
-    wait_for(value, 120, f"Prometheus to report {caused['deny']} denials")
+    # what the daemon serves (the kernel's counts, final since the flood ended): for the message
+    mine = [
+        ln
+        for ln in text.splitlines()
+        if ln.startswith("bpfsystrace_decisions_total{") and f'cgroup="{svc.cgroup()}"' in ln
+    ]
+    try:
+        wait_for(value, 120, f"Prometheus to report {caused['deny']} denials")
+    except AssertionError as e:
+        raise AssertionError(f"Prometheus said {last}\nthe daemon served {mine}\n{e}") from None
     q2 = urllib.parse.urlencode({"query": f'bpfsystrace_reload_failures_total{{cgroup="{svc.cgroup()}"}}'})
     with urllib.request.urlopen(f"http://127.0.0.1:{PROM_PORT}/api/v1/query?{q2}") as r:
         assert json.load(r)["data"]["result"][0]["value"][1] == "1"
