@@ -213,10 +213,9 @@ def _empty(cgroup: str) -> bool:
         try:
             with open(os.path.join(cgroup, "cgroup.procs")) as f:
                 pids = [int(p) for p in f.read().split()]
-        except FileNotFoundError:
-            return True
         except OSError as e:
-            if e.errno == errno.ENODEV:  # removed while open: systemd reaped the empty scope
+            # gone, or removed while open (ENODEV: systemd reaped the empty scope)
+            if e.errno in (errno.ENOENT, errno.ENODEV):
                 return True
             raise
         if not pids:

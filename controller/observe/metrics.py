@@ -20,6 +20,8 @@ from ..kernel import libbpf, loader
 
 log = logging.getLogger(__name__)
 
+READ_TIMEOUT_S = 10  # the exporter drops a client that sends no request within this
+
 FAIL_CLOSED = {
     abi.BST_CNT_PATH_ERROR: "path_error",
     abi.BST_CNT_TOO_LONG: "name_too_long",
@@ -215,6 +217,3 @@ def serve(address: str, collector: KernelCollector):
     server = make_server(host, int(port), make_wsgi_app(reg), Server, handler_class=Handler)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server
-
-
-READ_TIMEOUT_S = 10
