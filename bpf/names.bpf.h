@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * names.bpf.h — systrace's names for numbers, into ts->buf: socket domains
- * and types (socket), signals (kill), as systrace's translators print them:
+ * and types (socket), signals (kill), as systrace's translators print them,
+ * and socket protocols as /etc/protocols names them:
  *
  *   sockdom   AF_UNIX AF_INET AF_INET6, any other AF_UNKNOWN(N)
  *   socktype  SOCK_STREAM SOCK_DGRAM SOCK_RAW SOCK_SEQPACKET SOCK_RDM,
  *             any other SOCK_UNKNOWN(N)
+ *   sockproto of AF_INET and AF_INET6: ip icmp igmp tcp udp ipv6-icmp sctp
+ *             udplite raw mptcp; any other, and of any other family, proto(N)
  *   signame   SIGHUP ... SIGSYS (Linux's names of signals 1-31), any other
  *             (0, real-time signals) "<unknown>: N"
  *
@@ -50,11 +53,43 @@ static __always_inline int put_unknown(struct bst_task *ts, __u32 off, const cha
 static const char fmt_af[] = "AF_UNKNOWN(%d)";
 static const char fmt_sock[] = "SOCK_UNKNOWN(%d)";
 static const char fmt_sig[] = "<unknown>: %d";
+static const char fmt_proto[] = "proto(%d)";
 
-/* "AF_INET\0SOCK_DGRAM" at ts->buf[0]; returns the whole length. Global. */
-__noinline int bst_put_socket(struct bst_task *ts, int family, int type)
+/* The protocol's name at ts->buf[off] (an inet one by its /etc/protocols
+ * name, any other "proto(N)"); returns its length. */
+static __always_inline int put_proto(struct bst_task *ts, __u32 off, int family, int proto)
 {
-	int n, m;
+	if (family != AF_INET && family != AF_INET6)
+		return put_unknown(ts, off, fmt_proto, proto);
+	switch (proto) {
+	case 0:
+		return PUT_NAME(ts, off, "ip");
+	case 1:
+		return PUT_NAME(ts, off, "icmp");
+	case 2:
+		return PUT_NAME(ts, off, "igmp");
+	case 6:
+		return PUT_NAME(ts, off, "tcp");
+	case 17:
+		return PUT_NAME(ts, off, "udp");
+	case 58:
+		return PUT_NAME(ts, off, "ipv6-icmp");
+	case 132:
+		return PUT_NAME(ts, off, "sctp");
+	case 136:
+		return PUT_NAME(ts, off, "udplite");
+	case 255:
+		return PUT_NAME(ts, off, "raw");
+	case 262:
+		return PUT_NAME(ts, off, "mptcp");
+	}
+	return put_unknown(ts, off, fmt_proto, proto);
+}
+
+/* "AF_INET\0SOCK_DGRAM\0udp" at ts->buf[0]; returns the whole length. Global. */
+__noinline int bst_put_socket(struct bst_task *ts, int family, int type, int proto)
+{
+	int n, m, k;
 
 	if (!ts)
 		return -1;
@@ -87,9 +122,12 @@ __noinline int bst_put_socket(struct bst_task *ts, int family, int type)
 	default:
 		m = put_unknown(ts, n + 1, fmt_sock, type);
 	}
-	if (m < 0)
+	if (m < 0 || m > 64)
 		return -1;
-	return n + 1 + m;
+	k = put_proto(ts, n + 1 + m + 1, family, proto);
+	if (k < 0)
+		return -1;
+	return n + 1 + m + 1 + k;
 }
 
 /* The signal's name at ts->buf[off]; returns its length. Global. */

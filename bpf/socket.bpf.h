@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * socket.bpf.h — socket(2) and socketpair(2), decided on the domain and type
- * (names.bpf.h), and listen(2) and accept(2), on the socket's bound address
+ * socket.bpf.h — socket(2) and socketpair(2), decided on the domain, type and
+ * protocol (names.bpf.h), and listen(2) and accept(2), on the socket's bound address
  * (bst_sock_local(), which unix.bpf.h uses for a unix peer).
  */
 #ifndef __BST_SOCKET_BPF_H
@@ -18,27 +18,72 @@
 
 /* ---- socket, listen, accept ---- */
 
-/* socket(2) and socketpair(2): "sockdom\0socktype" (AF_INET\0SOCK_DGRAM).
- * The kernel's own sockets (kern: created by the kernel on its behalf,
- * e.g. for NFS or a tunnel) are never decided. */
-SEC("lsm/socket_create")
-int BST_LSM(bst_socket_create, int family, int type, int protocol, int kern, int ret)
+/* socket(2) and socketpair(2): "sockdom\0socktype\0sockproto"
+ * (AF_INET\0SOCK_DGRAM\0udp). Decided before the family creates the socket
+ * (no family code runs for a denied one, no module is loaded for it), on the
+ * protocol asked for; an inet family's protocol 0 is named as the kernel
+ * resolves it (first_proto). The kernel's own sockets (kern: created by the
+ * kernel on its behalf, e.g. for NFS or a tunnel) are never decided. */
+static __always_inline int first_proto(int family, int type, int protocol)
+{
+	if (protocol || (family != AF_INET && family != AF_INET6))
+		return protocol;
+	if (type == 1) /* SOCK_STREAM: tcp, the first of inetsw[] (permanent) */
+		return 6;
+	if (type == 2) /* SOCK_DGRAM: udp */
+		return 17;
+	if (type == 5) /* SOCK_SEQPACKET: sctp, the only one */
+		return 132;
+	return 0;
+}
+
+static __always_inline int decide_socket(int family, int type, int protocol)
 {
 	struct subject s = {};
 	struct bst_task *ts = 0;
 	int r;
 
+	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
+	if (r <= 0)
+		return r;
+	r = bst_put_socket(ts, family, type, protocol);
+	if (r < 0)
+		return deny_unrendered(&s, ts, BST_OP_SOCKET, -EPERM);
+	return bst_decide(&s, ts, r, s.policy, BST_OP_SOCKET);
+}
+
+SEC("lsm/socket_create")
+int BST_LSM(bst_socket_create, int family, int type, int protocol, int kern, int ret)
+{
 	if (ret)
 		return ret;
 	if (kern)
 		return 0;
-	r = hook_begin(&s, &ts, MANAGER_EXEMPT);
-	if (r <= 0)
-		return r;
-	r = bst_put_socket(ts, family, type);
-	if (r < 0)
-		return deny_unrendered(&s, ts, BST_OP_SOCKET, -EPERM);
-	return bst_decide(&s, ts, r, s.policy, BST_OP_SOCKET);
+	return decide_socket(family, type, first_proto(family, type, protocol));
+}
+
+/* After the family created the socket: when the protocol it gave the socket
+ * is not the one socket_create named (a kernel that resolves protocol 0
+ * otherwise, a family that rewrites it), the socket is decided again on what
+ * it is; a denied socket is released before it has a descriptor. */
+SEC("lsm/socket_post_create")
+int BST_LSM(bst_socket_post_create, struct socket *sock, int family, int type, int protocol,
+	    int kern, int ret)
+{
+	struct sock *sk;
+	int real;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	real = BPF_CORE_READ(sk, sk_protocol);
+	if (real == first_proto(family, type, protocol))
+		return 0;
+	return decide_socket(family, type, real);
 }
 
 /* The address a socket is bound to, rendered as bind(2)'s (render.bpf.h):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ctypes as C
 
-BST_ABI_VERSION = 9
+BST_ABI_VERSION = 10
 
 BST_MAX_TARGETS = 64
 BST_MAX_DEPTH = 16

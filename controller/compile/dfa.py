@@ -65,15 +65,16 @@ def positive(expr: Expr) -> Expr:
     return expr
 
 
-def build(exprs: list[Expr], max_states: int = 200_000, part=None) -> DFA:
+def build(exprs: list[Expr], max_states: int = 200_000, part=None, nparts: int = 2) -> DFA:
     """DFA deciding the first of `exprs` that holds (len(exprs): none).
 
-    part (two-string operations): atom -> 0 or 1. The object string is
-    "first\\0second" (rename, link: filename and filename[1]; socket: sockdom
-    and socktype; kill: pidname and signame; none of them holds a NUL); an
-    atom on part 0 holds for the text before the NUL and one on part 1 for the
-    text after it: L·\\0·Σ* and Σ*·\\0·L. With exactly one NUL in the string,
-    L cannot reach across it, so each atom sees exactly its part.
+    part (several-string operations): atom -> its part, 0 to nparts - 1. The
+    object string is "first\\0second..." (rename, link: filename and
+    filename[1]; socket: sockdom, socktype and sockproto; kill: pidname and
+    signame; none of them holds a NUL); an atom on part i holds for the text
+    between the i-th and the next NUL: (N*·\\0)^i·L·(\\0·N*)^(nparts-1-i), N any byte
+    but NUL. The string holds exactly nparts - 1 NULs, so L cannot reach across
+    one and each atom sees exactly its part.
 
     Raises nfa.PatternError for an untranslatable pattern and
     StateBudgetExceeded when more than max_states states would be needed."""
@@ -91,15 +92,20 @@ def build(exprs: list[Expr], max_states: int = 200_000, part=None) -> DFA:
             continue
         first, last = atom_fragment(nfa, a.op, a.value)
         if part is not None:
-            sep = nfa.literal(b"\0")
-            first, last = (
-                nfa.concat((first, last), sep, nfa.any_star())
-                if part(a) == 0
-                else nfa.concat(nfa.any_star(), sep, (first, last))
-            )
+            k = part(a)
+            before = [nfa.concat(_not_nul_star(nfa), nfa.literal(b"\0")) for _ in range(k)]
+            after = [nfa.concat(nfa.literal(b"\0"), _not_nul_star(nfa)) for _ in range(nparts - 1 - k)]
+            first, last = nfa.concat(*before, (first, last), *after)
         nfa.epsilon(start, first)
         nfa.accept[last] = i
     return _Builder(nfa, exprs, index, max_states, frozenset(trie.children)).run(start)
+
+
+def _not_nul_star(nfa: NFA) -> tuple[int, int]:
+    """Any bytes but NUL, repeated (the text of one part)."""
+    s = nfa.state()
+    nfa.edge(s, ALL & ~1, s)
+    return s, s
 
 
 def _futures(nfa: NFA, skip: frozenset[int] = frozenset()) -> dict[int, tuple[int, int]]:

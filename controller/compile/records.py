@@ -232,8 +232,8 @@ class _Parts:
 
 
 def _build_parts(exprs, o) -> list[dfa_mod.DFA]:
-    if o.parts == 2:  # two-string operations: one automaton (few rules, short strings)
-        return [dfa_mod.build(exprs, MAX_STATES_PER_DFA, lambda a: o.part(a.arg, a.index))]
+    if o.parts > 1:  # several-string operations: one automaton (few rules, short strings)
+        return [dfa_mod.build(exprs, MAX_STATES_PER_DFA, lambda a: o.part(a.arg, a.index), o.parts)]
     out = []
     for part in split.assign(exprs, abi.BST_MAX_PARTS):
         d = dfa_mod.build([exprs[i] for i in part], MAX_STATES_PER_DFA)
@@ -245,7 +245,7 @@ def _add_dfa(recs: Records, parts: _Parts, pidx: int, op: int, rules, pol, diags
     exprs = [Const(True) if r is None else r.expr for r in rules]
     o = syscalls.BY_OP[op]
     # operations deciding the same rules (fsread and stat) share their automata
-    key = (tuple(map(id, rules)), o.parts == 2 and op)  # the rules outlive the compile
+    key = (tuple(map(id, rules)), o.parts > 1 and op)  # the rules outlive the compile
     try:
         ds = parts.built.get(key)
         if ds is None:

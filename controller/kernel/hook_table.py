@@ -226,7 +226,7 @@ uring_sqpoll                HARMLESS        the SQPOLL thread is the task's own 
 uring_cmd                   OPEN            native-ioctl: io_uring's passthrough command, the ioctl of io_uring (device commands, socket options)
 uring_allowed               HARMLESS        io_uring_setup (after 6.12): its requests reach the hooks of the calls they stand for; the personality road is uring_override_creds (DECIDED)
 # ---- sockets ----
-socket_create               DECIDED         socket and socketpair on "domain\\0type" (AF_INET\\0SOCK_DGRAM); the protocol is not in the object (IPPROTO_SCTP passes as SOCK_STREAM); not the kernel's own sockets
+socket_create               DECIDED         socket and socketpair on "domain\\0type\\0protocol" (AF_INET\\0SOCK_DGRAM\\0udp), before the family creates the socket; an inet protocol 0 as the kernel resolves it (tcp, udp, sctp); not the kernel's own sockets
 socket_bind                 DECIDED         bind on the address (inet-[addr]:port, @abstract, "" for autobind); a unix path is decided at path_mknod
 socket_connect              DECIDED         connect on the address; a unix peer is decided at unix_stream_connect or unix_may_send
 socket_sendmsg              DECIDED         sendto (sendto, sendmsg, and connect rules) on an explicit destination address; a connected socket was decided at connect
@@ -234,8 +234,8 @@ socket_listen               DECIDED         listen on the socket's bound address
 socket_accept               DECIDED         accept on the listening socket's bound address
 unix_stream_connect         DECIDED         connect on the listening peer's bound path (resolved) or @name
 unix_may_send               DECIDED         connect/sendto of a unix datagram on the peer's bound path (resolved) or @name
-socket_socketpair           HARMLESS        socketpair, decided at socket_create (socket)
-socket_post_create          HARMLESS        after socket_create decided the socket
+socket_socketpair           HARMLESS        socketpair, decided at socket_create for each of its two sockets (socket)
+socket_post_create          DECIDED         socket again, when the protocol the family gave the socket is not the one socket_create named; a denied socket is released before it has a descriptor
 socket_getsockname          HARMLESS        the task's own socket's address
 socket_getpeername          HARMLESS        the peer of the task's own socket, whose connect or accept was decided
 socket_getsockopt           HARMLESS        options of the task's own socket

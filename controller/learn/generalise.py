@@ -42,12 +42,12 @@ class LearnedRule:
         o = syscalls.OPERATIONS[self.op]
         if not o.arg:  # reboot, sethostname ...: nothing to match
             return f"native-{self.op}: permit"
-        if o.parts == 2:  # rename, link: "from\0to"; socket, kill
-            first, second = self.value.split("\0", 1)
-            return (
-                f"native-{self.op}: {o.arg} {self.pred} {quote(first)} and "
-                f"{o.second} {self.pred} {quote(second)} then permit"
+        if o.parts > 1:  # rename, link: "from\0to"; mount, socket, kill
+            values = self.value.split("\0", o.parts - 1)
+            cond = " and ".join(
+                f"{label} {self.pred} {quote(v)}" for label, v in zip(o.labels, values, strict=False)
             )
+            return f"native-{self.op}: {cond} then permit"
         return f"native-{self.op}: {o.arg} {self.pred} {quote(self.value)} then permit"
 
     def covers(self, obj: str) -> bool:
@@ -92,7 +92,7 @@ def generalise(observed, collapse: int = 0, ephemeral: bool = True) -> list[Lear
     for op, objs in by_op.items():
         exact: set[str] = set()
         for obj in objs:
-            if syscalls.OPERATIONS[op].parts == 2:
+            if syscalls.OPERATIONS[op].parts > 1:
                 exact.add(obj)  # two filenames: kept exactly, never collapsed
             elif syscalls.OPERATIONS[op].arg == "filename" and _PROC_PID.match(obj):
                 rules.add(_rule(op, "re", "^/proc/[0-9]+" + re_escape(_PROC_PID.sub("", obj)) + "$"))

@@ -17,10 +17,10 @@ A policy may also name a capability itself, before the generated rule:
 from __future__ import annotations
 
 from .. import abi
-from . import syscalls
+from . import objects, syscalls
 from .kernel_names import CAPABILITIES
 from .reference import atom_holds
-from .types import Atom, Const, Expr, Or, Rule, evaluate
+from .types import Atom, Const, Expr, Or, Rule, atoms, evaluate
 
 _CHOWN = ("chown", "fchown", "lchown", "fchownat")
 _CHMOD = ("chmod", "fchmod", "fchmodat")
@@ -74,11 +74,12 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
 assert set(NEEDED_BY) <= set(CAPABILITIES)
 
 
-# The sockets CAP_NET_RAW opens, as socket_create renders them (AF_PACKET is
-# AF_UNKNOWN(17), SOCK_PACKET SOCK_UNKNOWN(10)): a policy gives CAP_NET_RAW
-# only when one of its socket rules permits one of these, not for any socket
-# rule (a policy naming SOCK_STREAM and SOCK_DGRAM opens no raw socket, root
-# or not).
+# The sockets CAP_NET_RAW opens, as socket_create renders them (AF_PACKET
+# is AF_UNKNOWN(17), SOCK_PACKET SOCK_UNKNOWN(10)), with any protocol: a policy
+# gives CAP_NET_RAW only when one of its socket rules permits one of these, not
+# for any socket rule (a policy naming SOCK_STREAM and SOCK_DGRAM opens no raw
+# socket, root or not). The protocols tried are every inet one (0-262, also
+# tried as "proto(N)") and the values the rule's sockproto atoms name.
 RAW_SOCKETS = (
     ("AF_INET", "SOCK_RAW"),
     ("AF_INET6", "SOCK_RAW"),
@@ -88,17 +89,23 @@ RAW_SOCKETS = (
 )
 
 
+_PROTOCOLS = tuple(sorted({objects.sockproto(d, n) for d in (2, 17) for n in range(263)}))
+
+
 def permits_raw(rule: Rule) -> bool:
     """Whether a socket rule's condition holds for a raw or packet socket."""
     op = syscalls.OPERATIONS["socket"]
-    for parts in RAW_SOCKETS:
+    named = tuple(a.value for a in atoms(rule.expr) if a.arg == "sockproto")
+    for dom, typ in RAW_SOCKETS:
+        for proto in (*_PROTOCOLS, *named) if named else ("",):
+            parts = (dom, typ, proto)
 
-        def part(a, parts=parts):
-            i = op.part(a.arg, a.index)
-            return parts[i] if i is not None else ""
+            def part(a, parts=parts):
+                i = op.part(a.arg, a.index)
+                return parts[i] if i is not None else ""
 
-        if evaluate(rule.expr, lambda a: atom_holds(a, part(a))):
-            return True
+            if evaluate(rule.expr, lambda a: atom_holds(a, part(a))):
+                return True
     return False
 
 

@@ -34,18 +34,42 @@ def family(number: int) -> str:
 # bpf/names.bpf.h renders them; Linux names signals 1-31 that systrace's table left out.
 SOCK_DOMAINS = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"}
 SOCK_TYPES = {1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM", 5: "SOCK_SEQPACKET"}
+# sockproto: the protocol the socket got (protocol 0 resolved by the family:
+# tcp for an inet stream), named as /etc/protocols names it for AF_INET and
+# AF_INET6; any other number, and every protocol of another family (AF_PACKET's
+# is an ethertype in network byte order), is "proto(N)".
+INET_PROTOCOLS = {
+    0: "ip",
+    1: "icmp",
+    2: "igmp",
+    6: "tcp",
+    17: "udp",
+    58: "ipv6-icmp",
+    132: "sctp",
+    136: "udplite",
+    255: "raw",
+    262: "mptcp",
+}
 SIGNALS = (
     "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD "
     "CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS"
 ).split()
 
 
-def socket_args(domain: int, type_: int) -> str:
-    """socket's object: "sockdom\\0socktype"."""
-    return (
-        SOCK_DOMAINS.get(domain, f"AF_UNKNOWN({domain})")
-        + "\0"
-        + SOCK_TYPES.get(type_, f"SOCK_UNKNOWN({type_})")
+def sockproto(domain: int, protocol: int) -> str:
+    if domain in (2, 10) and protocol in INET_PROTOCOLS:
+        return INET_PROTOCOLS[protocol]
+    return f"proto({protocol})"
+
+
+def socket_args(domain: int, type_: int, protocol: int) -> str:
+    """socket's object: "sockdom\\0socktype\\0sockproto"."""
+    return "\0".join(
+        (
+            SOCK_DOMAINS.get(domain, f"AF_UNKNOWN({domain})"),
+            SOCK_TYPES.get(type_, f"SOCK_UNKNOWN({type_})"),
+            sockproto(domain, protocol),
+        )
     )
 
 

@@ -148,7 +148,7 @@ def decide(policy: Policy | None, op: int, value: str, default: str = "deny") ->
     if policy is None:
         return Decision(None, 0 if default == "permit" else _errno.EPERM, default != "permit")
     o = syscalls.BY_OP[op]
-    parts = value.split("\0", 1) if o.parts == 2 else [value]
+    parts = value.split("\0", o.parts - 1) if o.parts > 1 else [value]
 
     def part(a):
         i = o.part(a.arg, a.index)  # rules_for() holds only atoms the operation sees

@@ -20,17 +20,17 @@ class Operation:
     name: str  # systrace name used in logs (native-NAME)
     arg: str  # the argument whose string the kernel renders
     hooks: tuple[str, ...]
-    second: str = ""  # a second argument: the kernel renders "arg\0second" in one
-    # string, e.g. filename[1] (rename, link), socktype (socket)
+    more: tuple[str, ...] = ()  # further arguments: the kernel renders "arg\0more[0]..."
+    # in one string, e.g. filename[1] (rename, link), socktype and sockproto (socket)
 
     @property
     def parts(self) -> int:
-        return 2 if self.second else 1
+        return 1 + len(self.more)
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The argument of each part, as rules and logs name it."""
-        return (self.arg, self.second) if self.second else (self.arg,)
+        return (self.arg, *self.more)
 
     def part(self, arg: str, index: int) -> int | None:
         """Which part of the object string `arg[index]` is (None: not rendered)."""
@@ -62,20 +62,26 @@ OPERATIONS = {
     "chmod": Operation(_A.BST_OP_CHMOD, "chmod", "filename", ("path_chmod",)),
     "chown": Operation(_A.BST_OP_CHOWN, "chown", "filename", ("path_chown",)),
     "chroot": Operation(_A.BST_OP_CHROOT, "chroot", "filename", ("path_chroot",)),
-    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), "filename[1]"),
-    "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), "filename[1]"),
+    "rename": Operation(_A.BST_OP_RENAME, "rename", "filename", ("path_rename",), ("filename[1]",)),
+    "link": Operation(_A.BST_OP_LINK, "link", "filename", ("path_link",), ("filename[1]",)),
     "stat": Operation(_A.BST_OP_STAT, "stat", "filename", ("inode_getattr",)),
     "sendto": Operation(_A.BST_OP_SENDTO, "sendto", "sockaddr", ("socket_sendmsg", "unix_may_send")),
     "setuid": Operation(_A.BST_OP_SETUID, "setuid", "uid", ("task_fix_setuid",)),
     "setgid": Operation(_A.BST_OP_SETGID, "setgid", "gid", ("task_fix_setgid",)),
-    "socket": Operation(_A.BST_OP_SOCKET, "socket", "sockdom", ("socket_create",), "socktype"),
+    "socket": Operation(
+        _A.BST_OP_SOCKET,
+        "socket",
+        "sockdom",
+        ("socket_create", "socket_post_create"),
+        ("socktype", "sockproto"),
+    ),
     "listen": Operation(_A.BST_OP_LISTEN, "listen", "sockaddr", ("socket_listen",)),
     "accept": Operation(_A.BST_OP_ACCEPT, "accept", "sockaddr", ("socket_accept",)),
     "setgroups": Operation(_A.BST_OP_SETGROUPS, "setgroups", "gid", ("task_fix_setgroups",)),
-    "kill": Operation(_A.BST_OP_KILL, "kill", "pidname", ("task_kill",), "signame"),
+    "kill": Operation(_A.BST_OP_KILL, "kill", "pidname", ("task_kill",), ("signame",)),
     # What no file or socket hook sees (bpf/mount.bpf.h, own.bpf.h, sys.bpf.h). An
     # empty arg: the call has no argument the kernel renders ("" is its object).
-    "mount": Operation(_A.BST_OP_MOUNT, "mount", "filename", ("sb_mount", "move_mount"), "fstype"),
+    "mount": Operation(_A.BST_OP_MOUNT, "mount", "filename", ("sb_mount", "move_mount"), ("fstype",)),
     "umount": Operation(_A.BST_OP_UMOUNT, "umount", "filename", ("sb_umount",)),
     "pivot_root": Operation(_A.BST_OP_PIVOT_ROOT, "pivot_root", "filename", ("sb_pivotroot",)),
     "bpf": Operation(_A.BST_OP_BPF, "bpf", "cmd", ("bpf", "bpf_map", "bpf_prog")),
@@ -265,6 +271,7 @@ ARG_NAMES = frozenset(
         "fd",
         "sockdom",
         "socktype",
+        "sockproto",
         "pidname",
         "signame",
         "cmd",

@@ -92,11 +92,11 @@ def decode(data: bytes) -> Event:
 
 
 def _object(ev) -> str:
-    """The object string; rename, link, socket and kill carry two, "first\\0second"."""
+    """The object string; rename, link, mount, socket and kill carry several, "first\\0second"."""
     n = min(ev.str_len, abi.BST_EVENT_STR - 1)
     raw = abi.C.string_at(abi.C.addressof(ev) + abi.BstEvent.str.offset, n)  # past the NUL
     op = syscalls.BY_OP.get(ev.op)
-    if op is not None and op.parts == 2:
+    if op is not None and op.parts > 1:
         return raw.decode(errors="replace")
     return raw.split(b"\0", 1)[0].decode(errors="replace")
 
@@ -149,9 +149,9 @@ def systrace_line(ev: Event, meta) -> str:
             if ev.errno == _errno.ENAMETOOLONG
             else "<unknown: the kernel could not render it>"
         )
-    if op is not None and op.parts == 2:
-        first, _, second = obj.partition("\0")
-        obj = f"{first}, {op.second}: {second}"
+    if op is not None and op.parts > 1:
+        first, *rest = obj.split("\0", op.parts - 1)
+        obj = ", ".join([first, *(f"{label}: {v}" for label, v in zip(op.more, rest, strict=False))])
     return escape(
         f"{verdict} user: {_user(ev.uid)}, prog: {ev.comm}, pid: {ev.pid}(0)[{ev.ppid}], "
         f"policy: {policy_name}, filters: {filters}, syscall: native-{ev.op}, "

@@ -1,7 +1,7 @@
-"""socket (sockdom, socktype) and kill (pidname, signame) rules see two
-strings in one object, "first\\0second": the DFA must agree with the
-reference evaluator, and the checker must know which arguments the hooks
-render."""
+"""socket (sockdom, socktype, sockproto) and kill (pidname, signame) rules
+see several strings in one object, "first\\0second...": the DFA must agree
+with the reference evaluator, and the checker must know which arguments the
+hooks render."""
 
 import itertools
 import signal
@@ -15,6 +15,8 @@ from bpfsystrace.model import check as check_mod
 from bpfsystrace.model import objects, reference, syscalls
 
 POLICY = """Policy: /usr/sbin/named, Emulation: native
+\tnative-socket: sockproto eq "sctp" then deny[eacces]
+\tnative-socket: sockdom eq "AF_INET6" and sockproto match "*p" and socktype neq "SOCK_STREAM" then deny
 \tnative-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then permit
 \tnative-socket: sockdom match "AF_INET*" and socktype neq "SOCK_RAW" then permit
 \tnative-socket: socktype eq "SOCK_RAW" then deny[eacces]
@@ -27,7 +29,10 @@ POLICY = """Policy: /usr/sbin/named, Emulation: native
 \tnative-setgroups: gid eq "70" then permit
 \tnative-socket: sockaddr eq "x" then permit
 """
-SOCKETS = [objects.socket_args(d, t) for d, t in itertools.product((1, 2, 10, 16), (1, 2, 3, 5, 10))]
+SOCKETS = [
+    objects.socket_args(d, t, p)
+    for d, t, p in itertools.product((1, 2, 10, 16), (1, 2, 3, 5, 10), (0, 6, 17, 132, 99))
+]
 KILLS = [
     objects.kill(p, s)
     for p, s in itertools.product(
@@ -60,11 +65,15 @@ def test_socket_and_kill_decisions(compiled):
         d = reference.decide(pol, op, value)
         return d.errno
 
-    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_DGRAM") == 0
-    assert verdict(abi.BST_OP_SOCKET, "AF_INET6\0SOCK_STREAM") == 0
-    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_RAW") == 13
-    assert verdict(abi.BST_OP_SOCKET, "AF_UNIX\0SOCK_STREAM") == 0  # socketpair's rule
-    assert verdict(abi.BST_OP_SOCKET, "AF_UNKNOWN(16)\0SOCK_DGRAM") == 1
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_DGRAM\0udp") == 0
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET6\0SOCK_STREAM\0tcp") == 0
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET6\0SOCK_DGRAM\0udp") == 1
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET6\0SOCK_DGRAM\0proto(99)") == 0
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_STREAM\0sctp") == 13
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_SEQPACKET\0sctp") == 13
+    assert verdict(abi.BST_OP_SOCKET, "AF_INET\0SOCK_RAW\0tcp") == 13
+    assert verdict(abi.BST_OP_SOCKET, "AF_UNIX\0SOCK_STREAM\0proto(0)") == 0  # socketpair's rule
+    assert verdict(abi.BST_OP_SOCKET, "AF_UNKNOWN(16)\0SOCK_DGRAM\0proto(0)") == 1
     assert verdict(abi.BST_OP_KILL, "/usr/sbin/named\0SIGTERM") == 0
     assert verdict(abi.BST_OP_KILL, "/usr/sbin/named\0SIGKILL") == 1
     assert verdict(abi.BST_OP_KILL, "/usr/bin/cat\0SIGUSR1") == 0
@@ -85,9 +94,10 @@ def test_unseen_argument_is_fail_closed_and_reported(compiled):
 
 
 def test_rendered_names_follow_systrace():
-    assert objects.socket_args(2, 2) == "AF_INET\0SOCK_DGRAM"
-    assert objects.socket_args(16, 3) == "AF_UNKNOWN(16)\0SOCK_RAW"
-    assert objects.socket_args(10, 6) == "AF_INET6\0SOCK_UNKNOWN(6)"
+    assert objects.socket_args(2, 2, 17) == "AF_INET\0SOCK_DGRAM\0udp"
+    assert objects.socket_args(16, 3, 0) == "AF_UNKNOWN(16)\0SOCK_RAW\0proto(0)"
+    assert objects.socket_args(10, 6, 132) == "AF_INET6\0SOCK_UNKNOWN(6)\0sctp"
+    assert objects.socket_args(17, 3, 768) == "AF_UNKNOWN(17)\0SOCK_RAW\0proto(768)"
     for sig in range(1, 32):
         assert objects.signame(sig) in (signal.Signals(sig).name, "SIGIO", "SIGABRT", "SIGCHLD")
     assert objects.signame(15) == "SIGTERM"
@@ -110,7 +120,7 @@ def test_names_that_became_enforceable():
     ):
         assert syscalls.ops_of(name), name
         assert name not in syscalls.WHY_NOT
-    assert syscalls.OPERATIONS["socket"].labels == ("sockdom", "socktype")
+    assert syscalls.OPERATIONS["socket"].labels == ("sockdom", "socktype", "sockproto")
     assert syscalls.OPERATIONS["kill"].labels == ("pidname", "signame")
     assert syscalls.OPERATIONS["rename"].labels == ("filename", "filename[1]")
     assert not syscalls.OPERATIONS["socket"].sees("socktype", 1)

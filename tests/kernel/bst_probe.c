@@ -448,8 +448,8 @@ static int do_sigchld(void)
 static int sock_action(const char *a, char *arg, int *ok)
 {
 	if (!strncmp(a, "socket:", 7)) {
-		char *t = strchr(arg, ':');
-		int fd = t ? socket(atoi(arg), atoi(t + 1), 0) : -1;
+		char *t = strchr(arg, ':'), *pr = t ? strchr(t + 1, ':') : 0;
+		int fd = t ? socket(atoi(arg), atoi(t + 1), pr ? atoi(pr + 1) : 0) : -1;
 
 		*ok = close_keep_errno(fd, fd >= 0);
 	} else if (!strncmp(a, "socketpair:", 11)) {

@@ -1,6 +1,7 @@
-"""socket (socket_create), listen and accept (socket_listen, socket_accept),
+"""socket (socket_create, socket_post_create), listen and accept (socket_listen, socket_accept),
 setgroups (task_fix_setgroups) and kill (task_kill), decided like the other
-operations: the policy's errno, a logged event for each denial. The kernel's
+operations: the policy's errno, a logged event for each denial; socket rules
+name the protocol too (sockproto), protocol 0 as the kernel resolved it. The kernel's
 own sockets and signals, and signals a process sends itself, are not
 decided; a process outside the cgroup is untouched."""
 
@@ -16,6 +17,9 @@ from tests.kernel.conftest import assert_reference_agrees, new_log, probe_result
 
 POLICY = """\
 Policy: {probe}, Emulation: native
+	native-socket: sockproto eq "sctp" then deny[eacces]
+	native-socket: socktype eq "SOCK_SEQPACKET" and sockproto eq "proto(0)" then deny[enoent]
+	native-socket: sockdom eq "AF_INET6" and sockproto eq "udp" then permit
 	native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_STREAM" then permit
 	native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then deny[eacces]
 	native-socketpair: sockdom eq "AF_UNIX" then permit
@@ -39,12 +43,23 @@ def cases(d, p1, p2, p3, sleep, t1, t2):
     """(action, operation, object string, expected result); t1, t2: target pids"""
     inet = objects.inet
     return [
-        ("socket:2:1", "socket", objects.socket_args(2, 1), "OK"),
-        ("socket:2:2", "socket", objects.socket_args(2, 2), "EACCES"),
-        ("socket:10:1", "socket", objects.socket_args(10, 1), "EPERM"),
-        ("socket:1:2", "socket", objects.socket_args(1, 2), "OK"),
-        ("socket:16:3", "socket", objects.socket_args(16, 3), "EPERM"),
-        ("socketpair:-", "socket", objects.socket_args(1, 1), "OK"),
+        ("socket:2:1", "socket", objects.socket_args(2, 1, 6), "OK"),
+        ("socket:2:2", "socket", objects.socket_args(2, 2, 17), "EACCES"),
+        ("socket:10:1", "socket", objects.socket_args(10, 1, 6), "EPERM"),
+        ("socket:1:2", "socket", objects.socket_args(1, 2, 0), "OK"),
+        ("socket:16:3", "socket", objects.socket_args(16, 3, 0), "EPERM"),
+        ("socketpair:-", "socket", objects.socket_args(1, 1, 0), "OK"),
+        # the protocol: asked for (sctp on a stream), or 0 resolved as the kernel does
+        ("socket:2:1:132", "socket", objects.socket_args(2, 1, 132), "EACCES"),
+        ("socket:10:1:132", "socket", objects.socket_args(10, 1, 132), "EACCES"),
+        ("socket:2:5", "socket", objects.socket_args(2, 5, 132), "EACCES"),
+        ("socket:2:1:6", "socket", objects.socket_args(2, 1, 6), "OK"),
+        ("socket:10:2", "socket", objects.socket_args(10, 2, 17), "OK"),
+        ("socket:10:2:17", "socket", objects.socket_args(10, 2, 17), "OK"),
+        ("socket:2:2:136", "socket", objects.socket_args(2, 2, 136), "EACCES"),
+        # AF_UNIX takes protocol 1 (PF_UNIX) and gives the socket 0: named proto(1)
+        # before the socket exists, decided again on proto(0) after (socket_post_create)
+        ("socket:1:5:1", "socket", objects.socket_args(1, 5, 0), "ENOENT"),
         (f"listen4:127.0.0.1:{p1}", "listen", inet("127.0.0.1", p1), "OK"),
         (f"listen4:127.0.0.1:{p2}", "listen", inet("127.0.0.1", p2), "EPERM"),
         (f"listenu:{d}/ok.sock", "listen", f"{d}/ok.sock", "OK"),
@@ -132,8 +147,12 @@ def test_outside_the_cgroup_nothing_is_decided(env):
 def test_denials_are_logged(env):
     log, sleep, (p1, p2) = env["log"], env["sleep"], env["p"]
     for want in (
-        "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, errno: EACCES",
-        "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, errno: EPERM",
+        "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, sockproto: udp, errno: EACCES",
+        "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, sockproto: proto(0), errno: EPERM",
+        "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_SEQPACKET, sockproto: sctp, errno: EACCES",
+        "syscall: native-socket, sockdom: AF_INET6, socktype: SOCK_STREAM, sockproto: sctp, errno: EACCES",
+        "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, sockproto: udplite, errno: EACCES",
+        "syscall: native-socket, sockdom: AF_UNIX, socktype: SOCK_SEQPACKET, sockproto: proto(0), errno: ENOENT",
         f"syscall: native-listen, sockaddr: inet-[127.0.0.1]:{p2}, errno: EPERM",
         f"syscall: native-accept, sockaddr: inet-[127.0.0.1]:{p1}, errno: EPERM",
         "syscall: native-setgroups, gid: 5, errno: EPERM",

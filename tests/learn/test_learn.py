@@ -232,7 +232,7 @@ def test_learned_rename_link_and_setuid_rules_check_and_permit_what_was_seen():
         ("unlink", "/var/spool/a"),
         ("setuid", "70"),
         ("stat", "/etc/hosts"),
-        ("socket", "AF_INET\0SOCK_DGRAM"),
+        ("socket", "AF_INET\0SOCK_DGRAM\0udp"),
         ("kill", "/usr/sbin/nginx\0SIGHUP"),
     }
     rules = learn.generalise(obs, collapse=1)
@@ -242,7 +242,9 @@ def test_learned_rename_link_and_setuid_rules_check_and_permit_what_was_seen():
     ) in texts
     assert 'native-link: filename eq "/srv/x" and filename[1] eq "/srv/y" then permit' in texts
     assert 'native-setuid: uid eq "70" then permit' in texts
-    assert 'native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then permit' in texts
+    assert (
+        'native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" and sockproto eq "udp" then permit'
+    ) in texts
     assert 'native-kill: pidname eq "/usr/sbin/nginx" and signame eq "SIGHUP" then permit' in texts
     (pol,) = checked(learn.policy_text("/usr/bin/srv", rules, ["# t"]))
     fresh, denied = learn.new_observations(pol, obs)
