@@ -7,11 +7,14 @@
  *
  *   inode_setxattr, inode_set_acl (6.2+)        setxattr     ""
  *   inode_removexattr, inode_remove_acl (6.2+)  removexattr  ""
+ *   inode_getxattr, inode_get_acl (6.2+)        getxattr     ""
+ *   inode_listxattr                             listxattr    ""
+ *   inode_setattr, times only (utimensat ...)   utimes       ""
  *   path_notify: inotify_add_watch, fanotify_mark  inotify_add_watch  filename
  *   file_fcntl(F_NOTIFY) (dnotify, proc.bpf.h)     inotify_add_watch  filename
  *
- * The xattr hooks see a dentry without its mount, so no path is rendered:
- * the rule is the call's (`native-setxattr: permit`). The kernel's own
+ * The xattr and setattr hooks see a dentry without its mount, so no path is
+ * rendered: the rule is the call's (`native-setxattr: permit`). The kernel's own
  * writes under credentials of its own (overlayfs's copy-up with its
  * mounter's) are not the task's: they pass, as in the capable hook; a
  * confined task cannot run with credentials other than its own (io_uring's
@@ -70,6 +73,52 @@ SEC("lsm/inode_remove_acl")
 int BST_LSM(bst_inode_remove_acl, void *idmap, struct dentry *dentry, const char *acl_name)
 {
 	return own_creds_decide(BST_OP_REMOVEXATTR);
+}
+
+/* getxattr(2) reads what a file holds besides its contents (user.* data,
+ * its capabilities, its ACL), listxattr(2) the names: by name, no open. */
+SEC("lsm/inode_getxattr")
+int BST_LSM(bst_inode_getxattr, struct dentry *dentry, const char *name)
+{
+	return own_creds_decide(BST_OP_GETXATTR);
+}
+
+SEC("lsm/inode_listxattr")
+int BST_LSM(bst_inode_listxattr, struct dentry *dentry)
+{
+	return own_creds_decide(BST_OP_LISTXATTR);
+}
+
+/* Linux 6.2+ reads POSIX ACLs through this, not inode_getxattr. */
+SEC("lsm/inode_get_acl")
+int BST_LSM(bst_inode_get_acl, void *idmap, struct dentry *dentry, const char *acl_name)
+{
+	return own_creds_decide(BST_OP_GETXATTR);
+}
+
+/* struct iattr's ia_valid (include/linux/fs.h) */
+#define BST_ATTR_ATIME 16
+#define BST_ATTR_MTIME 32
+/* mode, uid, gid, size, force, kill suid/sgid/priv, open: chmod, chown and
+ * truncate (decided at their path hooks), the kernel clearing setuid bits */
+#define BST_ATTR_NOT_TIMES (1 | 2 | 4 | 8 | 512 | 2048 | 4096 | 16384 | 32768)
+
+/* utimes(2), utimensat(2) (futimens too), utime(2): a change of a file's
+ * times alone (every other attribute is decided at its path hook). The
+ * hook's arguments are (dentry, iattr) on 6.1 and (idmap, dentry, iattr)
+ * on 6.3+: the iattr is the last one. */
+SEC("lsm/inode_setattr")
+int BST_LSM(bst_inode_setattr, void *a0, void *a1)
+{
+	__u64 n = bpf_get_func_arg_cnt(ctx), attr = 0;
+	unsigned int valid = 0;
+
+	if (n < 2 || bpf_get_func_arg(ctx, n - 1, &attr) || !attr)
+		return 0;
+	bpf_probe_read_kernel(&valid, sizeof(valid), &((struct iattr *)attr)->ia_valid);
+	if (!(valid & (BST_ATTR_ATIME | BST_ATTR_MTIME)) || (valid & BST_ATTR_NOT_TIMES))
+		return 0;
+	return own_creds_decide(BST_OP_UTIMES);
 }
 
 /* inotify_add_watch(2) and fanotify_mark(2) (a mount or file system mark

@@ -22,7 +22,7 @@
 #define __BPFSYSTRACE_H
 
 /* 10: socket's object carries the protocol ("AF_INET\0SOCK_DGRAM\0udp"),
- * decided at socket_post_create;
+ * socket_post_create; utimes, getxattr, listxattr;
  * 9: the second red team's operations (other processes, SIGIO, xattrs,
  * watches, System V IPC, keys, io_uring personalities), BST_CNT_INSECURE_EXEC;
  * 8: exe_paths (a policy follows its program's path through upgrades),
@@ -120,7 +120,10 @@
 #define BST_OP_SYSLOG		  64 /* syslog: "" (syslog(2), /proc/kmsg, reading /dev/kmsg) */
 #define BST_OP_USERFAULTFD	  65 /* inode_init_security_anon("[userfaultfd]"): "" */
 #define BST_OP_MMAP		  66 /* mmap_addr: "" (a mapping below 64 KiB: the NULL page) */
-#define BST_NR_OPS		  67
+#define BST_OP_UTIMES		  67 /* inode_setattr (the times alone): "" */
+#define BST_OP_GETXATTR		  68 /* inode_getxattr, inode_get_acl: "" */
+#define BST_OP_LISTXATTR	  69 /* inode_listxattr: "" */
+#define BST_NR_OPS		  70
 
 /* bst_target.flags */
 #define BST_TARGET_MANAGER 0x1 /* manager_dev/ino name the service manager */

@@ -61,13 +61,13 @@ file_release                HARMLESS        void; the last close of a file (6.12
 backing_file_alloc          HARMLESS        bookkeeping: overlayfs/FUSE backing files (6.12+)
 backing_file_free           HARMLESS        bookkeeping: frees a backing file's blob (6.12+)
 # ---- files: attributes, extended attributes, notification ----
-inode_setattr               OPEN            native-utimes: utimes/utimensat set any file's times (root: any file) by name, no path hook (chmod, chown and truncate are decided at their path hooks)
+inode_setattr               DECIDED         utimes (utimes, utimensat, futimens, utime) on "": a change of the times alone (chmod, chown and truncate are decided at their path hooks); the hook has no mount to render a path; the kernel's own under credentials of its own (overlayfs copy-up) pass
 inode_post_setattr          HARMLESS        void, after inode_setattr (6.12+)
 inode_permission            OPEN            native-access: access(2)/faccessat2 and chdir(2) probe any file by name without a decided stat; the hook sees an inode, not a path
 inode_readlink              OPEN            native-readlink: readlink(2) reads any symlink's text by name; the hook has a dentry and no mount to render a path
-inode_getxattr              OPEN            native-getxattr: getxattr(2) reads any file's extended attributes by name (user.* can hold data), no open decided
-inode_listxattr             OPEN            native-listxattr: listxattr(2) lists any file's extended attributes by name
-inode_get_acl               OPEN            native-getxattr: reads any file's POSIX ACL by name (6.12+; on 6.1 through inode_getxattr)
+inode_getxattr              DECIDED         getxattr (getxattr, lgetxattr, fgetxattr; POSIX ACLs on 6.1) on "": the hook has no mount to render a path; the kernel's own reads under credentials of its own (overlayfs) pass
+inode_listxattr             DECIDED         listxattr (listxattr, llistxattr, flistxattr) on "", as inode_getxattr
+inode_get_acl               DECIDED         getxattr on "": a POSIX ACL read (6.2+; on 6.1 through inode_getxattr) (6.12+)
 inode_setxattr              DECIDED         setxattr (setxattr, lsetxattr, fsetxattr; POSIX ACLs on 6.1) on "": the hook has no mount to render a path; the kernel's own writes under credentials of its own (overlayfs copy-up) pass
 inode_post_setxattr         HARMLESS        void, after inode_setxattr
 inode_set_acl               DECIDED         setxattr on "": a POSIX ACL set (6.2+; on 6.1 through inode_setxattr) (6.12+)

@@ -37,13 +37,14 @@ LINK_DIR = os.path.join(PIN_ROOT, "links")
 OPTIONAL_PROGRAMS = {"bst_task_fix_setgroups": "setgroups", "bst_userns_create": "unshare"}
 # Programs of hooks newer kernels added for a road that older ones send
 # through a hook decided on every kernel (ftruncate and O_TRUNC through
-# path_truncate and POSIX ACLs through inode_setxattr before 6.2, a 32-bit ioctl through file_ioctl before 6.8): left out where
+# path_truncate and POSIX ACLs through inode_setxattr/inode_getxattr before 6.2, a 32-bit ioctl through file_ioctl before 6.8): left out where
 # the kernel lacks the hook, with nothing left undecided to say.
 NEWER_HOOK_PROGRAMS = {
     "bst_file_truncate": "file_truncate",
     "bst_inode_set_acl": "inode_set_acl",
     "bst_inode_remove_acl": "inode_remove_acl",
     "bst_file_ioctl_compat": "file_ioctl_compat",
+    "bst_inode_get_acl": "inode_get_acl",
 }
 # name -> (key type, value type, per-CPU)
 MAPS = {

@@ -137,6 +137,9 @@ OPERATIONS = {
     "syslog": Operation(_A.BST_OP_SYSLOG, "syslog", "", ("syslog",)),
     "userfaultfd": Operation(_A.BST_OP_USERFAULTFD, "userfaultfd", "", ("inode_init_security_anon",)),
     "mmap": Operation(_A.BST_OP_MMAP, "mmap", "", ("mmap_addr",)),
+    "utimes": Operation(_A.BST_OP_UTIMES, "utimes", "", ("inode_setattr",)),
+    "getxattr": Operation(_A.BST_OP_GETXATTR, "getxattr", "", ("inode_getxattr", "inode_get_acl")),
+    "listxattr": Operation(_A.BST_OP_LISTXATTR, "listxattr", "", ("inode_listxattr",)),
 }
 
 BY_OP = {o.op: o for o in OPERATIONS.values()}
@@ -249,6 +252,9 @@ NAMES: dict[str, tuple[int, ...]] = {
         "userfaultfd": ("userfaultfd",),
         "mmap": ("mmap",),
         "mremap": ("mmap",),
+        **{n: ("utimes",) for n in ("utimes", "utimensat", "futimes", "futimesat", "futimens", "utime")},
+        **{n: ("getxattr",) for n in ("getxattr", "lgetxattr", "fgetxattr")},
+        **{n: ("listxattr",) for n in ("listxattr", "llistxattr", "flistxattr")},
     }.items()
 }
 
@@ -306,9 +312,6 @@ WHY_NOT = {
     "the path cannot be rendered",
     "chdir": "chdir(2) has no path hook; the directory's files are still checked when used",
     "fchdir": "fchdir(2) has no LSM hook",
-    "utimes": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
-    "utimensat": "utimes/utimensat reach only inode_setattr (no mount): the path cannot be rendered",
-    "futimes": "futimes reaches only inode_setattr (no mount): the path cannot be rendered",
     "gettimeofday": "no LSM hook sees gettimeofday",
 }
 

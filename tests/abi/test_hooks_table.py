@@ -99,8 +99,8 @@ def test_kernel_hooks_reads_the_stubs_and_leaves_out_bpf_lsm_itself(tmp_path):
     )
     assert hooks.kernel_hooks(btf) == {"file_open", "new_hook"}
     assert hooks.unclassified({"file_open", "new_hook"}) == ["new_hook"]
-    assert hooks.counts({"file_open", "inode_setattr", "new_hook"})[hooks.DECIDED] == 1
-    assert hooks.counts({"file_open", "inode_setattr", "new_hook"})[hooks.OPEN] == 1
+    assert hooks.counts({"file_open", "inode_readlink", "new_hook"})[hooks.DECIDED] == 1
+    assert hooks.counts({"file_open", "inode_readlink", "new_hook"})[hooks.OPEN] == 1
     with pytest.raises(OSError):
         hooks.kernel_hooks(str(tmp_path / "absent"))
 
@@ -115,12 +115,12 @@ def _check(*argv):
 
 
 def test_check_hooks_prints_one_row_per_hook_and_fails_on_an_unknown_one(tmp_path):
-    known = _btf(tmp_path, ["bpf_lsm_file_open", "bpf_lsm_inode_setattr", "bpf_lsm_init"])
+    known = _btf(tmp_path, ["bpf_lsm_file_open", "bpf_lsm_inode_readlink", "bpf_lsm_init"])
     code, out, _ = _check("--hooks", "--btf", known)
     assert code == 0
     rows = out.splitlines()
     assert rows[0].split()[:2] == ["file_open", "DECIDED"]
-    assert rows[1].split()[:3] == ["inode_setattr", "OPEN", "native-utimes:"]
+    assert rows[1].split()[:3] == ["inode_readlink", "OPEN", "native-readlink:"]
     assert rows[2].startswith("2 LSM hooks in ") and "0 UNCLASSIFIED" in rows[2]
     (tmp_path / "new").mkdir()
     unknown = _btf(tmp_path / "new", ["bpf_lsm_file_open", "bpf_lsm_brand_new"])

@@ -18,6 +18,11 @@
  *   rmxattr:PATH          removexattr(PATH, "user.bst")
  *   acl:PATH              setxattr(PATH, "system.posix_acl_access"): uid 65534 may read
  *   rmacl:PATH            removexattr(PATH, "system.posix_acl_access")
+ *   getxattr:PATH         getxattr(PATH, "user.bst")
+ *   getacl:PATH           getxattr(PATH, "system.posix_acl_access")
+ *   listxattr:PATH        listxattr(PATH)
+ *   utimes:PATH           utimensat(PATH, 1 January 2000): the times alone
+ *   futimens:PATH         open(O_WRONLY), futimens to now
  *   inotify:PATH          inotify_add_watch(PATH, IN_CREATE)
  *   dnotify:PATH          fcntl(F_NOTIFY, DN_CREATE) on the directory PATH
  *   mkipc:KEY             shmget/msgget/semget(KEY, IPC_CREAT) (the owner's side)
@@ -61,6 +66,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -256,7 +262,7 @@ static int do_sctp_list(char *addrs, int port)
 
 static int act(char *a)
 {
-	char *arg = strchr(a, ':'), *arg2;
+	char *arg = strchr(a, ':'), *arg2, xbuf[256];
 	cpu_set_t cpus;
 
 	if (!arg)
@@ -297,6 +303,27 @@ static int act(char *a)
 		return do_acl(arg);
 	if (!strcmp(a, "rmacl"))
 		return removexattr(arg, "system.posix_acl_access") == 0;
+	if (!strcmp(a, "getxattr"))
+		return getxattr(arg, "user.bst", xbuf, sizeof(xbuf)) >= 0;
+	if (!strcmp(a, "getacl"))
+		return getxattr(arg, "system.posix_acl_access", xbuf, sizeof(xbuf)) >= 0;
+	if (!strcmp(a, "listxattr"))
+		return listxattr(arg, xbuf, sizeof(xbuf)) >= 0;
+	if (!strcmp(a, "utimes")) {
+		struct timespec ts[2] = {{946684800, 0}, {946684800, 0}};
+
+		return utimensat(AT_FDCWD, arg, ts, 0) == 0;
+	}
+	if (!strcmp(a, "futimens")) {
+		int fd = open(arg, O_WRONLY);
+		int ok = fd >= 0 && futimens(fd, NULL) == 0;
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return ok;
+	}
 	if (!strcmp(a, "inotify")) {
 		int fd = inotify_init1(0);
 

@@ -1,8 +1,8 @@
 """The second red team's roads (issue 31): a root attacker inside the target
 cgroup reaches other processes and shared kernel objects through hooks
 nobody decided: SIGIO at any process, other processes' priority, affinity
-and limits, extended attributes and ACLs, inotify/dnotify watches, System V
-IPC and keys.
+and limits, extended attributes and ACLs (set, read, listed), file times,
+inotify/dnotify watches, System V IPC and keys.
 
 The attacker is tests/kernel/bst_roads.c (static). Every road is tried three
 ways, in one cgroup each:
@@ -50,6 +50,9 @@ Policy: {bin}, Emulation: native
 	native-prlimit64: permit
 	native-setxattr: permit
 	native-removexattr: permit
+	native-getxattr: permit
+	native-listxattr: permit
+	native-utimes: permit
 	native-inotify_add_watch: filename eq "{d}/watched" then permit
 	native-shmget: permit
 	native-shmat: permit
@@ -212,6 +215,30 @@ def test_xattrs_and_acls_are_decided(world):
         assert "system.posix_acl_access" not in os.listxattr(f)
     denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
     assert {("setxattr", ""), ("removexattr", "")} <= denied, denied
+
+
+def test_xattr_reads_and_file_times_are_decided(world):
+    """getxattr/listxattr read any file's extended attributes and ACL by name
+    (inode_getxattr, inode_get_acl on 6.2+, inode_listxattr), utimensat sets
+    any file's times (inode_setattr with the times alone): decided on "" (the
+    hooks see no mount). A write's own mtime update and chmod are not asked."""
+    f, w = os.path.join(world["d"], "file"), os.path.join(world["d"], "w", "times")
+    with open(w, "w"):
+        pass
+    reads = (f"getxattr:{f}", f"getacl:{f}", f"listxattr:{f}")
+    past_the_hook = {"OK", "ENODATA", "EOPNOTSUPP"}
+    os.utime(f, None)
+    got = attack(world, "deny", *reads, f"utimes:{f}")
+    assert got == dict.fromkeys((*reads, f"utimes:{f}"), "EPERM"), got
+    assert os.stat(f).st_mtime != 946684800
+    for variant in ("permit", "control"):
+        os.utime(f, None)
+        got = attack(world, variant, *reads, f"utimes:{f}", f"futimens:{w}")
+        assert {got[a] for a in reads} <= past_the_hook and got[f"listxattr:{f}"] == "OK", (variant, got)
+        assert got[f"utimes:{f}"] == got[f"futimens:{w}"] == "OK", (variant, got)
+        assert os.stat(f).st_mtime == 946684800
+    denied = {(e["op"], e["obj"]) for e in events() if e["policy"] == world["bin"]["deny"]}
+    assert {("getxattr", ""), ("listxattr", ""), ("utimes", "")} <= denied, denied
 
 
 def test_watches_are_decided_on_the_watched_path(world):
