@@ -15,6 +15,7 @@
  *   file_fcntl         fcntl F_SETOWN (to another process or a group),
  *   file_ioctl         F_SETOWN_EX, F_SETSIG; ioctl FIOSETOWN, SIOCSPGRP,
  *                      TIOCSTI: cmd
+ *   uring_cmd          io_uring's passthrough command: ioctl "URING_CMD"
  *
  * A task's own thread group is never decided: it gives nothing it does not
  * have. F_NOTIFY (dnotify) is decided in attr.bpf.h.
@@ -161,6 +162,16 @@ SEC("lsm/file_ioctl_compat")
 int BST_LSM(bst_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg)
 {
 	return ioctl_decide(cmd);
+}
+
+/* io_uring's passthrough command (IORING_OP_URING_CMD): a driver's or a
+ * socket's own command (NVMe passthrough; a socket's SIOCINQ, getsockopt and
+ * setsockopt on 6.7+), an ioctl by another road: decided as ioctl
+ * "URING_CMD", whatever it carries. */
+SEC("lsm/uring_cmd")
+int BST_LSM(bst_uring_cmd, struct io_uring_cmd *ioucmd)
+{
+	return CMD_DECIDE("URING_CMD");
 }
 
 #endif /* __BST_PROC_BPF_H */

@@ -223,7 +223,7 @@ bdev_setintegrity           HARMLESS        integrity data device-mapper records
 # ---- io_uring ----
 uring_override_creds        DECIDED         io_uring_register on "": a request that runs with a personality registered earlier (other credentials than the task's, which the capable and xattr hooks take for the kernel's)
 uring_sqpoll                HARMLESS        the SQPOLL thread is the task's own io thread, confined like its workers (task_alloc)
-uring_cmd                   OPEN            native-ioctl: io_uring's passthrough command, the ioctl of io_uring (device commands, socket options)
+uring_cmd                   DECIDED         fcntl (ioctl) on cmd "URING_CMD": io_uring's passthrough command, a driver's or (6.7+) a socket's own command, whatever it carries
 uring_allowed               HARMLESS        io_uring_setup (after 6.12): its requests reach the hooks of the calls they stand for; the personality road is uring_override_creds (DECIDED)
 # ---- sockets ----
 socket_create               DECIDED         socket and socketpair on "domain\\0type\\0protocol" (AF_INET\\0SOCK_DGRAM\\0udp), before the family creates the socket; an inet protocol 0 as the kernel resolves it (tcp, udp, sctp); not the kernel's own sockets

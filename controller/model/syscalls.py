@@ -111,7 +111,9 @@ OPERATIONS = {
         _A.BST_OP_SCHED_SETSCHEDULER, "sched_setscheduler", "pidname", ("task_setscheduler",)
     ),
     "prlimit": Operation(_A.BST_OP_PRLIMIT, "prlimit", "", ("task_prlimit",)),
-    "fcntl": Operation(_A.BST_OP_FCNTL, "fcntl", "cmd", ("file_fcntl", "file_ioctl", "file_ioctl_compat")),
+    "fcntl": Operation(
+        _A.BST_OP_FCNTL, "fcntl", "cmd", ("file_fcntl", "file_ioctl", "file_ioctl_compat", "uring_cmd")
+    ),
     "inotify_add_watch": Operation(
         _A.BST_OP_NOTIFY, "inotify_add_watch", "filename", ("path_notify", "file_fcntl")
     ),

@@ -23,6 +23,9 @@
  *   listxattr:PATH        listxattr(PATH)
  *   utimes:PATH           utimensat(PATH, 1 January 2000): the times alone
  *   futimens:PATH         open(O_WRONLY), futimens to now
+ *   uringcmd:-            an io_uring IORING_OP_URING_CMD (SOCKET_URING_OP_SIOCINQ)
+ *                         on a UDP socket: 6.7+ runs it, older kernels have no
+ *                         command for a socket (EOPNOTSUPP before the hook)
  *   inotify:PATH          inotify_add_watch(PATH, IN_CREATE)
  *   dnotify:PATH          fcntl(F_NOTIFY, DN_CREATE) on the directory PATH
  *   mkipc:KEY             shmget/msgget/semget(KEY, IPC_CREAT) (the owner's side)
@@ -67,6 +70,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/io_uring.h>
 #include <sys/xattr.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -260,6 +265,51 @@ static int do_sctp_list(char *addrs, int port)
 	return setsockopt(s, SOL_SCTP, SCTP_SOCKOPT_BINDX_ADD, list, n * sizeof(list[0])) >= 0;
 }
 
+/* One IORING_OP_URING_CMD, cmd_op 0 (SOCKET_URING_OP_SIOCINQ), on a UDP
+ * socket, without liburing: its completion's result. */
+static int do_uring_cmd(void)
+{
+	struct io_uring_params p = {0};
+	int ring = syscall(SYS_io_uring_setup, 4, &p), s = socket(AF_INET, SOCK_DGRAM, 0), res;
+	size_t sqsz, cqsz;
+	char *sq, *cq;
+	struct io_uring_sqe *sqes, *e;
+	struct io_uring_cqe *cqes;
+	unsigned tail, idx;
+
+	if (ring < 0 || s < 0)
+		return 0;
+	sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cqsz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sqsz = cqsz = sqsz > cqsz ? sqsz : cqsz;
+	sq = mmap(0, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	cq = (p.features & IORING_FEAT_SINGLE_MMAP)
+		     ? sq
+		     : mmap(0, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(0, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		    IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return 0;
+	tail = *(unsigned *)(sq + p.sq_off.tail);
+	idx = tail & *(unsigned *)(sq + p.sq_off.ring_mask);
+	e = &sqes[idx];
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_URING_CMD;
+	e->fd = s;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n((unsigned *)(sq + p.sq_off.tail), tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return 0;
+	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	res = cqes[*(unsigned *)(cq + p.cq_off.head) & *(unsigned *)(cq + p.cq_off.ring_mask)].res;
+	close(s);
+	close(ring);
+	if (res < 0)
+		return errno = -res, 0;
+	return 1;
+}
+
 static int act(char *a)
 {
 	char *arg = strchr(a, ':'), *arg2, xbuf[256];
@@ -303,6 +353,8 @@ static int act(char *a)
 		return do_acl(arg);
 	if (!strcmp(a, "rmacl"))
 		return removexattr(arg, "system.posix_acl_access") == 0;
+	if (!strcmp(a, "uringcmd"))
+		return do_uring_cmd();
 	if (!strcmp(a, "getxattr"))
 		return getxattr(arg, "user.bst", xbuf, sizeof(xbuf)) >= 0;
 	if (!strcmp(a, "getacl"))

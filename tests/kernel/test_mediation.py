@@ -44,6 +44,7 @@ Policy: {bin}, Emulation: native
 	native-fcntl: cmd eq "F_SETOWN" then permit
 	native-fcntl: cmd eq "F_SETSIG" then permit
 	native-ioctl: cmd eq "FIOSETOWN" then permit
+	native-ioctl: cmd eq "URING_CMD" then permit
 	native-setpriority: pidname eq "{sleep}" then permit
 	native-ioprio_set: pidname eq "{sleep}" then permit
 	native-sched_setaffinity: pidname eq "{sleep}" then permit
@@ -168,6 +169,21 @@ def test_setown_setsig_and_fiosetown_of_another_process(world, victim):
     assert set(got["control"].values()) == {"OK"}, got["control"]
     assert got["deny"] == dict.fromkeys(acts, "EPERM"), got["deny"]
     assert got["permit"] == dict.fromkeys(acts, "OK"), got["permit"]
+
+
+def test_io_uring_passthrough_commands_are_decided_as_ioctl(world):
+    """io_uring's IORING_OP_URING_CMD runs a driver's or a socket's own command
+    (uring_cmd): an ioctl by another road, decided as ioctl "URING_CMD". Linux
+    6.7+ runs SIOCINQ on a socket this way; on older kernels a socket has no
+    such command and the kernel refuses it before the hook (EOPNOTSUPP)."""
+    act = "uringcmd:-"
+    control = attack(world, "control", act)[act]
+    assert control in ("OK", "EOPNOTSUPP"), control
+    denied = "EPERM" if control == "OK" else control
+    assert attack(world, "deny", act) == {act: denied}
+    assert attack(world, "permit", act) == {act: control}
+    if control == "OK":
+        assert ("fcntl", "URING_CMD") in {(e["op"], e["obj"]) for e in events()}
 
 
 def test_another_processs_priority_affinity_and_limits(world, victim):
