@@ -262,7 +262,7 @@ req_classify_flow           HARMLESS        void; a label for a flow (BPF keeps 
 secmark_relabel_packet      HARMLESS        netfilter SECMARK rules, which need CAP_NET_ADMIN (capable)
 secmark_refcount_inc        HARMLESS        void; netfilter SECMARK bookkeeping
 secmark_refcount_dec        HARMLESS        void; netfilter SECMARK bookkeeping
-netlink_send                OPEN            native-sendmsg: a permitted AF_NETLINK socket reaches every netlink family undecided (sock_diag lists every socket of the host, taskstats other tasks); changes ask CAP_NET_ADMIN of capable
+netlink_send                HARMLESS        a netlink socket's family is its protocol, decided at socket_create (sockproto: proto(0) is route, proto(4) sock_diag, proto(16) generic netlink); within the family, changes ask CAP_NET_ADMIN of capable and reads see the task's own network namespace
 tun_dev_create              HARMLESS        a new tun device needs /dev/net/tun opened (fswrite) and CAP_NET_ADMIN (capable)
 tun_dev_attach              HARMLESS        attaching to a tun device needs /dev/net/tun opened (fswrite) and CAP_NET_ADMIN (capable) or the device's owner
 tun_dev_attach_queue        HARMLESS        a queue of a tun device the task attached to

@@ -23,6 +23,7 @@ Policy: {probe}, Emulation: native
 	native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_STREAM" then permit
 	native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_DGRAM" then deny[eacces]
 	native-socketpair: sockdom eq "AF_UNIX" then permit
+	native-socket: sockdom eq "AF_UNKNOWN(16)" and sockproto eq "proto(0)" then permit
 	native-bind: sockaddr match "inet-\\\\[127.0.0.1]:*" then permit
 	native-bind: sockaddr match "{d}/*" then permit
 	native-connect: sockaddr match "inet-\\\\[127.0.0.1]:*" then permit
@@ -47,7 +48,9 @@ def cases(d, p1, p2, p3, sleep, t1, t2):
         ("socket:2:2", "socket", objects.socket_args(2, 2, 17), "EACCES"),
         ("socket:10:1", "socket", objects.socket_args(10, 1, 6), "EPERM"),
         ("socket:1:2", "socket", objects.socket_args(1, 2, 0), "OK"),
-        ("socket:16:3", "socket", objects.socket_args(16, 3, 0), "EPERM"),
+        # netlink: the family is the protocol (route 0 permitted, sock_diag 4 not)
+        ("socket:16:3", "socket", objects.socket_args(16, 3, 0), "OK"),
+        ("socket:16:3:4", "socket", objects.socket_args(16, 3, 4), "EPERM"),
         ("socketpair:-", "socket", objects.socket_args(1, 1, 0), "OK"),
         # the protocol: asked for (sctp on a stream), or 0 resolved as the kernel does
         ("socket:2:1:132", "socket", objects.socket_args(2, 1, 132), "EACCES"),
@@ -100,7 +103,7 @@ def env(workdir, probe_bin, make_cgroup_module):
         [
             probe_bin,
             "socket:2:2",
-            "socket:16:3",
+            "socket:16:3:4",
             f"listen4:127.0.0.1:{p2}",
             f"accept4:127.0.0.1:{p1}",
             "setgroups:5",
@@ -148,7 +151,7 @@ def test_denials_are_logged(env):
     log, sleep, (p1, p2) = env["log"], env["sleep"], env["p"]
     for want in (
         "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, sockproto: udp, errno: EACCES",
-        "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, sockproto: proto(0), errno: EPERM",
+        "syscall: native-socket, sockdom: AF_UNKNOWN(16), socktype: SOCK_RAW, sockproto: proto(4), errno: EPERM",
         "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_SEQPACKET, sockproto: sctp, errno: EACCES",
         "syscall: native-socket, sockdom: AF_INET6, socktype: SOCK_STREAM, sockproto: sctp, errno: EACCES",
         "syscall: native-socket, sockdom: AF_INET, socktype: SOCK_DGRAM, sockproto: udplite, errno: EACCES",
