@@ -239,7 +239,7 @@ socket_post_create          DECIDED         socket again, when the protocol the 
 socket_getsockname          HARMLESS        the task's own socket's address
 socket_getpeername          HARMLESS        the peer of the task's own socket, whose connect or accept was decided
 socket_getsockopt           HARMLESS        options of the task's own socket
-socket_setsockopt           OPEN            native-setsockopt: options are not decided (multicast membership, SO_REUSEPORT, filters; SCTP's addresses are decided at sctp_bind_connect); the capability-gated ones ask capable
+socket_setsockopt           HARMLESS        options of the task's own socket: those that reach beyond it ask capable (SO_MARK, IP_TRANSPARENT, netfilter's tables, TCP_REPAIR, IPsec policies), autoload a module (kernel_module_request) or are decided at their own hook (SCTP's addresses: sctp_bind_connect); a multicast membership or SO_REUSEPORT only receives on a socket whose bind was decided (SO_REUSEPORT: same uid only)
 socket_recvmsg              HARMLESS        receives on a socket whose socket, bind or connect was decided
 socket_shutdown             HARMLESS        shuts down the task's own socket
 socket_sock_rcv_skb         HARMLESS        incoming packets, in the network stack, not the task's doing
