@@ -125,3 +125,9 @@ def test_every_metric_is_in_the_operations_table():
     suffix = {"Counter": "_total", "Gauge": "", "Info": "_info"}
     missing = [n + suffix[k] for k, n in found if f"| `{n}{suffix[k]}` |" not in table]
     assert not missing, f"docs/operations.md does not list {missing}"
+
+
+def test_the_version_example_names_the_current_abi():
+    from bpfsystrace import abi
+
+    assert f'(kernel ABI {abi.BST_ABI_VERSION})"' in doc("docs/install.md")

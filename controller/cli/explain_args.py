@@ -8,7 +8,6 @@ renders them: /lib/x on a merged-/usr host is /usr/lib/x).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -28,12 +27,12 @@ def operation(name: str) -> tuple[str, str | None]:
     ops = syscalls.ops_of(name)
     if ops:
         return ops[0].name, f"{name} is decided as {ops[0].name}"
-    if name in syscalls.WHY_NOT:
+    if syscalls.known(name):
         return name, None  # known to systrace, not decided: explain says why
-    near = difflib.get_close_matches(name, list(syscalls.OPERATIONS) + list(syscalls.NAMES), 1)
+    near = syscalls.near(name)
     raise UsageError(
         f"unknown operation {name!r}"
-        + (f" (did you mean {near[0]}?)" if near else "")
+        + (f" (did you mean {near}?)" if near else "")
         + "; operations: "
         + ", ".join(syscalls.OPERATIONS)
     )

@@ -1,8 +1,10 @@
 """AST -> checked model. Collects every problem, raises PolicyError once.
 
-Errors: unknown argument names, unknown errno names, arguments the operation
-does not have, a binary with two policies. Rules the kernel cannot enforce are
-kept with their reason (`Rule.why_not`) and a warning; they never disappear.
+Errors: unknown system call names (a typo such as `fswirte` would otherwise
+turn a deny rule into nothing), unknown argument names, unknown errno names,
+arguments the operation does not have, a binary with two policies. Rules the
+kernel cannot enforce (a call Linux or OpenBSD has that no hook sees) are kept
+with their reason (`Rule.why_not`) and a warning; they never disappear.
 
 Fail-closed treatment of what the kernel cannot see: a rule whose condition
 needs an argument the hook does not render is enforced as if the condition
@@ -96,6 +98,7 @@ class _Checker:
             expr = _resolve_unames(expr, resolved)
         if op is None:
             why_not = syscalls.why_not_enforceable(node.syscall)
+            self._known(node)
         else:
             approx = self._approximations(node, expr, op)
             if resolved:
@@ -127,6 +130,21 @@ class _Checker:
             why_not,
             approx,
             binding,
+        )
+
+    def _known(self, node: ast.Rule) -> None:
+        """An error for a system call name neither Linux, OpenBSD nor systrace has."""
+        name = node.syscall
+        if syscalls.known(name):
+            return
+        near = syscalls.near(name)
+        self.error(
+            node,
+            f"unknown system call '{name}'" + (f": did you mean '{near}'?" if near else ""),
+            "systrace names a rule after a system call (Linux's, OpenBSD's or NetBSD's) or an alias "
+            "(fsread, fswrite); `bpfsystrace check` lists the names it enforces",
+            length=len(node.emulation) + 1 + len(name),
+            source=node.source,
         )
 
     def _approximations(self, node, expr, op) -> str | None:

@@ -9,9 +9,11 @@ A name with no operation is parsed and kept, and `check` reports it as
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from .. import abi
+from . import syscall_names, syscall_names_netbsd
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +321,27 @@ WHY_NOT = {
 
 
 GENERIC = "no LSM hook that bpfsystrace uses sees this call (enforced: " + ", ".join(sorted(NAMES)) + ")"
+
+
+def known(name: str) -> bool:
+    """Whether `name` is a system call (Linux's, OpenBSD's or NetBSD's) or a name systrace or
+    bpfsystrace gives rules; anything else is a typo."""
+    return (
+        name in NAMES
+        or name in OPERATIONS
+        or name in WHY_NOT
+        or name in syscall_names.LINUX
+        or name in syscall_names.OPENBSD
+        or name in syscall_names_netbsd.NETBSD
+    )
+
+
+def near(name: str) -> str | None:
+    """The known name closest to a typo: an enforced one first."""
+    close = difflib.get_close_matches(name, [*NAMES, *OPERATIONS], 1, 0.7) or difflib.get_close_matches(
+        name, sorted(syscall_names.LINUX | syscall_names.OPENBSD), 1, 0.7
+    )
+    return close[0] if close else None
 
 
 def why_not_enforceable(name: str) -> str:

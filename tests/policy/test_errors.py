@@ -97,3 +97,22 @@ def test_unknown_argument_name_is_a_check_error():
     with pytest.raises(PolicyError) as e:
         check([pf])
     assert e.value.diagnostics[0].message == "unknown argument name 'filenme'"
+
+
+@pytest.mark.parametrize(
+    "name,near", [("fswirte", "fswrite"), ("fsreed", "fsread"), ("conect", "connect"), ("xyzzy", None)]
+)
+def test_a_misspelt_system_call_is_an_error_not_a_dropped_rule(name, near):
+    """A typo must not turn a deny rule into nothing ("not enforceable")."""
+    pf = parse(H + f'native-{name}: filename eq "/etc/shadow" then deny[eacces]', "t")
+    with pytest.raises(PolicyError) as e:
+        check([pf])
+    (d,) = e.value.diagnostics
+    want = f"unknown system call '{name}'" + (f": did you mean '{near}'?" if near else "")
+    assert (d.message, d.severity, d.coord.line) == (want, "error", 2)
+
+
+@pytest.mark.parametrize("name", ["getpid", "break", "__sysctl", "issetugid", "sigaction", "mprotect"])
+def test_a_call_linux_or_openbsd_has_stays_a_not_enforceable_rule(name):
+    (pol,), _ = check([parse(H + f"native-{name}: permit", "t")])
+    assert pol.rules[0].why_not
