@@ -24,10 +24,12 @@ class CheckCommand:
             "how many the kernel enforces and, for the others, why not. Exit 1 with "
             "file:line:col messages when a policy is rejected (an empty file, one "
             "without a 'Policy:' header or a policy without rules is rejected too); "
-            "warns of policies for programs that do not exist here.",
+            "warns of rules that can never match or are never reached, and of policies for "
+            "programs that do not exist here. --strict: those rule warnings reject the file too.",
             epilog="examples:\n  bpfsystrace check policies/usr_sbin_named\n"
             "  bpfsystrace check /etc/systrace/            every file of a directory\n"
             "  bpfsystrace check --stats policies/         automaton sizes, compile time\n"
+            "  bpfsystrace check --strict policies/        a rule that can never match is an error\n"
             "  bpfsystrace check --hooks                   every LSM hook of this kernel: decided,\n"
             "                                              open, harmless or not attachable, and why\n"
             "  bpfsystrace check --hooks --json            the same as one JSON object",
@@ -35,6 +37,11 @@ class CheckCommand:
         )
         p.add_argument("paths", nargs="*", metavar="FILE|DIR")
         p.add_argument("--stats", action="store_true", help="show automaton sizes and compile time")
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="exit 1 on a rule that can never match or is never reached, as on an error",
+        )
         p.add_argument(
             "--hooks",
             action="store_true",
@@ -148,6 +155,9 @@ def check_policies(args) -> int:
             f"{recs.ntrans} transitions in {recs.tables.ncells} cells, {len(recs.rules)} rules"
         )
         print(f"kernel memory: {recs.kernel_bytes()} bytes")
+    if args.strict and warnings:
+        print(f"{len(warnings)} warning(s) and --strict: rejected", file=sys.stderr)
+        return EXIT_POLICY
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ import pwd
 
 from ..errors import Diagnostic, PolicyError
 from ..policy import ast
-from . import capabilities, syscalls
+from . import capabilities, lint, syscalls
 from .types import And, Atom, Const, Expr, Not, Or, Policy, Rule, atoms
 
 ERRNO_BY_NAME = {name.lower(): num for num, name in _errno.errorcode.items()}
@@ -201,6 +201,17 @@ class _Checker:
         for r in node.rules:
             rule = self.rule(r)
             rules.append(rule)
+            for why in lint.atoms_never_holding(rule.expr):
+                self.warn(r, f"this rule can never match: {why}", source=r.source)
+        for rule, first in lint.unreachable(rules):
+            node_of = node.rules[rules.index(rule)]
+            self.warn(
+                node_of,
+                f"this rule is never reached: the {first.syscall} rule at line {first.coord.line} "
+                "decides everything it would",
+                "remove it, or move it above that rule",
+                source=node_of.source,
+            )
         return Policy(
             node.binary,
             node.emulation,

@@ -97,3 +97,14 @@ def test_fmt_normalises_and_round_trips(run_cli, tmp_path):
     run_cli("fmt", "--write", str(messy), check=0)
     assert messy.read_text() == out
     assert run_cli("fmt", str(messy), check=0).stdout == out
+
+
+def test_check_strict_rejects_a_rule_that_can_never_match(run_cli, tmp_path):
+    pol = tmp_path / "usr_bin_y"
+    pol.write_text(
+        'Policy: /usr/bin/y, Emulation: native\n\tnative-fsread: filename eq "etc/hosts" then permit\n'
+    )
+    plain = run_cli("check", str(pol), check=0)
+    assert plain.returncode == 0 and f"{pol}:2:2: warning: this rule can never match" in plain.stderr
+    strict = run_cli("check", "--strict", str(pol), check=1)
+    assert "1 warning(s) and --strict: rejected" in strict.stderr

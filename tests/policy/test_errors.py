@@ -116,3 +116,31 @@ def test_a_misspelt_system_call_is_an_error_not_a_dropped_rule(name, near):
 def test_a_call_linux_or_openbsd_has_stays_a_not_enforceable_rule(name):
     (pol,), _ = check([parse(H + f"native-{name}: permit", "t")])
     assert pol.rules[0].why_not
+
+
+LINT = """Policy: /bin/x, Emulation: native
+\tnative-connect: sockaddr eq "127.0.0.1:80" then permit
+\tnative-fsread: filename eq "etc/resolv.conf" then permit
+\tnative-fsread: filename eq "/etc/hosts" then permit
+\tnative-fsread: filename eq "/etc/hosts" then deny
+\tnative-fswrite: permit
+\tnative-fswrite: filename eq "/tmp/x" then deny
+\tnative-fsread: filename match "etc/*" then permit
+\tnative-fsread: filename match "*.conf" and not filename eq "/etc/a.conf" then permit
+\tnative-bind: sockaddr eq "inet-[127.0.0.1]:53" then permit
+"""
+
+
+def test_rules_that_can_never_match_or_are_never_reached_are_warned_of_by_line():
+    _, warnings = check([parse(LINT, "t")])
+    got = {(w.coord.line, w.message.split(":")[0]) for w in warnings}
+    assert got == {
+        (2, "this rule can never match"),
+        (3, "this rule can never match"),
+        (5, "this rule is never reached"),
+        (7, "this rule is never reached"),
+        (8, "this rule can never match"),
+    }
+    assert all(w.severity == "warning" for w in warnings)
+    assert "inet-[ADDR]:PORT" in next(w.message for w in warnings if w.coord.line == 2)
+    assert "line 6" in next(w.message for w in warnings if w.coord.line == 7)
