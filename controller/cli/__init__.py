@@ -90,7 +90,7 @@ def _global_options(p, default) -> None:
     )
 
 
-class _Signal(Exception):
+class _Signal(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
     def __init__(self, signum):
         self.signum = signum
 

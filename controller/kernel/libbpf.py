@@ -346,11 +346,16 @@ class RingBuffer:
     """Consumer of a BPF ring buffer; `callback(bytes)` gets each record."""
 
     def __init__(self, map_fd: int, callback):
+        self._stopped: BaseException | None = None
+
         def sample(_ctx, data, size):
             try:
                 callback(C.string_at(data, size))
             except Exception:  # a broken consumer must not unwind through C
                 log.exception("event callback failed")
+            except BaseException as e:  # Ctrl-C, SIGTERM: stop polling, raised by poll()
+                self._stopped = e
+                return -4  # EINTR: ring_buffer__poll stops here
             return 0
 
         self._cb = SAMPLE_FN(sample)  # keep a reference: C holds it
@@ -360,6 +365,9 @@ class RingBuffer:
 
     def poll(self, timeout_ms: int) -> int:
         ret = lib().ring_buffer__poll(self._rb, timeout_ms)
+        if self._stopped is not None:  # a signal's exception, raised in a callback
+            stopped, self._stopped = self._stopped, None
+            raise stopped
         if ret < 0 and -ret != 4:  # EINTR is fine
             check(ret, "poll ring buffer", "events")
         return max(ret, 0)
