@@ -8,6 +8,7 @@ goes into logs. Anything else that escapes is a bug (exit 70, traceback).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Exit codes (docs/errors.md lists them; tests/cli checks them).
 EXIT_OK = 0
@@ -94,6 +95,7 @@ class PolicyError(BpfsystraceError):
     """One or more policies were rejected; carries every diagnostic found."""
 
     exit_code = EXIT_POLICY
+    partial: Any = None  # a syntax error's: the file as far as it parsed (pipeline.parse_all)
 
     def __init__(self, diagnostics):
         self.diagnostics = tuple(diagnostics)

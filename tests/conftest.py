@@ -98,7 +98,10 @@ def _forked_cli(argv, timeout):
         out.seek(0)
         err.seek(0)
         return subprocess.CompletedProcess(
-            ["bpfsystrace", *argv], rc, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+            ["bpfsystrace", *argv],
+            rc,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
         )
 
 

@@ -47,18 +47,33 @@ def snapshot(sources: list[str], default: str) -> list[list[str]]:
 
 
 def parse_all(paths):
-    """Parse every file, collecting the syntax errors of all of them."""
-    files, diags = [], []
+    """Parse every file, collecting the syntax errors of all of them, and the
+    checker's errors on the rules that did parse (a syntax error on one line
+    must not hide an unknown name or errno on another)."""
+    files, diags, partial = [], [], []
     for path in policy_files(paths):
         try:
             files.append(parse_file(path))
         except PolicyError as e:
             diags.extend(e.diagnostics)
+            if e.partial is not None:
+                partial.append(e.partial)
         except (OSError, UnicodeDecodeError) as e:
             diags.append(Diagnostic(Coord(path, 1, 1), f"cannot read policy file: {e}"))
     if diags:
-        raise PolicyError(diags)
+        raise PolicyError(diags + _rule_errors(partial))
     return files
+
+
+def _rule_errors(partial) -> list:
+    """The checker's errors on the rules of partly parsed files (not the policy-level
+    ones, such as "no rules", which a rule lost to a syntax error would cause)."""
+    lines = {(r.coord.file, r.coord.line) for pf in partial for p in pf.policies for r in p.rules}
+    try:
+        check_mod.check(partial)
+    except PolicyError as e:
+        return [d for d in e.diagnostics if (d.coord.file, d.coord.line) in lines]
+    return []
 
 
 def load_policies(paths, env=None):

@@ -102,15 +102,18 @@ class PolicyParser:
                         Coord(filename, lineno, e.column), e.msg, "error", raw, max(e.length, 1), e.hints
                     )
                 )
-        if diags:
-            raise PolicyError(diags)
-        return ast.PolicyFile(
+        parsed = ast.PolicyFile(
             tuple(
                 ast.Policy(p["binary"], p["emulation"], tuple(p["rules"]), p["detached"], p["coord"])
                 for p in policies
             ),
             Coord(filename, 1, 1),
         )
+        if diags:
+            err = PolicyError(diags)
+            err.partial = parsed  # the lines that did parse: the checker still reads them
+            raise err
+        return parsed
 
     # ------------------------------------------------------------ PRIVATE --
     def _coord(self, pos: int) -> Coord:

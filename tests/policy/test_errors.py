@@ -144,3 +144,22 @@ def test_rules_that_can_never_match_or_are_never_reached_are_warned_of_by_line()
     assert all(w.severity == "warning" for w in warnings)
     assert "inet-[ADDR]:PORT" in next(w.message for w in warnings if w.coord.line == 2)
     assert "line 6" in next(w.message for w in warnings if w.coord.line == 7)
+
+
+def test_a_syntax_error_does_not_hide_the_checkers_errors_on_other_lines(tmp_path):
+    from bpfsystrace.compile import pipeline
+
+    f = tmp_path / "usr_bin_x"
+    f.write_text(
+        H + 'native-fsread: filename eq "/etc/x then permit\n'
+        'native-fsread: filename eq "/y" then deny[enoexist]\n'
+        "native-fswirte: permit\n"
+    )
+    with pytest.raises(PolicyError) as e:
+        pipeline.load_policies([str(f)])
+    got = [(d.coord.line, d.message) for d in e.value.diagnostics]
+    assert got == [
+        (2, P.ERR_UNTERMINATED),
+        (3, "unknown errno name 'enoexist'"),
+        (4, "unknown system call 'fswirte': did you mean 'fswrite'?"),
+    ]
