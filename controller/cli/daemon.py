@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from .. import attachments, service
@@ -97,14 +98,23 @@ examples:
         p.set_defaults(handler=cmd_daemon)
 
 
+def _daemon_logging(args) -> None:
+    """A service logs what it does (start, reloads, stop) at INFO, which the other
+    commands print only with -v: the daemon shows INFO and above."""
+    if not args.debug:
+        logging.getLogger("bpfsystrace").setLevel(logging.INFO)
+
+
 def cmd_daemon(args) -> int:
     require_root("daemon")
+    _daemon_logging(args)
     base = service.read_config(args.config) if args.config else None
     return service.Daemon(options_from(args, base)).run()
 
 
 def run_foreground(args) -> int:
     """attach --foreground: the daemon, for this one attachment."""
+    _daemon_logging(args)
     spec = service.Spec(
         args.cgroup,
         args.cgroup,

@@ -227,6 +227,6 @@ class Reconciler:
                 )
                 continue
             self.bad_fp.pop(meta.cgroup_id, None)
-            log.warning("reloaded %s (%s): generation %d -> %d", meta.cgroup, why, meta.gen, new.gen)
+            log.info("reloaded %s (%s): generation %d -> %d", meta.cgroup, why, meta.gen, new.gen)
         if forced:
             sd_notify("READY=1")

@@ -108,3 +108,19 @@ def test_check_strict_rejects_a_rule_that_can_never_match(run_cli, tmp_path):
     assert plain.returncode == 0 and f"{pol}:2:2: warning: this rule can never match" in plain.stderr
     strict = run_cli("check", "--strict", str(pol), check=1)
     assert "1 warning(s) and --strict: rejected" in strict.stderr
+
+
+def test_the_daemon_logs_info_and_a_reload_is_info():
+    import argparse
+    import logging
+
+    from bpfsystrace.cli import daemon
+    from bpfsystrace.service import reconciler
+
+    logger = logging.getLogger("bpfsystrace")
+    saved = logger.level
+    try:
+        daemon._daemon_logging(argparse.Namespace(debug=False))
+        assert reconciler.log.isEnabledFor(logging.INFO)
+    finally:
+        logger.setLevel(saved)
