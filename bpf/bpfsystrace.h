@@ -49,28 +49,27 @@
 #define BST_MAX_SEEN	   65536 /* learn mode: (exe, op, object) already reported (LRU) */
 
 /* Operations the LSM hooks decide (systrace names in controller/model). */
-#define BST_OP_FSREAD	0 /* open for reading (file_open) */
-#define BST_OP_FSWRITE	1 /* open for writing; creating a regular file (path_mknod) */
-#define BST_OP_BIND	2
-#define BST_OP_CONNECT	3
-#define BST_OP_EXECVE	4
-#define BST_OP_UNLINK	5  /* path_unlink: the victim's path */
-#define BST_OP_MKDIR	6  /* path_mkdir: the new directory's path */
-#define BST_OP_RMDIR	7  /* path_rmdir */
-#define BST_OP_MKNOD	8  /* path_mknod of a fifo, device or socket inode (not by bind) */
-#define BST_OP_TRUNCATE 9  /* path_truncate: truncate, ftruncate, O_TRUNC */
-#define BST_OP_SYMLINK	10 /* path_symlink: the new link's path */
-#define BST_OP_CHMOD	11 /* path_chmod */
-#define BST_OP_CHOWN	12 /* path_chown */
-#define BST_OP_CHROOT	13 /* path_chroot */
-#define BST_OP_RENAME	14 /* path_rename: "from\0to" */
-#define BST_OP_LINK	15 /* path_link: "existing\0new" */
-#define BST_OP_STAT	16 /* inode_getattr for stat/lstat/fstatat/statx of a name */
-#define BST_OP_SENDTO	17 /* socket_sendmsg with a destination address */
-#define BST_OP_SETUID	18 /* task_fix_setuid: each id that changes, in decimal */
-#define BST_OP_SETGID	19 /* task_fix_setgid */
-#define BST_OP_SOCKET \
-	20 /* socket_create: "sockdom\0socktype\0sockproto" (AF_INET\0SOCK_DGRAM\0udp) */
+#define BST_OP_FSREAD	 0 /* open for reading (file_open) */
+#define BST_OP_FSWRITE	 1 /* open for writing; creating a regular file (path_mknod) */
+#define BST_OP_BIND	 2
+#define BST_OP_CONNECT	 3
+#define BST_OP_EXECVE	 4
+#define BST_OP_UNLINK	 5  /* path_unlink: the victim's path */
+#define BST_OP_MKDIR	 6  /* path_mkdir: the new directory's path */
+#define BST_OP_RMDIR	 7  /* path_rmdir */
+#define BST_OP_MKNOD	 8  /* path_mknod of a fifo, device or socket inode (not by bind) */
+#define BST_OP_TRUNCATE	 9  /* path_truncate: truncate, ftruncate, O_TRUNC */
+#define BST_OP_SYMLINK	 10 /* path_symlink: the new link's path */
+#define BST_OP_CHMOD	 11 /* path_chmod */
+#define BST_OP_CHOWN	 12 /* path_chown */
+#define BST_OP_CHROOT	 13 /* path_chroot */
+#define BST_OP_RENAME	 14 /* path_rename: "from\0to" */
+#define BST_OP_LINK	 15 /* path_link: "existing\0new" */
+#define BST_OP_STAT	 16 /* inode_getattr for stat/lstat/fstatat/statx of a name */
+#define BST_OP_SENDTO	 17 /* socket_sendmsg with a destination address */
+#define BST_OP_SETUID	 18 /* task_fix_setuid: each id that changes, in decimal */
+#define BST_OP_SETGID	 19 /* task_fix_setgid */
+#define BST_OP_SOCKET	 20 /* socket_create: "sockdom\0socktype\0sockproto" */
 #define BST_OP_LISTEN	 21 /* socket_listen: the socket's bound address, as bind renders it */
 #define BST_OP_ACCEPT	 22 /* socket_accept: the listening socket's bound address */
 #define BST_OP_SETGROUPS 23 /* task_fix_setgroups (6.0+): each group id of the new list */
