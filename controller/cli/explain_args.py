@@ -9,15 +9,13 @@ renders them: /lib/x on a merged-/usr host is /usr/lib/x).
 from __future__ import annotations
 
 import os
-import re
 import stat
 
 from ..errors import UsageError
-from ..model import syscalls
+from ..model import lint, syscalls
 
 # operations whose object the kernel renders after following the last symbolic link
 _FOLLOWS_LAST = {"fsread", "fswrite", "execve", "truncate", "chmod", "chown", "chroot", "stat"}
-_SOCKADDR = re.compile(r"^(inet-\[[0-9A-Fa-f:.]+\]:\d{1,5}|raw-\[[0-9A-Fa-f:.]+\]|@.*|family\(\d+\))$")
 
 
 def operation(name: str) -> tuple[str, str | None]:
@@ -51,7 +49,7 @@ def object_for(op_name: str, value: str) -> tuple[str, str | None]:
             )
         return _kernel_path(op_name, value)
     if o.arg == "sockaddr":
-        if _SOCKADDR.match(value) or value == "":
+        if lint.SOCKADDR.match(value) or value == "":
             return value, None
         if value.startswith("/"):
             try:

@@ -16,6 +16,8 @@ A policy may also name a capability itself, before the generated rule:
 
 from __future__ import annotations
 
+import functools
+
 from .. import abi
 from . import objects, syscalls
 from .kernel_names import CAPABILITIES
@@ -89,7 +91,11 @@ RAW_SOCKETS = (
 )
 
 
-_PROTOCOLS = tuple(sorted({objects.sockproto(d, n) for d in (2, 17) for n in range(263)}))
+@functools.cache
+def _protocols() -> tuple[str, ...]:
+    """Every protocol a raw socket's sockproto can render: each inet one (0-262)
+    by its name and as proto(N) (made on first use, not at every command's start)."""
+    return tuple(sorted({objects.sockproto(d, n) for d in (2, 17) for n in range(263)}))
 
 
 def permits_raw(rule: Rule) -> bool:
@@ -97,7 +103,7 @@ def permits_raw(rule: Rule) -> bool:
     op = syscalls.OPERATIONS["socket"]
     named = tuple(a.value for a in atoms(rule.expr) if a.arg == "sockproto")
     for dom, typ in RAW_SOCKETS:
-        for proto in (*_PROTOCOLS, *named) if named else ("",):
+        for proto in (*_protocols(), *named) if named else ("",):
             parts = (dom, typ, proto)
 
             def part(a, parts=parts):

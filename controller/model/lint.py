@@ -15,8 +15,9 @@ import re
 
 from .types import Atom, Const, Expr, Rule, atoms
 
-# what bind, connect, sendto, listen and accept render (objects.py, render.bpf.h)
-SOCKADDR = re.compile(r"^(inet-\[[0-9A-Fa-f:.]+\]:\d{1,5}|raw-\[[0-9A-Fa-f:.]+\]|@.*|/.*|family\(\d+\)|)$")
+# what bind, connect, sendto, listen and accept render (objects.py, render.bpf.h),
+# besides a unix socket's path and "" (explain_args checks a path against the file)
+SOCKADDR = re.compile(r"^(inet-\[[0-9A-Fa-f:.]+\]:\d{1,5}|raw-\[[0-9A-Fa-f:.]+\]|@.*|family\(\d+\))$")
 _PATH_START = ("/", "*", "?", "[", "\\/")
 
 
@@ -27,12 +28,17 @@ def never(atom: Atom) -> str | None:
             return f'filename {atom.op} "{atom.value}" never holds: the kernel renders absolute paths'
         if atom.op == "match" and not atom.value.startswith(_PATH_START):
             return f'filename match "{atom.value}" never holds: every path the kernel renders begins with /'
-    if atom.arg == "sockaddr" and atom.op in ("eq", "inpath") and not SOCKADDR.match(atom.value):
+    if atom.arg == "sockaddr" and atom.op in ("eq", "inpath") and not rendered_sockaddr(atom.value):
         return (
             f'sockaddr {atom.op} "{atom.value}" never holds: addresses render as inet-[ADDR]:PORT '
             f"(inet-[127.0.0.1]:53, inet-[::1]:53), raw-[ADDR], a unix socket path, @abstract or family(N)"
         )
     return None
+
+
+def rendered_sockaddr(value: str) -> bool:
+    """Whether a sockaddr could be one the kernel renders (a path: any)."""
+    return value == "" or value.startswith("/") or SOCKADDR.match(value) is not None
 
 
 def atoms_never_holding(expr: Expr) -> list[str]:

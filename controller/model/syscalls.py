@@ -339,7 +339,7 @@ def known(name: str) -> bool:
 def near(name: str) -> str | None:
     """The known name closest to a typo: an enforced one first."""
     close = difflib.get_close_matches(name, [*NAMES, *OPERATIONS], 1, 0.7) or difflib.get_close_matches(
-        name, sorted(syscall_names.LINUX | syscall_names.OPENBSD), 1, 0.7
+        name, sorted(syscall_names.LINUX | syscall_names.OPENBSD | syscall_names_netbsd.NETBSD), 1, 0.7
     )
     return close[0] if close else None
 
